@@ -1,0 +1,84 @@
+package ports
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+//go:generate go tool mockgen -typed -destination=mocks/transport.go -package=mocks pcx/ports Listener,Dialer,Conn
+
+// ErrClosed is returned (wrapped) by a Listener's Accept after Close.
+var ErrClosed = errors.New("transport: closed")
+
+// Listener hands out the connections of peers that dialled in.
+type Listener interface {
+	// Accept waits for the next peer. After Close it returns an error
+	// wrapping ErrClosed.
+	Accept() (Conn, error)
+	Close() error
+	// Addr is the address peers dial, e.g. "127.0.0.1:23480".
+	Addr() string
+}
+
+// Dialer opens connections to a server.
+type Dialer interface {
+	Dial(ctx context.Context, addr string) (Conn, error)
+}
+
+// Conn is one peer's connection seen as two streams of frames
+// (PROTOCOL.md section 1). One goroutine may read while another writes;
+// neither side is safe for more than one goroutine at a time.
+type Conn interface {
+	FrameReader
+	FrameWriter
+	// SetReadDeadline bounds the reads in progress and to come; the zero
+	// time removes the bound. A read past it fails with an error for which
+	// errors.Is(err, os.ErrDeadlineExceeded) holds.
+	SetReadDeadline(t time.Time) error
+	// Close ends the connection; reads and writes in progress fail.
+	Close() error
+	// RemoteAddr names the peer, for logs.
+	RemoteAddr() string
+}
+
+// FrameReader reads frames. Which frame is a record and which a payload is
+// known from position alone, so the caller says which it expects.
+type FrameReader interface {
+	// ReadRecord reads the next frame whole, into buf (grown if needed), and
+	// returns its body. A body longer than max is not read: the error is a
+	// *FrameTooLargeError and the caller may SkipFrame or close.
+	ReadRecord(buf []byte, max int) ([]byte, error)
+	// ReadPayload reads the next frame's header and returns the body's
+	// length and a reader that yields exactly that many bytes, streamed from
+	// the connection. The body must be read to its end, or SkipFrame called,
+	// before the next frame is read.
+	ReadPayload() (int64, io.Reader, error)
+	// SkipFrame discards what is left of the current frame's body.
+	SkipFrame() error
+}
+
+// FrameWriter writes frames. A write that makes no progress for the
+// adapter's write timeout fails, and the connection is then unusable.
+type FrameWriter interface {
+	// WriteFrames writes each body as one frame, in order, in as few system
+	// calls as the platform allows. The bodies are not modified or kept.
+	WriteFrames(bodies [][]byte) error
+	// WritePayload writes one frame whose body is the next n bytes of r. An
+	// *os.File behind r goes from the page cache to the socket where the
+	// platform allows (sendfile on Linux).
+	WritePayload(n int64, r io.Reader) error
+}
+
+// FrameTooLargeError reports a record frame longer than the reader's limit.
+// The frame's body is still unread.
+type FrameTooLargeError struct {
+	Len uint32 // the frame's length as its header gave it
+	Max int    // the limit it passed
+}
+
+func (e *FrameTooLargeError) Error() string {
+	return fmt.Sprintf("frame: record of %d bytes is over the limit of %d", e.Len, e.Max)
+}
