@@ -1,0 +1,104 @@
+package domain
+
+import (
+	"errors"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/secure/precis"
+)
+
+// ServerName is the nickname the server's notices come from. Every nickname
+// that folds to the same key (server, Ｓｅｒｖｅｒ, ...) is reserved for it.
+const ServerName = "SERVER"
+
+// MaxNicknameRunes is the longest nickname, in characters.
+const MaxNicknameRunes = 32
+
+// Nickname rule errors (PROTOCOL.md section 4).
+var (
+	ErrNicknameRequired     = newRule(ErrInvalidNickname, "nickname is required")
+	ErrNicknameNotString    = newRule(ErrInvalidNickname, "nickname must be a string")
+	ErrNicknameTooLong      = newRule(ErrInvalidNickname, "nickname is longer than 32 characters")
+	ErrNicknameNotUTF8      = newRule(ErrInvalidNickname, "nickname is not valid UTF-8")
+	ErrNicknameWhitespace   = newRule(ErrInvalidNickname, "nickname must not contain whitespace")
+	ErrNicknameBackslash    = newRule(ErrInvalidNickname, `nickname must not contain \`)
+	ErrNicknameQuote        = newRule(ErrInvalidNickname, `nickname must not contain "`)
+	ErrNicknameControl      = newRule(ErrInvalidNickname, "nickname must not contain control characters")
+	ErrNicknameNotPrintable = newRule(ErrInvalidNickname, "nickname must be printable")
+	ErrNicknameNotAllowed   = newRule(ErrInvalidNickname, "nickname contains characters that are not allowed")
+)
+
+// ErrNicknameTaken is returned by Registry.Claim when the nickname's fold is
+// held by a logged-in user or by the server. It is not a rule of the name
+// itself, so it is not in the ErrInvalidNickname family.
+var ErrNicknameTaken = errors.New("this nickname is already taken")
+
+// Nickname is a nickname that passed every rule of PROTOCOL.md section 4.
+// The zero Nickname is not valid; get one from ParseNickname.
+type Nickname struct {
+	typed string // as its owner typed it; shown in messages
+	key   string // PRECIS UsernameCaseMapped fold of typed; compared for uniqueness
+}
+
+// ParseNickname checks s against the nickname rules and returns the first
+// one it breaks, as one of the ErrNickname... sentinels.
+func ParseNickname(s string) (Nickname, error) {
+	if err := checkNickname(s); err != nil {
+		return Nickname{}, err
+	}
+	// PRECIS refuses more than the rules above (symbols such as emoji,
+	// compatibility characters, mixed bidi); section 4 says its refusal
+	// stands too. Its own error text is not a sentence for the user.
+	key, err := precis.UsernameCaseMapped.String(s)
+	if err != nil {
+		return Nickname{}, ErrNicknameNotAllowed
+	}
+	return Nickname{typed: s, key: key}, nil
+}
+
+func checkNickname(s string) error {
+	switch {
+	case s == "":
+		return ErrNicknameRequired
+	case !utf8.ValidString(s):
+		return ErrNicknameNotUTF8
+	case utf8.RuneCountInString(s) > MaxNicknameRunes:
+		return ErrNicknameTooLong
+	}
+	for _, r := range s {
+		if err := checkNicknameRune(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkNicknameRune tests the most specific rule first, so that a tab is
+// reported as whitespace rather than as a control character.
+func checkNicknameRune(r rune) error {
+	switch {
+	case unicode.IsSpace(r):
+		return ErrNicknameWhitespace
+	case r == '\\':
+		return ErrNicknameBackslash
+	case r == '"':
+		return ErrNicknameQuote
+	case unicode.IsControl(r):
+		return ErrNicknameControl
+	case !unicode.IsPrint(r):
+		return ErrNicknameNotPrintable
+	}
+	return nil
+}
+
+// String returns the nickname as its owner typed it.
+func (n Nickname) String() string { return n.typed }
+
+// Key returns the fold that nicknames are compared by: two nicknames with
+// the same key cannot be logged in at once.
+func (n Nickname) Key() string { return n.key }
+
+// IsZero reports whether n is the zero Nickname, which ParseNickname never
+// returns.
+func (n Nickname) IsZero() bool { return n.key == "" }
