@@ -1,0 +1,195 @@
+// Package diskspool is the ports.Spool that keeps small attachment payloads
+// in memory and large ones in files of a private directory, under a limit on
+// the bytes held on disk at once.
+package diskspool
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	"pcx/ports"
+)
+
+// DefaultMemoryThreshold is the largest payload kept in memory when
+// Options.MemoryThreshold is zero.
+const DefaultMemoryThreshold = 64 << 10
+
+// ErrClosed is returned by Store after Close.
+var ErrClosed = errors.New("diskspool: closed")
+
+// Options configure a Spool.
+type Options struct {
+	// Dir is where the spool makes its private directory; "" means
+	// os.TempDir().
+	Dir string
+	// MemoryThreshold is the largest payload kept in memory: 0 means
+	// DefaultMemoryThreshold, a negative value sends every payload to disk.
+	MemoryThreshold int64
+	// MaxBytes bounds the total size of the payloads on disk at once;
+	// 0 means no bound.
+	MaxBytes int64
+}
+
+// Spool keeps attachment payloads until their last reference is released.
+// It is safe for concurrent use.
+type Spool struct {
+	dir       string // private directory, made by New, removed by Close
+	threshold int64  // payloads of at most this many bytes stay in memory
+	maxBytes  int64  // bound on used; 0 means none
+	// used is the bytes reserved by payloads on disk: reserved before a file
+	// is written, returned when the write fails or the last reference goes.
+	used   atomic.Int64
+	closed atomic.Bool
+}
+
+var (
+	_ ports.Spool      = (*Spool)(nil)
+	_ ports.Attachment = (*attachment)(nil)
+)
+
+// New makes the spool's private directory inside opts.Dir.
+func New(opts Options) (*Spool, error) {
+	if opts.MaxBytes < 0 {
+		return nil, fmt.Errorf("diskspool: negative MaxBytes %d", opts.MaxBytes)
+	}
+	dir, err := os.MkdirTemp(opts.Dir, "pcx-spool-")
+	if err != nil {
+		return nil, fmt.Errorf("diskspool: making spool directory: %w", err)
+	}
+	threshold := opts.MemoryThreshold
+	if threshold == 0 {
+		threshold = DefaultMemoryThreshold
+	}
+	return &Spool{dir: dir, threshold: threshold, maxBytes: opts.MaxBytes}, nil
+}
+
+// Dir returns the spool's private directory.
+func (s *Spool) Dir() string { return s.dir }
+
+// Used returns the bytes held by payloads on disk.
+func (s *Spool) Used() int64 { return s.used.Load() }
+
+// Close removes the private directory and every payload file in it. Readers
+// already open keep working (the files are only unlinked), but Store fails
+// from now on. Attachments still referenced must not be opened again.
+func (s *Spool) Close() error {
+	s.closed.Store(true)
+	if err := os.RemoveAll(s.dir); err != nil {
+		return fmt.Errorf("diskspool: removing spool directory: %w", err)
+	}
+	return nil
+}
+
+// Store reads exactly n bytes from r and keeps them, in memory when n is at
+// most the memory threshold, else in a file. A payload for disk first
+// reserves n bytes under MaxBytes: if that fails, the error wraps
+// ports.ErrSpoolFull and nothing is read. The attachment returned holds one
+// reference.
+func (s *Spool) Store(n int64, r io.Reader) (ports.Attachment, error) {
+	switch {
+	case n < 0:
+		return nil, fmt.Errorf("diskspool: negative payload size %d", n)
+	case s.closed.Load():
+		return nil, ErrClosed
+	case n <= s.threshold:
+		return s.storeInMemory(n, r)
+	}
+	if err := s.reserve(n); err != nil {
+		return nil, err
+	}
+	a, err := s.storeOnDisk(n, r)
+	if err != nil {
+		s.used.Add(-n)
+		return nil, err
+	}
+	return a, nil
+}
+
+func (s *Spool) storeInMemory(n int64, r io.Reader) (*attachment, error) {
+	data := make([]byte, n)
+	if got, err := io.ReadFull(r, data); err != nil {
+		return nil, cutOff(int64(got), n, err)
+	}
+	return newAttachment(s, n, data, ""), nil
+}
+
+// reserve takes n bytes of the MaxBytes budget, or none.
+func (s *Spool) reserve(n int64) error {
+	for {
+		used := s.used.Load()
+		if s.maxBytes > 0 && n > s.maxBytes-used {
+			return fmt.Errorf("diskspool: payload of %d bytes with %d of %d in use: %w",
+				n, used, s.maxBytes, ports.ErrSpoolFull)
+		}
+		if s.used.CompareAndSwap(used, used+n) {
+			return nil
+		}
+	}
+}
+
+// storeOnDisk writes the payload to a new file and removes the file again
+// if anything goes wrong. The caller returns the reservation on error.
+func (s *Spool) storeOnDisk(n int64, r io.Reader) (*attachment, error) {
+	f, err := os.CreateTemp(s.dir, "payload-")
+	if err != nil {
+		return nil, fmt.Errorf("diskspool: creating payload file: %w", err)
+	}
+	err = copyPayload(f, r, n)
+	if closeErr := f.Close(); err == nil && closeErr != nil {
+		err = fmt.Errorf("diskspool: writing payload file: %w", closeErr)
+	}
+	if err != nil {
+		os.Remove(f.Name()) // best effort: Close removes what is left
+		return nil, err
+	}
+	return newAttachment(s, n, nil, f.Name()), nil
+}
+
+// copyBuffers hold the buffers of payload copies, so that a busy server does
+// not allocate one per attachment.
+var copyBuffers = sync.Pool{New: func() any { return new([64 << 10]byte) }}
+
+// copyPayload copies exactly n bytes from r to f and says, on failure,
+// whether reading or writing failed.
+func copyPayload(f *os.File, r io.Reader, n int64) error {
+	buf := copyBuffers.Get().(*[64 << 10]byte)
+	defer copyBuffers.Put(buf)
+	// The writer is wrapped so that the error can be told apart, which
+	// also keeps io.CopyBuffer on its plain read-write loop.
+	w := &errWriter{w: f}
+	got, err := io.CopyBuffer(w, io.LimitReader(r, n), buf[:])
+	switch {
+	case w.err != nil:
+		return fmt.Errorf("diskspool: writing payload file after %d of %d bytes: %w", got, n, w.err)
+	case err != nil || got < n:
+		return cutOff(got, n, err)
+	}
+	return nil
+}
+
+// cutOff is the error of a payload whose reader ended or failed early; err
+// nil or io.EOF means the reader ended.
+func cutOff(got, n int64, err error) error {
+	if err == nil || err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return fmt.Errorf("diskspool: payload cut off after %d of %d bytes: %w", got, n, err)
+}
+
+// errWriter remembers the error of its writer.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	n, err := e.w.Write(p)
+	if err != nil {
+		e.err = err
+	}
+	return n, err
+}
