@@ -1,0 +1,192 @@
+package framing_test
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"pcx/adapters/framing"
+	"pcx/adapters/transporttest"
+	"pcx/ports"
+)
+
+func TestConnContractOverPipe(t *testing.T) {
+	transporttest.RunConnContract(t, func(t *testing.T) (ports.Conn, ports.Conn) {
+		a, b := net.Pipe()
+		return framing.NewConn(a, framing.Options{}), framing.NewConn(b, framing.Options{})
+	})
+}
+
+func TestConnContractOverPipeWithWriteTimeout(t *testing.T) {
+	transporttest.RunConnContract(t, func(t *testing.T) (ports.Conn, ports.Conn) {
+		a, b := net.Pipe()
+		opts := framing.Options{WriteTimeout: 10 * time.Second}
+		return framing.NewConn(a, opts), framing.NewConn(b, opts)
+	})
+}
+
+func TestConnContractOverLoopbackTCP(t *testing.T) {
+	transporttest.RunConnContract(t, func(t *testing.T) (ports.Conn, ports.Conn) {
+		a, b := tcpPair(t)
+		opts := framing.Options{WriteTimeout: 10 * time.Second}
+		return framing.NewConn(a, opts), framing.NewConn(b, opts)
+	})
+}
+
+func TestConnWriteTimeout(t *testing.T) {
+	cases := []struct {
+		name  string
+		write func(c *framing.Conn) error
+	}{
+		{"WriteFrames", func(c *framing.Conn) error { return c.WriteFrames([][]byte{[]byte("hello")}) }},
+		{"WritePayload", func(c *framing.Conn) error { return c.WritePayload(5, strings.NewReader("hello")) }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name+" to a peer that never reads fails with a deadline error", func(t *testing.T) {
+			a, b := net.Pipe()
+			t.Cleanup(func() { _ = b.Close() })
+			c := framing.NewConn(a, framing.Options{WriteTimeout: 50 * time.Millisecond})
+			t.Cleanup(func() { _ = c.Close() })
+
+			err := tc.write(c)
+
+			require.ErrorIs(t, err, os.ErrDeadlineExceeded)
+			assert.Equal(t, err, c.WriteFrames([][]byte{[]byte("again")}), "the connection is unusable after a failed write")
+		})
+	}
+}
+
+// slowReader reads from a connection in small steps with pauses between
+// them: it keeps making progress, but takes far longer in all than the
+// write timeout.
+func slowReader(t *testing.T, peer net.Conn, total int) <-chan []byte {
+	got := make(chan []byte, 1)
+	go func() {
+		var out bytes.Buffer
+		step := make([]byte, 256)
+		for out.Len() < total {
+			time.Sleep(25 * time.Millisecond)
+			n, err := peer.Read(step)
+			out.Write(step[:n])
+			if err != nil {
+				break
+			}
+		}
+		got <- out.Bytes()
+	}()
+	return got
+}
+
+func TestConnWriteTimeoutBoundsStallsNotSlowProgress(t *testing.T) {
+	// The receiver takes 256 bytes every 25 ms, so a chunk of 1 KiB takes
+	// about 100 ms, well within the 500 ms timeout, while the whole 16 KiB
+	// takes over 1.6 s, more than three timeouts.
+	const timeout = 500 * time.Millisecond
+	body := bytes.Repeat([]byte("0123456789abcdef"), 1<<10)
+	frame := append(header(uint32(len(body))), body...)
+	cases := []struct {
+		name  string
+		write func(c *framing.Conn) error
+	}{
+		{"WriteFrames", func(c *framing.Conn) error { return c.WriteFrames([][]byte{body}) }},
+		{"WritePayload", func(c *framing.Conn) error { return c.WritePayload(int64(len(body)), bytes.NewReader(body)) }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name+" to a slow but steady reader succeeds", func(t *testing.T) {
+			defer framing.SetWriteChunk(1 << 10)()
+			a, b := net.Pipe()
+			t.Cleanup(func() { _ = b.Close() })
+			c := framing.NewConn(a, framing.Options{WriteTimeout: timeout})
+			t.Cleanup(func() { _ = c.Close() })
+			got := slowReader(t, b, len(frame))
+
+			require.NoError(t, tc.write(c))
+
+			assert.Equal(t, frame, <-got)
+		})
+		t.Run(tc.name+" in one chunk to the same reader is cut off, so the chunking is what saves it", func(t *testing.T) {
+			a, b := net.Pipe()
+			c := framing.NewConn(a, framing.Options{WriteTimeout: timeout})
+			got := slowReader(t, b, len(frame))
+
+			err := tc.write(c)
+
+			assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
+			require.NoError(t, c.Close())
+			<-got
+		})
+	}
+}
+
+func TestConnClose(t *testing.T) {
+	t.Run("fails the read and the write in progress with ErrClosed", func(t *testing.T) {
+		a, b := net.Pipe()
+		t.Cleanup(func() { _ = b.Close() })
+		c := framing.NewConn(a, framing.Options{})
+		readErr := make(chan error, 1)
+		writeErr := make(chan error, 1)
+		go func() {
+			_, err := c.ReadRecord(nil, 100)
+			readErr <- err
+		}()
+		go func() { writeErr <- c.WriteFrames([][]byte{[]byte("never read")}) }()
+		time.Sleep(20 * time.Millisecond) // let both block; they must fail either way
+
+		closed := make(chan error, 2)
+		go func() { closed <- c.Close() }()
+		go func() { closed <- c.Close() }()
+
+		assert.NoError(t, <-closed)
+		assert.NoError(t, <-closed)
+		assert.ErrorIs(t, <-readErr, ports.ErrClosed)
+		assert.ErrorIs(t, <-writeErr, ports.ErrClosed)
+	})
+	t.Run("is idempotent", func(t *testing.T) {
+		a, b := net.Pipe()
+		t.Cleanup(func() { _ = b.Close() })
+		c := framing.NewConn(a, framing.Options{})
+
+		require.NoError(t, c.Close())
+		assert.NoError(t, c.Close())
+	})
+	t.Run("a payload read in progress fails with ErrClosed", func(t *testing.T) {
+		a, b := net.Pipe()
+		t.Cleanup(func() { _ = b.Close() })
+		c := framing.NewConn(a, framing.Options{})
+		go func() { _, _ = b.Write(append(header(10), "abc"...)) }()
+		_, body, err := c.ReadPayload()
+		require.NoError(t, err)
+		_, err = io.ReadFull(body, make([]byte, 3))
+		require.NoError(t, err)
+
+		require.NoError(t, c.Close())
+		_, err = body.Read(make([]byte, 7))
+
+		assert.ErrorIs(t, err, ports.ErrClosed)
+	})
+}
+
+// tcpPair returns the two ends of a loopback TCP connection.
+func tcpPair(t *testing.T) (client, server net.Conn) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := l.Accept()
+		accepted <- c
+	}()
+	client, err = net.Dial("tcp", l.Addr().String())
+	require.NoError(t, err)
+	server = <-accepted
+	require.NotNil(t, server)
+	return client, server
+}

@@ -1,0 +1,10 @@
+package framing
+
+// SetWriteChunk makes Conns created from now on re-arm their write deadline
+// every n bytes, and returns a function that restores the default. Tests
+// that call it must not run in parallel.
+func SetWriteChunk(n int) (restore func()) {
+	old := writeChunk
+	writeChunk = n
+	return func() { writeChunk = old }
+}

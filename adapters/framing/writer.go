@@ -1,0 +1,190 @@
+package framing
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+	"net"
+)
+
+// copyBufferSize is the buffer of a payload copied to a destination that
+// cannot read from the source itself.
+const copyBufferSize = 32 << 10
+
+// Writer writes frames to a byte stream. It is not safe for concurrent use.
+//
+// A failed write may leave part of a frame on the stream, after which no
+// later frame could be read in step: so once a write has failed, every
+// later write returns the same error.
+type Writer struct {
+	w io.Writer
+	// chunk bounds the bytes handed to w in one call, so that beforeChunk
+	// runs at least once per chunk bytes; zero means no bound.
+	chunk int
+	// beforeChunk, if set, runs before each write to w (Conn re-arms its
+	// write deadline there); its error fails the write.
+	beforeChunk func() error
+	// err is the first write error; once set, every write returns it.
+	err error
+
+	// Scratch buffers, reused so that a steady stream of writes allocates
+	// nothing. None of them holds data between calls.
+	hdrs    []byte           // the headers of the batch being written, 4 bytes each
+	vec     [][]byte         // the batch as headers and bodies, in wire order
+	part    [][]byte         // the slice of vec that fits one chunk
+	out     net.Buffers      // what WriteTo consumes; a field, so &out does not escape per call
+	hdr     [headerLen]byte  // a payload's header
+	lr      io.LimitedReader // one chunk of a payload's source
+	copyBuf []byte           // made on first use, for destinations without io.ReaderFrom
+}
+
+// NewWriter returns a Writer that writes frames to w.
+func NewWriter(w io.Writer) *Writer {
+	return &Writer{w: w}
+}
+
+// WriteFrames writes each body as one frame, in order. Headers and bodies
+// go to the destination in one net.Buffers write: one writev system call on
+// a TCP connection. The bodies are neither modified nor kept.
+func (w *Writer) WriteFrames(bodies [][]byte) error {
+	if w.err != nil {
+		return w.err
+	}
+	if len(bodies) == 0 {
+		return nil
+	}
+	if err := w.layOut(bodies); err != nil {
+		return err
+	}
+	w.err = w.writeVec()
+	clear(w.vec) // let the caller's bodies go
+	return w.err
+}
+
+// layOut fills vec with the batch's headers and bodies, in wire order.
+func (w *Writer) layOut(bodies [][]byte) error {
+	if need := headerLen * len(bodies); cap(w.hdrs) < need {
+		w.hdrs = make([]byte, need)
+	}
+	w.vec = w.vec[:0]
+	for i, body := range bodies {
+		if uint64(len(body)) > math.MaxUint32 {
+			return fmt.Errorf("framing: a body of %d bytes does not fit in a frame", len(body))
+		}
+		hdr := w.hdrs[headerLen*i : headerLen*(i+1) : headerLen*(i+1)]
+		binary.BigEndian.PutUint32(hdr, uint32(len(body)))
+		w.vec = append(w.vec, hdr)
+		if len(body) > 0 {
+			w.vec = append(w.vec, body)
+		}
+	}
+	return nil
+}
+
+// writeVec writes vec to the destination, chunk bytes at a time.
+func (w *Writer) writeVec() error {
+	pending := w.vec
+	for len(pending) > 0 {
+		var next [][]byte
+		next, pending = w.takeChunk(pending)
+		if err := w.arm(); err != nil {
+			return err
+		}
+		w.out = next
+		if _, err := w.out.WriteTo(w.w); err != nil {
+			return fmt.Errorf("framing: write: %w", err)
+		}
+	}
+	return nil
+}
+
+// takeChunk splits off the head of pending that holds at most chunk bytes,
+// cutting a buffer in two where the bound falls inside it.
+func (w *Writer) takeChunk(pending [][]byte) (next, rest [][]byte) {
+	if w.chunk <= 0 {
+		return pending, nil
+	}
+	w.part = w.part[:0]
+	size := 0
+	for len(pending) > 0 && size < w.chunk {
+		b := pending[0]
+		if room := w.chunk - size; len(b) > room {
+			w.part = append(w.part, b[:room])
+			pending[0] = b[room:]
+			break
+		}
+		w.part = append(w.part, b)
+		size += len(b)
+		pending = pending[1:]
+	}
+	return w.part, pending
+}
+
+// WritePayload writes one frame whose body is the next n bytes of r. The
+// body goes through the destination's io.ReaderFrom when it has one, so an
+// *os.File passed as r reaches a *net.TCPConn by sendfile. If r holds fewer
+// than n bytes the error wraps io.ErrUnexpectedEOF (and, the frame being
+// cut short, the Writer is then unusable).
+func (w *Writer) WritePayload(n int64, r io.Reader) error {
+	if w.err != nil {
+		return w.err
+	}
+	if n < 0 || n > math.MaxUint32 {
+		return fmt.Errorf("framing: a payload of %d bytes does not fit in a frame", n)
+	}
+	w.err = w.writePayload(n, r)
+	return w.err
+}
+
+func (w *Writer) writePayload(n int64, r io.Reader) error {
+	binary.BigEndian.PutUint32(w.hdr[:], uint32(n))
+	if err := w.arm(); err != nil {
+		return err
+	}
+	if _, err := w.w.Write(w.hdr[:]); err != nil {
+		return fmt.Errorf("framing: write: %w", err)
+	}
+	for sent := int64(0); sent < n; {
+		step := n - sent
+		if w.chunk > 0 {
+			step = min(step, int64(w.chunk))
+		}
+		if err := w.arm(); err != nil {
+			return err
+		}
+		got, err := w.copyChunk(r, step)
+		sent += got
+		if err != nil {
+			return fmt.Errorf("framing: write payload: %w", err)
+		}
+		if got < step {
+			return fmt.Errorf("framing: payload source ended after %d of %d bytes: %w",
+				sent, n, io.ErrUnexpectedEOF)
+		}
+	}
+	return nil
+}
+
+// copyChunk copies up to n bytes of r to the destination. The source goes
+// in an *io.LimitedReader because that is the form in which the net
+// package recognises an *os.File for sendfile.
+func (w *Writer) copyChunk(r io.Reader, n int64) (int64, error) {
+	w.lr = io.LimitedReader{R: r, N: n}
+	defer func() { w.lr.R = nil }() // let the caller's reader go
+	if rf, ok := w.w.(io.ReaderFrom); ok {
+		return rf.ReadFrom(&w.lr)
+	}
+	if w.copyBuf == nil {
+		w.copyBuf = make([]byte, copyBufferSize)
+	}
+	return io.CopyBuffer(w.w, &w.lr, w.copyBuf)
+}
+
+// arm runs the beforeChunk hook, if any.
+func (w *Writer) arm() error {
+	if w.beforeChunk == nil {
+		return nil
+	}
+	return w.beforeChunk()
+}
