@@ -1,0 +1,334 @@
+package dictcodec_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"pcx/adapters/dictcodec"
+	"pcx/domain"
+)
+
+func TestDecodeAccepts(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want *domain.Record
+	}{
+		// The examples of seeds/Lab1.md, spaces after ',' and ':' included.
+		{
+			name: "Lab1 login",
+			in:   `{"nickname":"Ivan"}`,
+			want: rec(pair("nickname", str("Ivan"))),
+		},
+		{
+			name: "Lab1 status success",
+			in:   `{"status":"success"}`,
+			want: rec(pair("status", str("success"))),
+		},
+		{
+			name: "Lab1 status error",
+			in:   `{"status":"error: this nickname is already taken"}`,
+			want: rec(pair("status", str("error: this nickname is already taken"))),
+		},
+		{
+			name: "Lab1 text",
+			in:   `{"text":"Hello"}`,
+			want: rec(pair("text", str("Hello"))),
+		},
+		{
+			name: "Lab1 text with attachment, space after comma",
+			in:   `{"text":"Hello", "attachment":"1.jpg"}`,
+			want: rec(pair("text", str("Hello")), pair("attachment", str("1.jpg"))),
+		},
+		{
+			name: "Lab1 relayed, spaces after commas and a colon",
+			in:   `{"time":"2021-09-27 12:34:56.789000+00:00", "nickname": "Ivan", "text":"Hello"}`,
+			want: rec(pair("time", str(stamp)), pair("nickname", str("Ivan")), pair("text", str("Hello"))),
+		},
+		{
+			name: "Lab1 relayed with attachment",
+			in:   `{"time":"2021-09-27 12:34:56.789000+00:00", "nickname": "Ivan", "text":"Hello", "attachment":"1.jpg"}`,
+			want: rec(pair("time", str(stamp)), pair("nickname", str("Ivan")), pair("text", str("Hello")),
+				pair("attachment", str("1.jpg"))),
+		},
+		{
+			name: "ASCII whitespace between all tokens and around the object",
+			in:   " \t\r\n{ \"a\" \t:\r\n\"b\" ,\n\"c\" : [ \"d\" , { } , [ ] ] } \n",
+			want: rec(pair("a", str("b")), pair("c", domain.ListOf(str("d"), domain.Rec(rec()), domain.ListOf()))),
+		},
+		{
+			name: "empty key and empty value",
+			in:   `{"":""}`,
+			want: rec(pair("", str(""))),
+		},
+		{
+			name: "escaped quote and backslash",
+			in:   `{"text":"User \"Ivan\" said C:\\dir\\"}`,
+			want: rec(pair("text", str(`User "Ivan" said C:\dir\`))),
+		},
+		{
+			name: "escapes at both ends of a string",
+			in:   `{"a":"\"x\\"}`,
+			want: rec(pair("a", str(`"x\`))),
+		},
+		{
+			name: "backslash before another byte stands for itself",
+			in:   `{"a":"x\ny\t\u00e9\ é\q"}`,
+			want: rec(pair("a", str(`x\ny\t\u00e9\ é\q`))),
+		},
+		{
+			name: "escaped backslash then lone backslash",
+			in:   `{"a":"\\\n"}`,
+			want: rec(pair("a", str(`\\n`))),
+		},
+		{
+			name: "escapes in a key",
+			in:   `{"k\"\\":"v"}`,
+			want: rec(pair(`k"\`, str("v"))),
+		},
+		{
+			name: "raw control bytes, newline and NUL inside strings",
+			in:   "{\"a\":\"l1\nl2\r\x00\x01\x7f\tend\"}",
+			want: rec(pair("a", str("l1\nl2\r\x00\x01\x7f\tend"))),
+		},
+		{
+			name: "structural bytes inside strings",
+			in:   `{"{":"}[],: "}`,
+			want: rec(pair("{", str("}[],: "))),
+		},
+		{
+			name: "unicode",
+			in:   `{"текст":"Привет, 世界 😀"}`,
+			want: rec(pair("текст", str("Привет, 世界 😀"))),
+		},
+		{
+			name: "invalid UTF-8 is kept as it is",
+			in:   "{\"\xff\":\"\xc3(\xfe\"}",
+			want: rec(pair("\xff", str("\xc3(\xfe"))),
+		},
+		{
+			name: "nested records, empty nested record",
+			in:   `{"a":{"b":{"c":"d"},"e":{}}}`,
+			want: rec(pair("a", domain.Rec(rec(pair("b", domain.Rec(rec(pair("c", str("d"))))), pair("e", domain.Rec(rec())))))),
+		},
+		{
+			name: "lists of every kind of value",
+			in:   `{"a":["x",{"b":"c"},[],["d","e"]]}`,
+			want: rec(pair("a", domain.ListOf(str("x"), domain.Rec(rec(pair("b", str("c")))),
+				domain.ListOf(), domain.ListOf(str("d"), str("e"))))),
+		},
+		{
+			name: "same key in different objects",
+			in:   `{"a":{"a":"x"},"b":[{"a":"y"},{"a":"z"}]}`,
+			want: rec(pair("a", domain.Rec(rec(pair("a", str("x"))))),
+				pair("b", domain.ListOf(domain.Rec(rec(pair("a", str("y")))), domain.Rec(rec(pair("a", str("z"))))))),
+		},
+		{
+			name: "keys equal only before unescaping are distinct",
+			in:   `{"\"":"1","\\\"":"2"}`,
+			want: rec(pair(`"`, str("1")), pair(`\"`, str("2"))),
+		},
+		{
+			name: "many distinct keys",
+			in:   manyKeys(40, ""),
+			want: manyKeysRecord(40),
+		},
+		{
+			name: "depth 32 with lists",
+			in:   `{"a":` + strings.Repeat("[", 31) + `"x"` + strings.Repeat("]", 31) + `}`,
+			want: rec(pair("a", chain(2, str("x")))),
+		},
+		{
+			name: "depth 32 with objects",
+			in:   strings.Repeat(`{"a":`, 31) + `{}` + strings.Repeat("}", 31),
+			want: nestedObjects(32),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := dictcodec.Decode([]byte(tt.in))
+			require.NoError(t, err)
+			assert.Equal(t, *tt.want, got)
+		})
+	}
+}
+
+func TestDecodeRejects(t *testing.T) {
+	tests := []struct {
+		name   string
+		in     string
+		offset int
+		msg    string
+	}{
+		{"empty input", "", 0, "empty input"},
+		{"only whitespace", " \r\n\t", 4, "expected '{' at top level, found end of input"},
+		{"top level is a list", `["a"]`, 0, "expected '{' at top level, found '['"},
+		{"top level is a string", ` "a"`, 1, `expected '{' at top level, found '"'`},
+		{"top level is a bare word", `null`, 0, "expected '{' at top level, found 'n'"},
+		{"empty top-level object", `{}`, 1, "empty top-level object"},
+		{"empty top-level object with whitespace", "{ \n }", 4, "empty top-level object"},
+		{"unterminated key", `{"abc`, 1, "unterminated string"},
+		{"unterminated value", `{"a":"bc`, 5, "unterminated string"},
+		{"closing quote escaped", `{"a":"b\"}`, 5, "unterminated string"},
+		{"input ends in a backslash", `{"a":"b\`, 5, "unterminated string"},
+		{"unterminated string in a list", `{"a":["b","c]}`, 10, "unterminated string"},
+		{"missing colon", `{"a" "b"}`, 5, `missing ':' after key, found '"'`},
+		{"missing colon before brace", `{"a"}`, 4, "missing ':' after key, found '}'"},
+		{"missing colon at end", `{"a"`, 4, "missing ':' after key, found end of input"},
+		{"equals instead of colon", `{"a"="b"}`, 4, "missing ':' after key, found '='"},
+		{"missing comma between pairs", `{"a":"b" "c":"d"}`, 9, `missing ',' or '}' after value, found '"'`},
+		{"missing comma between list items", `{"a":["b" "c"]}`, 10, `missing ',' or ']' after list item, found '"'`},
+		{"missing comma after nested object", `{"a":{"b":"c"}"d":"e"}`, 14, `missing ',' or '}' after value, found '"'`},
+		{"semicolon instead of comma", `{"a":"b";"c":"d"}`, 8, "missing ',' or '}' after value, found ';'"},
+		{"object ends early", `{"a":"b"`, 8, "missing ',' or '}' after value, found end of input"},
+		{"list ends early", `{"a":["b"`, 9, "missing ',' or ']' after list item, found end of input"},
+		{"list closed by brace", `{"a":["b"}`, 9, "missing ',' or ']' after list item, found '}'"},
+		{"object closed by bracket", `{"a":{"b":"c"]}`, 13, "missing ',' or '}' after value, found ']'"},
+		{"trailing byte", `{"a":"b"}x`, 9, "expected end of input after the top-level object, found 'x'"},
+		{"second record", `{"a":"b"} {"c":"d"}`, 10, "expected end of input after the top-level object, found '{'"},
+		{"extra closing brace", `{"a":"b"}}`, 9, "expected end of input after the top-level object, found '}'"},
+		{"NUL after the object", "{\"a\":\"b\"}\n\x00", 10, "expected end of input after the top-level object, found byte 0x00"},
+		{"duplicate key", `{"text":"a","text":"b"}`, 12, `duplicate key "text"`},
+		{"duplicate key after other keys", `{"a":"1","b":"2","a":"3"}`, 17, `duplicate key "a"`},
+		{"duplicate key whose value is an object", `{"a":{},"a":{}}`, 8, `duplicate key "a"`},
+		{"duplicate key in a nested object", `{"x":{"a":"1","a":"2"}}`, 14, `duplicate key "a"`},
+		{"duplicate key once unescaped", `{"\\q":"1","\q":"2"}`, 11, `duplicate key "\\q"`},
+		{"duplicate empty key", `{"":"1","":"2"}`, 8, `duplicate key ""`},
+		{"duplicate among many keys", manyKeys(40, `,"k17":""`), len(manyKeys(40, "")), `duplicate key "k17"`},
+		{"duplicate long key is cut short", `{"` + strings.Repeat("k", 50) + `":"","` + strings.Repeat("k", 50) + `":""}`,
+			57, `duplicate key "` + strings.Repeat("k", 40) + `"...`},
+		{"depth 33 with lists", `{"a":` + strings.Repeat("[", 32), 36, "nesting deeper than 32"},
+		{"depth 33 with objects", strings.Repeat(`{"a":`, 32) + `{}`, 160, "nesting deeper than 32"},
+		{"key is not a string", `{a:"b"}`, 1, "expected string key, found 'a'"},
+		{"key is an object", `{{}:"b"}`, 1, "expected string key, found '{'"},
+		{"single-quoted key", `{'a':'b'}`, 1, `expected string key, found '\''`},
+		{"value is a number", `{"a":1}`, 5, "expected value, found '1'"},
+		{"value is a bare word", `{"a":true}`, 5, "expected value, found 't'"},
+		{"value is missing", `{"a":}`, 5, "expected value, found '}'"},
+		{"value is a non-ASCII byte", "{\"a\":\xff}", 5, "expected value, found byte 0xff"},
+		{"input ends after colon", `{"a":`, 5, "expected value, found end of input"},
+		{"input ends after brace", `{`, 1, "expected string key, found end of input"},
+		{"input ends after comma", `{"a":"b",`, 9, "expected string key, found end of input"},
+		{"input ends after bracket", `{"a":[`, 6, "expected value, found end of input"},
+		{"trailing comma in object", `{"a":"b",}`, 9, "expected string key, found '}'"},
+		{"trailing comma in list", `{"a":["b",]}`, 10, "expected value, found ']'"},
+		{"leading comma in object", `{,"a":"b"}`, 1, "expected string key, found ','"},
+		{"leading comma in list", `{"a":[,"b"]}`, 6, "expected value, found ','"},
+		{"two commas", `{"a":"b",,"c":"d"}`, 9, "expected string key, found ','"},
+		{"vertical tab is not whitespace", "{\v\"a\":\"b\"}", 1, "expected string key, found byte 0x0b"},
+		{"form feed is not whitespace", "{\"a\":\f\"b\"}", 5, "expected value, found byte 0x0c"},
+		{"no-break space is not whitespace", "{\"a\":\u00a0\"b\"}", 5, "expected value, found byte 0xc2"},
+		{"NUL between tokens", "{\"a\":\"b\"\x00}", 8, "missing ',' or '}' after value, found byte 0x00"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := dictcodec.Decode([]byte(tt.in))
+			require.ErrorIs(t, err, dictcodec.ErrSyntax)
+			var se *dictcodec.SyntaxError
+			require.ErrorAs(t, err, &se)
+			assert.Equal(t, tt.offset, se.Offset, "offset")
+			assert.Equal(t, tt.msg, se.Msg)
+			assert.Equal(t, fmt.Sprintf("dictcodec: %s at byte %d", tt.msg, tt.offset), err.Error())
+		})
+	}
+}
+
+func TestSyntaxErrorReads(t *testing.T) {
+	err := error(&dictcodec.SyntaxError{Offset: 17, Msg: `duplicate key "text"`})
+	assert.Equal(t, `dictcodec: duplicate key "text" at byte 17`, err.Error())
+	assert.True(t, errors.Is(fmt.Errorf("session: %w", err), dictcodec.ErrSyntax))
+	assert.False(t, errors.Is(errors.New("other"), dictcodec.ErrSyntax))
+}
+
+func TestDecodeDoesNotAliasInput(t *testing.T) {
+	in := []byte(`{"time":"t","text":"plain","esc":"a\"b","list":["c",{"d":"e"}]}`)
+	got, err := dictcodec.Decode(in)
+	require.NoError(t, err)
+	want, err := dictcodec.Decode(append([]byte(nil), in...))
+	require.NoError(t, err)
+
+	for i := range in {
+		in[i] = 'X'
+	}
+	assert.Equal(t, want, got)
+}
+
+// Every proper prefix of a record is a record cut short: it must be refused,
+// at an offset inside the prefix, never accepted and never a panic.
+func TestDecodeRejectsEveryTruncation(t *testing.T) {
+	inputs := []string{
+		`{"time":"2021-09-27 12:34:56.789000+00:00", "nickname": "Ivan", "text":"Hello"}`,
+		`{"a":{"b":["c",{},[]]},"e\"\\":"f\\\"g"}`,
+		"{ \"a\" : [ \"b\" , { \"c\" : \"d\" } ] }",
+	}
+	for _, in := range inputs {
+		_, err := dictcodec.Decode([]byte(in))
+		require.NoError(t, err, in)
+		for n := range len(in) {
+			_, err := dictcodec.Decode([]byte(in[:n]))
+			var se *dictcodec.SyntaxError
+			require.ErrorAs(t, err, &se, "prefix %q", in[:n])
+			assert.LessOrEqual(t, se.Offset, n, "prefix %q", in[:n])
+		}
+	}
+}
+
+// A frame holding two records, or a record and junk, is refused at the
+// first byte after the first record, wherever the split falls.
+func TestDecodeRejectsAnythingAfterTheRecord(t *testing.T) {
+	first := `{"text":"Hello"}`
+	for _, rest := range []string{`{"text":"Hello"}`, `x`, `,`, `"`, `}`, "\x00"} {
+		_, err := dictcodec.Decode([]byte(first + " " + rest))
+		var se *dictcodec.SyntaxError
+		require.ErrorAs(t, err, &se, rest)
+		assert.Equal(t, len(first)+1, se.Offset, rest)
+	}
+}
+
+func TestDecodeRelayedAllocations(t *testing.T) {
+	in := encode(relayed())
+	allocs := testing.AllocsPerRun(100, func() {
+		_, err := dictcodec.Decode(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	// One copy of the input, one slice of fields.
+	assert.LessOrEqual(t, allocs, 2.0)
+}
+
+// manyKeys returns an object with n keys k0, k1, ... and extra before its
+// closing brace.
+func manyKeys(n int, extra string) string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `"k%d":""`, i)
+	}
+	return b.String() + extra + "}"
+}
+
+func manyKeysRecord(n int) *domain.Record {
+	r := rec()
+	for i := range n {
+		r.Append(fmt.Sprintf("k%d", i), str(""))
+	}
+	return r
+}
+
+// nestedObjects returns {"a":{"a":...{}}} with depth levels.
+func nestedObjects(depth int) *domain.Record {
+	r := rec()
+	for range depth - 1 {
+		r = rec(pair("a", domain.Rec(r)))
+	}
+	return r
+}
