@@ -1,0 +1,60 @@
+package domain_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/secure/precis"
+
+	"pcx/domain"
+)
+
+func FuzzParseNickname(f *testing.F) {
+	for _, s := range []string{"Ivan", "Ｓｅｒｖｅｒ", "Iv an", `a"b`, "a\\b", "Iv\u200ban", "😀", "\xff", strings.Repeat("я", 33)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := domain.ParseNickname(s)
+		if err != nil {
+			if !n.IsZero() {
+				t.Fatalf("%q: refused but not zero", s)
+			}
+			return
+		}
+		if n.String() != s || !utf8.ValidString(s) || utf8.RuneCountInString(s) > 32 {
+			t.Fatalf("%q accepted against the length or UTF-8 rules", s)
+		}
+		if strings.ContainsAny(s, "\\\"") || strings.IndexFunc(s, unicode.IsSpace) >= 0 {
+			t.Fatalf("%q accepted with a forbidden character", s)
+		}
+		// The fold is a fixed point, so comparing keys is an equivalence.
+		again, err := precis.UsernameCaseMapped.String(n.Key())
+		if err != nil || again != n.Key() {
+			t.Fatalf("%q: key %q folds again to %q, %v", s, n.Key(), again, err)
+		}
+	})
+}
+
+func FuzzValidateAttachmentName(f *testing.F) {
+	for _, s := range []string{"1.jpg", ".", "..", "../../x", "a/b", `a\b`, "a\x00b", "...", strings.Repeat("a", 256)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		if domain.ValidateAttachmentName(name) != nil {
+			return
+		}
+		// What the rules are for: a valid name is a single element that
+		// stays inside the folder it is saved in.
+		const dir = "/downloads"
+		joined := filepath.Join(dir, name)
+		if filepath.Dir(joined) != dir || filepath.Base(joined) != name {
+			t.Fatalf("%q escapes or changes: %q", name, joined)
+		}
+		if len(name) > 255 || !utf8.ValidString(name) {
+			t.Fatalf("%q accepted against the length or UTF-8 rules", name)
+		}
+	})
+}
