@@ -1,0 +1,156 @@
+// Package tcp is the TCP adapter of the transport port: a Listener and a
+// Dialer whose connections carry frames (adapters/framing) over TCP with
+// keep-alive probes, so that a peer that vanished without a word is noticed
+// even by a connection that has nothing to send.
+package tcp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"pcx/adapters/framing"
+	"pcx/ports"
+)
+
+// DefaultKeepAlive probes an idle connection after 5 s, then every 3 s, and
+// gives up after 3 unanswered probes: a dead peer is noticed in about 15 s.
+var DefaultKeepAlive = net.KeepAliveConfig{
+	Enable:   true,
+	Idle:     5 * time.Second,
+	Interval: 3 * time.Second,
+	Count:    3,
+}
+
+// Options configure the connections of a Listener or a Dialer.
+type Options struct {
+	// WriteTimeout is how long a write may make no progress before the
+	// connection is given up (see framing.Options). Zero means no bound.
+	WriteTimeout time.Duration
+	// KeepAlive configures the keep-alive probes; its zero value means
+	// DefaultKeepAlive.
+	KeepAlive net.KeepAliveConfig
+}
+
+func (o Options) keepAlive() net.KeepAliveConfig {
+	if o.KeepAlive == (net.KeepAliveConfig{}) {
+		return DefaultKeepAlive
+	}
+	return o.KeepAlive
+}
+
+func (o Options) wrap(c net.Conn) *framing.Conn {
+	return framing.NewConn(c, framing.Options{WriteTimeout: o.WriteTimeout})
+}
+
+// Listener accepts TCP connections; it implements ports.Listener.
+type Listener struct {
+	ln   net.Listener
+	opts Options
+
+	closeOnce sync.Once
+	closeErr  error         // the result of ln.Close; written once inside closeOnce
+	closed    chan struct{} // closed by Close, so that a backing-off Accept wakes up
+}
+
+var _ ports.Listener = (*Listener)(nil)
+
+// Listen listens on addr ("host:port"; ":23480" for every interface).
+func Listen(addr string, opts Options) (*Listener, error) {
+	lc := net.ListenConfig{KeepAliveConfig: opts.keepAlive()}
+	ln, err := lc.Listen(context.Background(), "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("tcp: listen on %s: %w", addr, plainError(err))
+	}
+	return &Listener{ln: ln, opts: opts, closed: make(chan struct{})}, nil
+}
+
+// Accept waits for the next peer. After Close it returns an error wrapping
+// ports.ErrClosed. When the process is out of file descriptors or buffers
+// it waits, backing off up to a second, and tries again instead of failing,
+// as net/http does: such shortages pass.
+func (l *Listener) Accept() (ports.Conn, error) {
+	var backoff time.Duration
+	for {
+		c, err := l.ln.Accept()
+		if err == nil {
+			return l.opts.wrap(c), nil
+		}
+		if errors.Is(err, net.ErrClosed) {
+			return nil, fmt.Errorf("tcp: accept: %w", ports.ErrClosed)
+		}
+		if !isTemporary(err) {
+			return nil, fmt.Errorf("tcp: accept: %w", err)
+		}
+		backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+		select {
+		case <-time.After(backoff):
+		case <-l.closed:
+		}
+	}
+}
+
+// Close stops listening and fails a pending Accept. Connections already
+// accepted stay open. Only the first call closes; every call returns its
+// result.
+func (l *Listener) Close() error {
+	l.closeOnce.Do(func() {
+		close(l.closed)
+		l.closeErr = l.ln.Close()
+	})
+	return l.closeErr
+}
+
+// Addr is the address the listener is bound to, e.g. "127.0.0.1:23480".
+func (l *Listener) Addr() string {
+	return l.ln.Addr().String()
+}
+
+// Dialer opens TCP connections; it implements ports.Dialer.
+type Dialer struct {
+	Options
+}
+
+var _ ports.Dialer = Dialer{}
+
+// Dial connects to addr ("host:port"), giving up when ctx ends.
+func (d Dialer) Dial(ctx context.Context, addr string) (ports.Conn, error) {
+	nd := net.Dialer{KeepAliveConfig: d.keepAlive()}
+	c, err := nd.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("tcp: dial %s: %w", addr, plainError(err))
+	}
+	return d.wrap(c), nil
+}
+
+// plainError strips what the net package adds around the cause of a
+// failure ("listen tcp :23480: bind: "), which our own message already
+// says, so that "address already in use" reads plainly.
+func plainError(err error) error {
+	var op *net.OpError
+	if !errors.As(err, &op) {
+		return err
+	}
+	var sys *os.SyscallError
+	if errors.As(op.Err, &sys) {
+		return sys.Err
+	}
+	return op.Err
+}
+
+// isTemporary tells an accept failure that passes by itself (no free file
+// descriptor or buffer for now) from one that ends the listener.
+func isTemporary(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
+		errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM) ||
+		errors.Is(err, syscall.ECONNABORTED)
+}
