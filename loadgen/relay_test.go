@@ -1,0 +1,177 @@
+package loadgen_test
+
+import (
+	"io"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"pcx/adapters/dictcodec"
+	"pcx/adapters/framing"
+	"pcx/domain"
+)
+
+// testRelay is a minimal server of the wire protocol for the tests: it logs
+// everyone in, announces joins, and relays each message (and attachment)
+// to every other client in order, writing under one lock. Its deliver hook
+// decides which frames each receiver actually gets, so that a test can make
+// it drop, duplicate, reorder or garble deliveries.
+type testRelay struct {
+	ln net.Listener
+	wg sync.WaitGroup
+
+	mu sync.Mutex // guards everything below, and serializes every write
+	// clients are the logged-in sessions, in login order.
+	clients []*relaySession
+	// relayed counts the messages relayed so far.
+	relayed int
+	// deliver, if set, returns the records to write to the receiver of
+	// nickname to for the n-th message relayed (body is its record).
+	// Called with mu held.
+	deliver func(to string, n int, body []byte) [][]byte
+	// corrupt, if set, returns the payload to write to the receiver of
+	// nickname to.
+	// Called with mu held.
+	corrupt func(to string, payload []byte) []byte
+	// all are every session ever opened, closed at the end.
+	all []*relaySession
+}
+
+type relaySession struct {
+	conn  *framing.Conn
+	nick string
+}
+
+// startRelay serves on a loopback port until the test ends.
+func startRelay(t *testing.T) *testRelay {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	r := &testRelay{ln: ln}
+	r.wg.Go(r.accept)
+	t.Cleanup(r.stop)
+	return r
+}
+
+// breakWith installs the fault hooks (either may be nil).
+func (r *testRelay) breakWith(deliver func(to string, n int, body []byte) [][]byte, corrupt func(to string, payload []byte) []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.deliver, r.corrupt = deliver, corrupt
+}
+
+func (r *testRelay) addr() string { return r.ln.Addr().String() }
+
+func (r *testRelay) stop() {
+	_ = r.ln.Close()
+	r.mu.Lock()
+	for _, s := range r.all {
+		_ = s.conn.Close()
+	}
+	r.mu.Unlock()
+	r.wg.Wait()
+}
+
+func (r *testRelay) accept() {
+	for {
+		nc, err := r.ln.Accept()
+		if err != nil {
+			return
+		}
+		s := &relaySession{conn: framing.NewConn(nc, framing.Options{WriteTimeout: 5 * time.Second})}
+		r.mu.Lock()
+		r.all = append(r.all, s)
+		r.mu.Unlock()
+		r.wg.Go(func() { r.serve(s) })
+	}
+}
+
+func (r *testRelay) serve(s *relaySession) {
+	defer s.conn.Close()
+	if !r.login(s) {
+		return
+	}
+	for {
+		body, err := s.conn.ReadRecord(nil, 1<<20)
+		if err != nil {
+			return
+		}
+		rec, err := dictcodec.Decode(body)
+		if err != nil {
+			return
+		}
+		msg, err := domain.ParseChatMessage(&rec)
+		if err != nil {
+			return
+		}
+		var payload []byte
+		if msg.HasAttachment {
+			_, pr, err := s.conn.ReadPayload()
+			if err != nil {
+				return
+			}
+			if payload, err = io.ReadAll(pr); err != nil {
+				return
+			}
+		}
+		r.relay(s, msg, payload)
+	}
+}
+
+func (r *testRelay) login(s *relaySession) bool {
+	body, err := s.conn.ReadRecord(nil, 1<<16)
+	if err != nil {
+		return false
+	}
+	rec, err := dictcodec.Decode(body)
+	if err != nil {
+		return false
+	}
+	nick, _ := rec.GetString(domain.KeyNickname)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var status domain.Record
+	domain.BuildStatus(&status, nil)
+	if s.conn.WriteFrames([][]byte{dictcodec.Append(nil, &status)}) != nil {
+		return false
+	}
+	var notice domain.Record
+	domain.BuildNotice(&notice, time.Now(), domain.JoinText(nick))
+	frame := dictcodec.Append(nil, &notice)
+	for _, o := range r.clients {
+		_ = o.conn.WriteFrames([][]byte{frame})
+	}
+	s.nick = nick
+	r.clients = append(r.clients, s)
+	return true
+}
+
+func (r *testRelay) relay(from *relaySession, msg domain.ChatMessage, payload []byte) {
+	var rec domain.Record
+	domain.BuildRelay(&rec, time.Now(), from.nick, msg.Text, msg.Attachment, msg.HasAttachment)
+	body := dictcodec.Append(nil, &rec)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := r.relayed
+	r.relayed++
+	for _, o := range r.clients {
+		if o == from {
+			continue
+		}
+		frames := [][]byte{body}
+		if r.deliver != nil {
+			frames = r.deliver(o.nick, n, body)
+		}
+		if msg.HasAttachment {
+			p := payload
+			if r.corrupt != nil {
+				p = r.corrupt(o.nick, payload)
+			}
+			frames = append(frames, p)
+		}
+		_ = o.conn.WriteFrames(frames) // a receiver gone is the run's to notice
+	}
+}

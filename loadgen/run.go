@@ -1,0 +1,275 @@
+// Package loadgen drives a chat server that speaks the pcx wire protocol
+// (PROTOCOL.md) with many clients at once and measures what it delivers:
+// the scenarios behind BENCHMARKS.md. It speaks only the protocol, so it
+// measures any server that does, and it checks every delivery it counts.
+//
+// Each client is one TCP connection with one reading goroutine, plus one
+// writing goroutine for the clients that send. Readers keep their own
+// statistics (a Checker, a Histogram) and publish only counters, through
+// atomics, so that they share no lock; the figures are merged once the
+// connections are closed and the readers have ended.
+package loadgen
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Scenario names.
+const (
+	ScenarioFanout = "fanout"
+	ScenarioFiles  = "files"
+	ScenarioConns  = "conns"
+)
+
+// ErrConfig means a Config cannot describe a run.
+var ErrConfig = errors.New("loadgen: invalid configuration")
+
+// Config describes one run.
+type Config struct {
+	Server   string // host:port of the server
+	Scenario string // ScenarioFanout, ScenarioFiles or ScenarioConns
+
+	Clients  int     // fanout, conns: connections logged in
+	Senders  int     // fanout: how many of the clients send
+	Messages int     // fanout: messages per sender; conns: broadcasts
+	Size     int     // fanout: text length in bytes (at least StampLen)
+	Rate     float64 // fanout: messages per second, all senders together; 0 = unpaced
+	// Window bounds, in fanout, the messages of one sender that some
+	// receiver has not yet got (0 = automatic, negative = no bound), so
+	// that an unpaced run measures what the server sustains rather than
+	// how fast its queues fill.
+	Window int
+
+	Receivers int   // files: receiving clients
+	Bytes     int64 // files: payload size
+	NoHash    bool  // files: count bytes without hashing them
+
+	ServerPID int           // if > 0, server memory and CPU are read from /proc
+	Duration  time.Duration // cap on the whole run; 0 = none
+	Drain     time.Duration // wait with no progress before declaring messages lost
+	Parallel  int           // logins in flight at once
+
+	Progress io.Writer // where progress lines go once a second; nil = nowhere
+}
+
+func (c *Config) setDefaults() {
+	if c.Drain <= 0 {
+		c.Drain = 5 * time.Second
+	}
+	if c.Parallel <= 0 {
+		c.Parallel = 64
+	}
+}
+
+func (c *Config) validate() error {
+	switch c.Scenario {
+	case ScenarioFanout:
+		if c.Clients < 2 || c.Senders < 1 || c.Senders > c.Clients || c.Senders > MaxSenders {
+			return fmt.Errorf("%w: fanout needs 2 or more clients and 1..clients senders", ErrConfig)
+		}
+		if c.Messages < 1 || c.Messages >= MaxSeq {
+			return fmt.Errorf("%w: fanout needs 1 or more messages", ErrConfig)
+		}
+		if c.Rate < 0 {
+			return fmt.Errorf("%w: rate must not be negative", ErrConfig)
+		}
+	case ScenarioFiles:
+		if c.Receivers < 1 || c.Bytes < 1 {
+			return fmt.Errorf("%w: files needs 1 or more receivers and bytes", ErrConfig)
+		}
+	case ScenarioConns:
+		if c.Clients < 2 || c.Messages < 1 {
+			return fmt.Errorf("%w: conns needs 2 or more clients and 1 or more broadcasts", ErrConfig)
+		}
+	default:
+		return fmt.Errorf("%w: unknown scenario %q", ErrConfig, c.Scenario)
+	}
+	if c.Server == "" {
+		return fmt.Errorf("%w: no server address", ErrConfig)
+	}
+	return nil
+}
+
+// Run performs the run cfg describes and summarizes it. A run that
+// completed but found a fault (a message lost, a hash that differs) is not
+// an error: the summary says valid=false and why. The error is for a run
+// that could not be made (no server, a login refused).
+func Run(ctx context.Context, cfg Config) (Summary, error) {
+	cfg.setDefaults()
+	if err := cfg.validate(); err != nil {
+		return Summary{}, err
+	}
+	if cfg.Duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cfg.Duration)
+		defer cancel()
+	}
+	switch cfg.Scenario {
+	case ScenarioFanout:
+		return runFanout(ctx, cfg)
+	case ScenarioFiles:
+		return runFiles(ctx, cfg)
+	default:
+		return runConns(ctx, cfg)
+	}
+}
+
+// newRunID returns a short random tag that keeps this run's nicknames apart
+// from those of any other run against the same server.
+func newRunID() string {
+	var b [3]byte
+	_, _ = rand.Read(b[:]) // never fails on Linux
+	return hex.EncodeToString(b[:])
+}
+
+// nickname is the login name of client i of run id.
+func nickname(id string, i int) string { return fmt.Sprintf("lg-%s-%d", id, i) }
+
+// loginAll logs in one client per nickname, at most parallel at a time, and
+// calls started with each as soon as it is logged in (so that its reader
+// can drain the join notices that follow). It returns the clients in
+// nickname order and each login's duration. On error it closes the
+// clients it opened.
+func loginAll(ctx context.Context, addr string, nicks []string, parallel int, started func(*client)) ([]*client, *Histogram, error) {
+	clients := make([]*client, len(nicks))
+	took := make([]time.Duration, len(nicks))
+	var next atomic.Int64
+	var firstErr error
+	var errOnce sync.Once
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for range min(parallel, len(nicks)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(nicks) && ctx.Err() == nil; i = int(next.Add(1) - 1) {
+				t0 := time.Now()
+				c, err := dialLogin(ctx, addr, nicks[i])
+				if err != nil {
+					errOnce.Do(func() { firstErr = err; cancel() })
+					return
+				}
+				took[i] = time.Since(t0)
+				c.index = i
+				clients[i] = c
+				started(c)
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr == nil && ctx.Err() != nil {
+		firstErr = fmt.Errorf("loadgen: login: %w", ctx.Err())
+	}
+	if firstErr != nil {
+		closeAll(clients)
+		return nil, nil, firstErr
+	}
+	var h Histogram
+	for _, d := range took {
+		h.Record(uint64(d))
+	}
+	return clients, &h, nil
+}
+
+// closeAll closes every client's connection, which ends its reader.
+func closeAll(clients []*client) {
+	for _, c := range clients {
+		if c != nil {
+			_ = c.conn.Close()
+		}
+	}
+}
+
+// progress writes line() to w once a second until the returned stop is
+// called.
+func progress(w io.Writer, line func(elapsed time.Duration) string) (stop func()) {
+	if w == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	start := time.Now()
+	wg.Go(func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				fmt.Fprintln(w, line(time.Since(start).Round(time.Second)))
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
+}
+
+// serverProbe reads the server's memory and CPU, when its pid is known.
+type serverProbe struct{ pid int }
+
+// memory returns the server's memory; zero when unknown.
+func (p serverProbe) memory() Memory {
+	if p.pid <= 0 {
+		return Memory{}
+	}
+	m, _ := readMemory(p.pid)
+	return m
+}
+
+// cpu returns the server's CPU time so far; zero when unknown.
+func (p serverProbe) cpu() time.Duration {
+	if p.pid <= 0 {
+		return 0
+	}
+	d, _ := readCPU(p.pid)
+	return d
+}
+
+// note is a progress fragment about the server's memory, empty without a pid.
+func (p serverProbe) note() string {
+	if p.pid <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" server_rss=%dMB", p.memory().RSSKB/1024)
+}
+
+// cpuMeter measures the CPU the tool and the server use over a stretch.
+type cpuMeter struct {
+	probe            serverProbe
+	self0, server0   time.Duration
+	selfUsed, server time.Duration
+}
+
+func startCPU(p serverProbe) *cpuMeter {
+	return &cpuMeter{probe: p, self0: selfCPU(), server0: p.cpu()}
+}
+
+func (m *cpuMeter) stop() {
+	m.selfUsed = selfCPU() - m.self0
+	m.server = m.probe.cpu() - m.server0
+}
+
+// addTo appends the CPU figures: seconds of CPU used over the stretch.
+func (m *cpuMeter) addTo(s *Summary) {
+	s.Add("tool_cpu_s", m.selfUsed.Seconds())
+	if m.probe.pid > 0 {
+		s.Add("server_cpu_s", m.server.Seconds())
+	}
+}
+
+// addMemory appends the server's memory figures, when its pid is known.
+func addMemory(s *Summary, p serverProbe) {
+	if p.pid <= 0 {
+		return
+	}
+	m := p.memory()
+	s.Add("server_rss_kb", m.RSSKB)
+	s.Add("server_hwm_kb", m.PeakKB)
+}
