@@ -41,7 +41,7 @@ type testRelay struct {
 }
 
 type relaySession struct {
-	conn  *framing.Conn
+	conn *framing.Conn
 	nick string
 }
 
