@@ -75,7 +75,7 @@ type decoder struct {
 	// the key and a zero Value until the value is complete.
 	fields []domain.Field
 	values []domain.Value
-	// keys indexes the keys of objects with more than linearKeys keys;
+	// keys indexes the keys of objects that reached linearKeys keys;
 	// nil until one is seen.
 	keys map[objectKey]struct{}
 	// objects counts objects opened so far and gives the next object's id.
@@ -110,10 +110,10 @@ func (d *decoder) record() (domain.Record, error) {
 }
 
 // topFields returns the top-level object's fields, which are all that is
-// left on the scratch stack, without keeping much unused capacity alive.
+// left on the scratch stack (closed children cleared their slots), without
+// keeping much unused capacity alive.
 func (d *decoder) topFields() []domain.Field {
 	fs := d.fields
-	clear(fs[len(fs):cap(fs)]) // drop stale references of closed children
 	if cap(fs)-len(fs) > 8 {
 		fs = append([]domain.Field(nil), fs...)
 	}

@@ -1,6 +1,10 @@
 package dictcodec
 
-import "pcx/domain"
+import (
+	"strings"
+
+	"pcx/domain"
+)
 
 // Append appends the canonical encoding of r to dst and returns the extended
 // buffer: no whitespace, keys in record order, and inside strings only `"`
@@ -45,9 +49,15 @@ func appendValue(dst []byte, v domain.Value) []byte {
 	}
 }
 
-// appendString writes s quoted, copying the runs between escapes in one go.
+// appendString writes s quoted. Most strings have nothing to escape and are
+// copied whole after two vectorised scans; the rest are copied in runs
+// between escapes.
 func appendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
+	if strings.IndexByte(s, '"') < 0 && strings.IndexByte(s, '\\') < 0 {
+		dst = append(dst, s...)
+		return append(dst, '"')
+	}
 	start := 0
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c == '"' || c == '\\' {
