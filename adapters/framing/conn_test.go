@@ -2,9 +2,11 @@ package framing_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -189,4 +191,31 @@ func tcpPair(t *testing.T) (client, server net.Conn) {
 	server = <-accepted
 	require.NotNil(t, server)
 	return client, server
+}
+
+func TestConnChunkingKeepsTheBytesIntact(t *testing.T) {
+	bodies := []string{"", "a", "0123456789", strings.Repeat("long body ", 30), "", "z"}
+	want := wire(bodies...)
+	for _, chunk := range []int{1, 3, 4, 5, 64, 1 << 20} {
+		t.Run(fmt.Sprintf("chunks of %d bytes", chunk), func(t *testing.T) {
+			defer framing.SetWriteChunk(chunk)()
+			a, b := net.Pipe()
+			t.Cleanup(func() { _ = b.Close() })
+			c := framing.NewConn(a, framing.Options{WriteTimeout: 10 * time.Second})
+			t.Cleanup(func() { _ = c.Close() })
+			got := make(chan []byte, 1)
+			go func() {
+				buf := make([]byte, 2*len(want)+4+10)
+				n, _ := io.ReadFull(b, buf)
+				got <- buf[:n]
+			}()
+
+			require.NoError(t, c.WriteFrames(byteSlices(bodies...)))
+			require.NoError(t, c.WritePayload(10, strings.NewReader("0123456789")))
+			require.NoError(t, c.WriteFrames(byteSlices(bodies...)))
+			require.NoError(t, c.Close())
+
+			assert.Equal(t, slices.Concat(want, wire("0123456789"), want), <-got)
+		})
+	}
 }
