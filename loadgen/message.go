@@ -139,17 +139,27 @@ func putHex(dst []byte, v uint64) {
 	}
 }
 
+// hexValue maps a lowercase hex digit to its value, any other byte to
+// notHex: one load per digit, no branches, on the receivers' hot path.
+var hexValue = func() (t [256]byte) {
+	for i := range t {
+		t[i] = notHex
+	}
+	for i, c := range []byte(hexDigits) {
+		t[c] = byte(i)
+	}
+	return t
+}()
+
+const notHex = 0xff
+
 // parseHex reads lowercase hex digits; ok is false on any other byte.
 func parseHex(b []byte) (v uint64, ok bool) {
+	var bad byte
 	for _, c := range b {
-		switch {
-		case c >= '0' && c <= '9':
-			v = v<<4 | uint64(c-'0')
-		case c >= 'a' && c <= 'f':
-			v = v<<4 | uint64(c-'a'+10)
-		default:
-			return 0, false
-		}
+		d := hexValue[c]
+		bad |= d & 0xf0
+		v = v<<4 | uint64(d&0xf)
 	}
-	return v, true
+	return v, bad == 0
 }

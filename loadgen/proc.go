@@ -76,6 +76,28 @@ func readCPU(pid int) (time.Duration, error) {
 	return time.Duration(utime+stime) * time.Second / ticksPerSecond, nil
 }
 
+// machineBusy returns the CPU time all processors have spent not idle since
+// boot, from the first line of /proc/stat; zero if it cannot be read.
+func machineBusy() time.Duration {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	f := strings.Fields(string(line))
+	if len(f) < 6 || f[0] != "cpu" {
+		return 0
+	}
+	var busy int64
+	for i, v := range f[1:] {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		if i != 3 && i != 4 { // idle and iowait
+			busy += n
+		}
+	}
+	return time.Duration(busy) * time.Second / ticksPerSecond
+}
+
 // selfCPU returns the user plus system time this process has used.
 func selfCPU() time.Duration {
 	var ru syscall.Rusage

@@ -240,27 +240,32 @@ func (p serverProbe) note() string {
 	return fmt.Sprintf(" server_rss=%dMB", p.memory().RSSKB/1024)
 }
 
-// cpuMeter measures the CPU the tool and the server use over a stretch.
+// cpuMeter measures the CPU the tool, the server and everything else on
+// the machine use over a stretch: a run on a shared machine is only as good
+// as the CPU the others left it, and other_cpu_s says how much they took.
 type cpuMeter struct {
-	probe            serverProbe
-	self0, server0   time.Duration
-	selfUsed, server time.Duration
+	probe                 serverProbe
+	self0, server0, busy0 time.Duration
+	self, server, busy    time.Duration // used over the stretch, once stopped
 }
 
 func startCPU(p serverProbe) *cpuMeter {
-	return &cpuMeter{probe: p, self0: selfCPU(), server0: p.cpu()}
+	return &cpuMeter{probe: p, self0: selfCPU(), server0: p.cpu(), busy0: machineBusy()}
 }
 
 func (m *cpuMeter) stop() {
-	m.selfUsed = selfCPU() - m.self0
+	m.self = selfCPU() - m.self0
 	m.server = m.probe.cpu() - m.server0
+	m.busy = machineBusy() - m.busy0
 }
 
 // addTo appends the CPU figures: seconds of CPU used over the stretch.
 func (m *cpuMeter) addTo(s *Summary) {
-	s.Add("tool_cpu_s", m.selfUsed.Seconds())
+	s.Add("tool_cpu_s", m.self.Seconds())
 	if m.probe.pid > 0 {
 		s.Add("server_cpu_s", m.server.Seconds())
+		// Clock ticks make this coarse (10 ms a reading); never below 0.
+		s.Add("other_cpu_s", max(m.busy-m.self-m.server, 0).Seconds())
 	}
 }
 
