@@ -44,6 +44,17 @@ func (o Options) keepAlive() net.KeepAliveConfig {
 	return o.KeepAlive
 }
 
+// listenConfig gives accepted connections keep-alive probes. (TCP_NODELAY
+// is on by default in Go, as small records should not wait.)
+func (o Options) listenConfig() *net.ListenConfig {
+	return &net.ListenConfig{KeepAliveConfig: o.keepAlive()}
+}
+
+// dialer gives dialled connections keep-alive probes.
+func (o Options) dialer() *net.Dialer {
+	return &net.Dialer{KeepAliveConfig: o.keepAlive()}
+}
+
 func (o Options) wrap(c net.Conn) *framing.Conn {
 	return framing.NewConn(c, framing.Options{WriteTimeout: o.WriteTimeout})
 }
@@ -62,8 +73,7 @@ var _ ports.Listener = (*Listener)(nil)
 
 // Listen listens on addr ("host:port"; ":23480" for every interface).
 func Listen(addr string, opts Options) (*Listener, error) {
-	lc := net.ListenConfig{KeepAliveConfig: opts.keepAlive()}
-	ln, err := lc.Listen(context.Background(), "tcp", addr)
+	ln, err := opts.listenConfig().Listen(context.Background(), "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("tcp: listen on %s: %w", addr, plainError(err))
 	}
@@ -120,8 +130,7 @@ var _ ports.Dialer = Dialer{}
 
 // Dial connects to addr ("host:port"), giving up when ctx ends.
 func (d Dialer) Dial(ctx context.Context, addr string) (ports.Conn, error) {
-	nd := net.Dialer{KeepAliveConfig: d.keepAlive()}
-	c, err := nd.DialContext(ctx, "tcp", addr)
+	c, err := d.dialer().DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("tcp: dial %s: %w", addr, plainError(err))
 	}
