@@ -33,10 +33,13 @@ type Options struct {
 	// connection is given up (see framing.Options). Zero means no bound.
 	WriteTimeout time.Duration
 	// KeepAlive configures the keep-alive probes; its zero value means
-	// DefaultKeepAlive.
+	// DefaultKeepAlive. (To turn probes off, give Enable false and any
+	// other field non-zero, e.g. Idle: -1.)
 	KeepAlive net.KeepAliveConfig
 }
 
+// keepAlive is the probe configuration in force: DefaultKeepAlive unless
+// the caller gave one.
 func (o Options) keepAlive() net.KeepAliveConfig {
 	if o.KeepAlive == (net.KeepAliveConfig{}) {
 		return DefaultKeepAlive
@@ -55,6 +58,7 @@ func (o Options) dialer() *net.Dialer {
 	return &net.Dialer{KeepAliveConfig: o.keepAlive()}
 }
 
+// wrap frames an established connection.
 func (o Options) wrap(c net.Conn) *framing.Conn {
 	return framing.NewConn(c, framing.Options{WriteTimeout: o.WriteTimeout})
 }
