@@ -1,0 +1,281 @@
+package client_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/mock/gomock"
+
+	"pcx/app/client"
+	"pcx/domain"
+	"pcx/ports"
+	"pcx/ports/mocks"
+)
+
+// fakeCodec writes a record as key=value pairs each ended by NUL: enough
+// for the client, which never looks at the bytes, and independent of the
+// real codec's adapter.
+type fakeCodec struct{}
+
+func (fakeCodec) AppendRecord(dst []byte, r *domain.Record) []byte {
+	for _, f := range r.Fields() {
+		s, _ := f.Value.String()
+		dst = append(dst, f.Key...)
+		dst = append(dst, '=')
+		dst = append(dst, s...)
+		dst = append(dst, 0)
+	}
+	return dst
+}
+
+var errFakeSyntax = errors.New("fake codec: syntax")
+
+func (fakeCodec) DecodeRecord(src []byte) (domain.Record, error) {
+	var r domain.Record
+	if len(src) == 0 || src[len(src)-1] != 0 {
+		return r, errFakeSyntax
+	}
+	for _, pair := range strings.Split(string(src[:len(src)-1]), "\x00") {
+		k, v, ok := strings.Cut(pair, "=")
+		if !ok {
+			return r, errFakeSyntax
+		}
+		r.Append(k, domain.Str(v))
+	}
+	return r, nil
+}
+
+func encode(r *domain.Record) []byte { return fakeCodec{}.AppendRecord(nil, r) }
+
+// Records the server of a test sends.
+func status(s string) *domain.Record {
+	return domain.NewRecord(domain.Field{Key: "status", Value: domain.Str(s)})
+}
+
+var at = time.Date(2021, 9, 27, 12, 34, 56, 789000000, time.UTC)
+
+func relay(nick, text string) *domain.Record {
+	var r domain.Record
+	domain.BuildRelay(&r, at, nick, text, "", false)
+	return &r
+}
+
+func relayFile(nick, text, name string) *domain.Record {
+	var r domain.Record
+	domain.BuildRelay(&r, at, nick, text, name, true)
+	return &r
+}
+
+// frame is one step of what the test server sends: a record, a payload,
+// or a read error.
+type frame struct {
+	rec     *domain.Record
+	raw     []byte // a record frame's bytes as they are, when rec is nil
+	payload []byte
+	isFile  bool
+	err     error
+}
+
+func rec(r *domain.Record) frame { return frame{rec: r} }
+func file(b []byte) frame        { return frame{payload: b, isFile: true} }
+func readErr(err error) frame    { return frame{err: err} }
+
+// step is one line the test user types at the prompt it expects.
+type step struct {
+	prompt ports.Prompt
+	line   string
+	err    error
+	// waitShown holds the line back until that many events were shown.
+	waitShown int
+	// block holds the line back until the client ends the prompt.
+	block bool
+}
+
+func text(s string) step          { return step{prompt: ports.PromptText, line: s} }
+func attach(s string) step        { return step{prompt: ports.PromptAttachment, line: s} }
+func nickname(s string) step      { return step{prompt: ports.PromptNickname, line: s} }
+func eof(p ports.Prompt) step     { return step{prompt: p, err: io.EOF} }
+func blockAt(p ports.Prompt) step { return step{prompt: p, block: true} }
+
+// harness wires a client to typed mocks of every port.
+type harness struct {
+	t       *testing.T
+	dialer  *mocks.MockDialer
+	conn    *mocks.MockConn
+	ui      *mocks.MockUI
+	store   *mocks.MockDownloadStore
+	uploads *mocks.MockUploadSource
+	client  *client.Client
+
+	closed    chan struct{}
+	closeOnce sync.Once
+
+	mu     sync.Mutex
+	cond   *sync.Cond
+	events []ports.Event // guarded by mu
+	steps  []step        // guarded by mu; what ReadLine has still to give
+}
+
+func newHarness(t *testing.T, interactive bool) *harness {
+	ctrl := gomock.NewController(t)
+	h := &harness{
+		t:       t,
+		dialer:  mocks.NewMockDialer(ctrl),
+		conn:    mocks.NewMockConn(ctrl),
+		ui:      mocks.NewMockUI(ctrl),
+		store:   mocks.NewMockDownloadStore(ctrl),
+		uploads: mocks.NewMockUploadSource(ctrl),
+		closed:  make(chan struct{}),
+	}
+	h.cond = sync.NewCond(&h.mu)
+	h.client = client.New(h.dialer, fakeCodec{}, h.ui, h.store, h.uploads)
+	h.conn.EXPECT().Close().DoAndReturn(func() error {
+		h.closeOnce.Do(func() { close(h.closed) })
+		return nil
+	}).AnyTimes()
+	h.ui.EXPECT().Interactive().Return(interactive).AnyTimes()
+	h.ui.EXPECT().Show(gomock.Any()).Do(func(e ports.Event) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.events = append(h.events, e)
+		h.cond.Broadcast()
+	}).AnyTimes()
+	h.ui.EXPECT().Track(gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any()).
+		DoAndReturn(func(_ string, _ int64, _ ports.Direction, r io.Reader) (io.Reader, func()) {
+			return r, func() {}
+		}).AnyTimes()
+	h.ui.EXPECT().ReadLine(gomock.Any(), gomock.Any()).DoAndReturn(h.readLine).AnyTimes()
+	return h
+}
+
+// dialOK makes the dialer hand out the mocked connection.
+func (h *harness) dialOK() {
+	h.dialer.EXPECT().Dial(gomock.Any(), "server:1").Return(h.conn, nil)
+}
+
+// user sets what the user types, in order; after the last step input ends.
+func (h *harness) user(steps ...step) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.steps = steps
+}
+
+func (h *harness) readLine(ctx context.Context, p ports.Prompt) (string, error) {
+	h.mu.Lock()
+	if len(h.steps) == 0 {
+		h.mu.Unlock()
+		return "", io.EOF
+	}
+	s := h.steps[0]
+	h.steps = h.steps[1:]
+	for len(h.events) < s.waitShown {
+		h.cond.Wait()
+	}
+	h.mu.Unlock()
+	assert.Equal(h.t, s.prompt, p, "the prompt asked for %q", s.line)
+	if s.block {
+		<-ctx.Done()
+		return "", ctx.Err()
+	}
+	return s.line, s.err
+}
+
+// server sets what the server sends, in order. After the last frame a read
+// waits for the connection to close, as a quiet server's would.
+func (h *harness) server(frames ...frame) {
+	var calls []any
+	for _, f := range frames {
+		switch {
+		case f.isFile:
+			calls = append(calls, h.conn.EXPECT().ReadPayload().Return(int64(len(f.payload)), bytes.NewReader(f.payload), nil))
+		case f.err != nil:
+			calls = append(calls, h.conn.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).Return(nil, f.err))
+		case f.rec != nil:
+			calls = append(calls, h.conn.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).Return(encode(f.rec), nil))
+		default:
+			calls = append(calls, h.conn.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).Return(f.raw, nil))
+		}
+	}
+	if len(frames) == 0 || frames[len(frames)-1].err == nil {
+		calls = append(calls, h.conn.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).DoAndReturn(func([]byte, int) ([]byte, error) {
+			<-h.closed
+			return nil, ports.ErrClosed
+		}).AnyTimes()) // not reached when the login fails
+	}
+	gomock.InOrder(calls...)
+}
+
+// sent is one frame the client must write.
+type sent struct {
+	fields  []string // key=value in order, for a record
+	payload []byte   // for a file
+	isFile  bool
+}
+
+func sentRec(fields ...string) sent { return sent{fields: fields} }
+func sentFile(b []byte) sent        { return sent{payload: b, isFile: true} }
+
+// expectSent makes the connection take exactly these frames, in order.
+func (h *harness) expectSent(frames ...sent) {
+	var calls []any
+	for _, f := range frames {
+		if f.isFile {
+			want := f.payload
+			calls = append(calls, h.conn.EXPECT().WritePayload(int64(len(want)), gomock.Any()).DoAndReturn(func(n int64, r io.Reader) error {
+				got, err := io.ReadAll(io.LimitReader(r, n))
+				require.NoError(h.t, err)
+				assert.Equal(h.t, want, got, "payload")
+				return nil
+			}))
+			continue
+		}
+		want := strings.Join(f.fields, "\x00") + "\x00"
+		calls = append(calls, h.conn.EXPECT().WriteFrames(gomock.Any()).DoAndReturn(func(bodies [][]byte) error {
+			require.Len(h.t, bodies, 1)
+			assert.Equal(h.t, want, string(bodies[0]), "record")
+			return nil
+		}))
+	}
+	gomock.InOrder(calls...)
+}
+
+// run runs the client and returns its error.
+func (h *harness) run() error {
+	return h.client.Run(context.Background(), client.Config{Server: "server:1", Nickname: "Ivan"})
+}
+
+// shown returns the events shown so far, of the given kinds.
+func (h *harness) shown(kinds ...ports.EventKind) []ports.Event {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []ports.Event
+	for _, e := range h.events {
+		for _, k := range kinds {
+			if e.Kind == k {
+				out = append(out, e)
+			}
+		}
+	}
+	return out
+}
+
+// texts returns the text of every event shown of the given kinds.
+func (h *harness) texts(kinds ...ports.EventKind) []string {
+	var out []string
+	for _, e := range h.shown(kinds...) {
+		out = append(out, e.Text)
+	}
+	return out
+}
+
+func upload(name string, content []byte) ports.Upload {
+	return ports.Upload{Name: name, Size: int64(len(content)), Body: io.NopCloser(bytes.NewReader(content))}
+}
