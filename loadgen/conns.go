@@ -13,8 +13,14 @@ import (
 	"pcx/domain"
 )
 
-// broadcastTimeout bounds the wait for one broadcast to reach everyone.
-const broadcastTimeout = 10 * time.Second
+const (
+	// broadcastTimeout bounds the wait for one broadcast to reach everyone.
+	broadcastTimeout = 10 * time.Second
+	// idleWait is how long the clients stay idle, once every join notice
+	// has arrived, before the server's memory is read a second time: time
+	// for its runtime to hand back what the login storm left behind.
+	idleWait = 5 * time.Second
+)
 
 // joinSuffix ends the text of a join notice, escaped (`\" connected`, as
 // the fast path sees it) or not.
@@ -57,6 +63,7 @@ func runConns(ctx context.Context, cfg Config) (Summary, error) {
 	stopProgress := progress(cfg.Progress, c.progressLine(probe))
 	defer stopProgress()
 	var readers sync.WaitGroup
+	meter := startCPU(probe)
 	loginStart := time.Now()
 	clients, logins, err := loginAll(ctx, cfg.Server, c.nicks, cfg.Parallel, func(cl *client) {
 		r := c.recv[cl.index]
@@ -70,13 +77,19 @@ func runConns(ctx context.Context, cfg Config) (Summary, error) {
 	loginTime := time.Since(loginStart)
 	settleErr := c.settle(ctx)
 	settleTime := time.Since(loginStart) - loginTime
+	meter.stop()
 	after := probe.memory()
+	idle := after
+	if probe.pid > 0 && settleErr == nil {
+		idle = waitIdle(ctx, probe)
+	}
 	took, bcastErr := c.broadcasts(ctx, clients[0])
 	closeAll(clients)
 	readers.Wait()
 	res := connsResult{
 		limit: limit, loginTime: loginTime, logins: logins, settleTime: settleTime,
-		before: before, after: after, broadcasts: took, err: errors.Join(settleErr, bcastErr),
+		before: before, after: after, idle: idle, broadcasts: took, meter: meter,
+		err: errors.Join(settleErr, bcastErr),
 	}
 	return c.summarize(res, probe), nil
 }
@@ -157,6 +170,18 @@ func (c *conns) broadcast(ctx context.Context, sender *client, k uint64) (time.D
 	return time.Duration(c.lastNS.Load() - sent), nil
 }
 
+// waitIdle lets the server sit idle for idleWait and reads its memory
+// then (or when ctx ends, whichever is first).
+func waitIdle(ctx context.Context, probe serverProbe) Memory {
+	t := time.NewTimer(idleWait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+	return probe.memory()
+}
+
 func (c *conns) progressLine(probe serverProbe) func(time.Duration) string {
 	return func(el time.Duration) string {
 		logged := 0
@@ -176,8 +201,10 @@ type connsResult struct {
 	loginTime     time.Duration
 	logins        *Histogram
 	settleTime    time.Duration
-	before, after Memory
+	before, after Memory // before the logins, and once every join notice arrived
+	idle          Memory // idleWait later
 	broadcasts    []time.Duration
+	meter         *cpuMeter // over the logins and their notices
 	err           error
 }
 
@@ -219,8 +246,11 @@ func (c *conns) summarize(res connsResult, probe serverProbe) Summary {
 		s.Add("server_rss_before_kb", res.before.RSSKB)
 		s.Add("server_rss_after_kb", res.after.RSSKB)
 		s.Add("server_rss_per_client_kb", float64(res.after.RSSKB-res.before.RSSKB)/n)
+		s.Add("server_rss_idle_kb", res.idle.RSSKB)
+		s.Add("server_rss_idle_per_client_kb", float64(res.idle.RSSKB-res.before.RSSKB)/n)
 		s.Add("server_hwm_kb", probe.memory().PeakKB)
 	}
+	res.meter.addTo(&s)
 	return s
 }
 

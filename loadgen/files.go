@@ -27,6 +27,7 @@ type files struct {
 	cfg   Config
 	start time.Time // the epoch of every ns figure below
 	name  string    // the attachment's file name
+	want  []byte    // the payload's SHA-256, when verifying by hash
 	nicks []string
 	recv  []*fileReceiver // index 0, the sender, only drains
 }
@@ -38,11 +39,10 @@ func runFiles(ctx context.Context, cfg Config) (Summary, error) {
 	f.recv = make([]*fileReceiver, cfg.Receivers+1)
 	for i := range f.nicks {
 		f.nicks[i] = nickname(id, i)
-		f.recv[i] = &fileReceiver{run: f, hash: !cfg.NoHash}
+		f.recv[i] = &fileReceiver{run: f}
 	}
-	var want []byte
-	if !cfg.NoHash {
-		want = payloadSum(cfg.Bytes) // before the clock starts
+	if cfg.Verify == VerifySHA256 {
+		f.want = payloadSum(cfg.Bytes) // before the clock starts
 	}
 	var readers sync.WaitGroup
 	clients, _, err := loginAll(ctx, cfg.Server, f.nicks, cfg.Parallel, func(c *client) {
@@ -65,7 +65,7 @@ func runFiles(ctx context.Context, cfg Config) (Summary, error) {
 	stopProgress()
 	closeAll(clients)
 	readers.Wait()
-	return f.summarize(want, sendStart, sendEnd, meter, probe, errors.Join(sendErr, waitErr)), nil
+	return f.summarize(sendStart, sendEnd, meter, probe, errors.Join(sendErr, waitErr)), nil
 }
 
 // send writes the attachment record and streams the payload after it.
@@ -127,7 +127,7 @@ func (f *files) progressLine(probe serverProbe) func(time.Duration) string {
 	}
 }
 
-func (f *files) summarize(want []byte, sendStart, sendEnd time.Duration, meter *cpuMeter, probe serverProbe, runErr error) Summary {
+func (f *files) summarize(sendStart, sendEnd time.Duration, meter *cpuMeter, probe serverProbe, runErr error) Summary {
 	var slowest, fastest time.Duration
 	var matched int
 	for _, r := range f.recv[1:] {
@@ -139,7 +139,7 @@ func (f *files) summarize(want []byte, sendStart, sendEnd time.Duration, meter *
 		if fastest == 0 || (took > 0 && took < fastest) {
 			fastest = took
 		}
-		if r.doneNS.Load() > 0 && (f.cfg.NoHash || bytes.Equal(r.sum, want)) {
+		if r.doneNS.Load() > 0 && r.intact {
 			matched++
 		}
 	}
@@ -159,15 +159,15 @@ func (f *files) summarize(want []byte, sendStart, sendEnd time.Duration, meter *
 	}
 	s.Add("receivers", f.cfg.Receivers)
 	s.Add("bytes", f.cfg.Bytes)
-	s.Add("hashed", !f.cfg.NoHash)
+	s.Add("verify", f.cfg.Verify)
 	s.Add("intact", matched)
 	s.Add("upload_s", (sendEnd - sendStart).Seconds())
 	s.Add("seconds", slowest.Seconds())
 	s.Add("first_done_s", fastest.Seconds())
 	s.Add("mb_per_s_receiver", ratio(mb, slowest))
 	s.Add("mb_per_s_aggregate", ratio(mb*float64(f.cfg.Receivers), slowest))
-	if want != nil {
-		s.Add("sha256", hex.EncodeToString(want))
+	if f.want != nil {
+		s.Add("sha256", hex.EncodeToString(f.want))
 	}
 	meter.addTo(&s)
 	addMemory(&s, probe)
@@ -184,13 +184,12 @@ func ratio(x float64, d time.Duration) float64 {
 // fileReceiver is the reading side of one client of a file run. Its reader
 // goroutine owns every field but the atomics; sum is read once it ended.
 type fileReceiver struct {
-	run  *files
-	c    *client
-	hash bool
+	run *files
+	c   *client
 
 	got    atomic.Int64 // payload bytes received so far
 	doneNS atomic.Int64 // when the payload was whole, ns since run.start; 0 = not yet
-	sum    []byte       // the payload's SHA-256, when hashed
+	intact bool         // the payload passed the run's check
 	err    error        // why reading stopped
 }
 
@@ -222,13 +221,18 @@ func (r *fileReceiver) read() {
 	}
 }
 
-// take reads the run's payload to its end.
+// take reads the run's payload to its end and checks it.
 func (r *fileReceiver) take(n int64, payload io.Reader) error {
-	var h hash.Hash
 	var sink io.Writer = io.Discard
-	if r.hash {
+	var h hash.Hash
+	var cmp *compareWriter
+	switch r.run.cfg.Verify {
+	case VerifySHA256:
 		h = sha256.New()
 		sink = h
+	case VerifyCompare:
+		cmp = &compareWriter{want: newPayload(n)}
+		sink = cmp
 	}
 	_, err := io.CopyBuffer(countingWriter{sink, &r.got}, payload, make([]byte, copyBuffer))
 	if err != nil {
@@ -237,11 +241,35 @@ func (r *fileReceiver) take(n int64, payload io.Reader) error {
 	if r.got.Load() != n || n != r.run.cfg.Bytes {
 		return fmt.Errorf("loadgen: file payload of %d bytes, want %d", n, r.run.cfg.Bytes)
 	}
-	if h != nil {
-		r.sum = h.Sum(nil)
+	switch {
+	case h != nil:
+		r.intact = bytes.Equal(h.Sum(nil), r.run.want)
+	case cmp != nil:
+		r.intact = !cmp.differs
+	default:
+		r.intact = true
 	}
 	r.doneNS.Store(int64(time.Since(r.run.start)))
 	return nil
+}
+
+// compareWriter compares what is written to it with the payload stream.
+type compareWriter struct {
+	want    *payloadReader
+	buf     []byte
+	differs bool // some byte written differed from the stream
+}
+
+func (c *compareWriter) Write(p []byte) (int, error) {
+	if cap(c.buf) < len(p) {
+		c.buf = make([]byte, len(p))
+	}
+	exp := c.buf[:len(p)]
+	k, _ := io.ReadFull(c.want, exp) // short only past the stream's end
+	if k < len(p) || !bytes.Equal(exp, p) {
+		c.differs = true
+	}
+	return len(p), nil
 }
 
 // countingWriter adds what it writes to a counter others may read.

@@ -143,31 +143,39 @@ func TestFanoutDetectsFaults(t *testing.T) {
 }
 
 func TestFilesDeliversIntactCopies(t *testing.T) {
-	relay := startRelay(t)
-	sum := runAgainst(t, loadgen.Config{
-		Server: relay.addr(), Scenario: loadgen.ScenarioFiles,
-		Receivers: 3, Bytes: 1<<20 + 12345,
-	})
-	assert.Equal(t, true, get(t, sum, "valid"), sum.String())
-	assert.Equal(t, 3, get(t, sum, "intact"))
+	for _, verify := range []string{loadgen.VerifySHA256, loadgen.VerifyCompare, loadgen.VerifyNone} {
+		t.Run(verify, func(t *testing.T) {
+			relay := startRelay(t)
+			sum := runAgainst(t, loadgen.Config{
+				Server: relay.addr(), Scenario: loadgen.ScenarioFiles,
+				Receivers: 3, Bytes: 1<<20 + 12345, Verify: verify,
+			})
+			assert.Equal(t, true, get(t, sum, "valid"), sum.String())
+			assert.Equal(t, 3, get(t, sum, "intact"))
+		})
+	}
 }
 
 func TestFilesDetectsCorruption(t *testing.T) {
-	relay := startRelay(t)
-	relay.breakWith(nil, func(to string, payload []byte) []byte {
-		if !strings.HasSuffix(to, "-2") {
-			return payload
-		}
-		bad := bytes.Clone(payload)
-		bad[len(bad)/2] ^= 0x80
-		return bad
-	})
-	sum := runAgainst(t, loadgen.Config{
-		Server: relay.addr(), Scenario: loadgen.ScenarioFiles,
-		Receivers: 3, Bytes: 300000,
-	})
-	assert.Equal(t, false, get(t, sum, "valid"), sum.String())
-	assert.Equal(t, 2, get(t, sum, "intact"))
+	for _, verify := range []string{loadgen.VerifySHA256, loadgen.VerifyCompare} {
+		t.Run(verify, func(t *testing.T) {
+			relay := startRelay(t)
+			relay.breakWith(nil, func(to string, payload []byte) []byte {
+				if !strings.HasSuffix(to, "-2") {
+					return payload
+				}
+				bad := bytes.Clone(payload)
+				bad[len(bad)/2] ^= 0x80
+				return bad
+			})
+			sum := runAgainst(t, loadgen.Config{
+				Server: relay.addr(), Scenario: loadgen.ScenarioFiles,
+				Receivers: 3, Bytes: 300000, Verify: verify,
+			})
+			assert.Equal(t, false, get(t, sum, "valid"), sum.String())
+			assert.Equal(t, 2, get(t, sum, "intact"))
+		})
+	}
 }
 
 func TestConnsBroadcastReachesEveryone(t *testing.T) {
@@ -190,6 +198,7 @@ func TestRunRefusesBadConfig(t *testing.T) {
 		{name: "more senders than clients", cfg: loadgen.Config{Server: "x:1", Scenario: loadgen.ScenarioFanout, Clients: 2, Senders: 3, Messages: 1}},
 		{name: "fanout without messages", cfg: loadgen.Config{Server: "x:1", Scenario: loadgen.ScenarioFanout, Clients: 2, Senders: 1}},
 		{name: "files without receivers", cfg: loadgen.Config{Server: "x:1", Scenario: loadgen.ScenarioFiles, Bytes: 10}},
+		{name: "unknown verify mode", cfg: loadgen.Config{Server: "x:1", Scenario: loadgen.ScenarioFiles, Receivers: 1, Bytes: 10, Verify: "md5"}},
 		{name: "no server", cfg: loadgen.Config{Scenario: loadgen.ScenarioConns, Clients: 2, Messages: 1}},
 	}
 	for _, tt := range tests {

@@ -29,6 +29,18 @@ const (
 	ScenarioConns  = "conns"
 )
 
+// How a file receiver checks what it got.
+const (
+	// VerifySHA256 hashes the payload and compares with the sender's hash.
+	VerifySHA256 = "sha256"
+	// VerifyCompare compares every byte with the regenerated stream: an
+	// exact check at the cost of a memory compare, so that the tool's
+	// checking does not dominate a fast transfer as hashing does.
+	VerifyCompare = "compare"
+	// VerifyNone only counts the bytes.
+	VerifyNone = "none"
+)
+
 // ErrConfig means a Config cannot describe a run.
 var ErrConfig = errors.New("loadgen: invalid configuration")
 
@@ -48,9 +60,9 @@ type Config struct {
 	// how fast its queues fill.
 	Window int
 
-	Receivers int   // files: receiving clients
-	Bytes     int64 // files: payload size
-	NoHash    bool  // files: count bytes without hashing them
+	Receivers int    // files: receiving clients
+	Bytes     int64  // files: payload size
+	Verify    string // files: VerifySHA256 (default), VerifyCompare or VerifyNone
 
 	ServerPID int           // if > 0, server memory and CPU are read from /proc
 	Duration  time.Duration // cap on the whole run; 0 = none
@@ -66,6 +78,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Parallel <= 0 {
 		c.Parallel = 64
+	}
+	if c.Verify == "" {
+		c.Verify = VerifySHA256
 	}
 }
 
@@ -84,6 +99,9 @@ func (c *Config) validate() error {
 	case ScenarioFiles:
 		if c.Receivers < 1 || c.Bytes < 1 {
 			return fmt.Errorf("%w: files needs 1 or more receivers and bytes", ErrConfig)
+		}
+		if c.Verify != VerifySHA256 && c.Verify != VerifyCompare && c.Verify != VerifyNone {
+			return fmt.Errorf("%w: unknown verify mode %q", ErrConfig, c.Verify)
 		}
 	case ScenarioConns:
 		if c.Clients < 2 || c.Messages < 1 {

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# bench.sh runs the scenarios of BENCHMARKS.md against a fresh pcx server
+# per run (so that the server's peak RSS belongs to that run alone), on
+# loopback, each run bounded in time, and prints one summary line per run.
+#
+# Usage: loadgen/bench.sh [RUNS [SCENARIO...]]   (from the module root)
+# Scenarios: fanout10 fanout1 latency file1g file1g-compare file100m10
+#            file100m10-compare conns10k   (default: all)
+set -euo pipefail
+
+runs=${1:-3}
+shift || true
+scenarios=("$@")
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(fanout10 fanout1 latency file1g file1g-compare file100m10 file100m10-compare conns10k)
+
+addr=127.0.0.1:23499
+go build -o /tmp/pcx-server ./cmd/server
+go build -o /tmp/pcx-loadgen ./cmd/loadgen
+ulimit -n "$(ulimit -Hn)" # 10,000 connections need more than 1024 files on both sides
+
+args_for() {
+	case $1 in
+	fanout10) echo --scenario fanout --clients 100 --senders 10 --messages 20000 --size 64 ;;
+	fanout1) echo --scenario fanout --clients 100 --senders 1 --messages 100000 --size 64 ;;
+	latency) echo --scenario fanout --clients 101 --senders 1 --messages 10000 --size 64 --rate 1000 ;;
+	file1g) echo --scenario files --receivers 1 --bytes 1073741824 ;;
+	file1g-compare) echo --scenario files --receivers 1 --bytes 1073741824 --verify compare ;;
+	file100m10) echo --scenario files --receivers 10 --bytes 104857600 ;;
+	file100m10-compare) echo --scenario files --receivers 10 --bytes 104857600 --verify compare ;;
+	conns10k) echo --scenario conns --clients 10000 --messages 5 ;;
+	*) echo "unknown scenario $1" >&2; exit 2 ;;
+	esac
+}
+
+for name in "${scenarios[@]}"; do
+	args=$(args_for "$name")
+	for i in $(seq "$runs"); do
+		/tmp/pcx-server --listen "$addr" >"/tmp/pcx-server-$name-$i.log" 2>&1 &
+		pid=$!
+		for _ in $(seq 50); do (exec 3<>"/dev/tcp/${addr%:*}/${addr#*:}") 2>/dev/null && break; sleep 0.1; done
+		# shellcheck disable=SC2086 # args are words
+		line=$(timeout 300 /tmp/pcx-loadgen --server "$addr" --server-pid "$pid" --duration 240s $args 2>/dev/null) || true
+		echo "bench=$name run=$i load1=$(cut -d' ' -f1 /proc/loadavg) $line"
+		kill "$pid"
+		wait "$pid" || true
+		sleep 1
+	done
+done
