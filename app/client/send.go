@@ -2,34 +2,70 @@ package client
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"pcx/domain"
 	"pcx/ports"
 )
 
-// send reads the user's lines and sends them: a text, then the path of a
+// outgoing is one message on its way to the writer: its encoded record and
+// the file that follows it, if any.
+type outgoing struct {
+	record []byte
+	up     *ports.Upload
+}
+
+// input reads the user's lines and queues them: a text, then the path of a
 // file to attach or an empty line, as the seed's two prompts ask. It
-// returns errLeave when the user leaves, after the last text is sent.
-func (s *session) send(ctx context.Context) error {
+// returns errLeave when the user leaves, ctx's error when the session ends
+// first.
+func (s *session) input(ctx context.Context, queue chan<- outgoing) error {
 	for {
 		text, err := s.client.ui.ReadLine(ctx, ports.PromptText)
 		if err != nil || text == QuitCommand {
-			return errLeave
+			return leaveOr(ctx)
 		}
-		up, quit, err := s.askAttachment(ctx)
-		if err != nil {
-			return err
-		}
+		up, quit := s.askAttachment(ctx)
 		if up != nil || text != "" {
-			if err := s.sendMessage(text, up); err != nil {
+			if err := s.enqueue(ctx, queue, text, up); err != nil {
 				return err
 			}
 		}
 		if quit {
-			return errLeave
+			return leaveOr(ctx)
 		}
+	}
+}
+
+// leaveOr tells a user who left from a session that ended under them.
+func leaveOr(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return errLeave
+}
+
+// enqueue encodes a message and hands it to the writer. A message too long
+// for the server is not sent, and the user is told.
+func (s *session) enqueue(ctx context.Context, queue chan<- outgoing, text string, up *ports.Upload) error {
+	name := ""
+	if up != nil {
+		name = up.Name
+	}
+	domain.BuildChat(&s.outRec, text, name, up != nil)
+	record := s.client.codec.AppendRecord(nil, &s.outRec)
+	if len(record) > s.cfg.MaxSendRecord {
+		s.client.ui.Show(ports.Event{Kind: ports.EventError, Text: fmt.Sprintf(
+			"message too long: %d bytes, and the server takes at most %d; not sent", len(record), s.cfg.MaxSendRecord)})
+		closeUpload(up)
+		return nil
+	}
+	select {
+	case queue <- outgoing{record: record, up: up}:
+		return nil
+	case <-ctx.Done():
+		closeUpload(up)
+		return ctx.Err()
 	}
 }
 
@@ -37,26 +73,26 @@ func (s *session) send(ctx context.Context) error {
 // be sent or nothing. A person is asked again after a bad path; a script's
 // text goes without the file. quit means the user left at this prompt: the
 // text read before still goes, alone.
-func (s *session) askAttachment(ctx context.Context) (up *ports.Upload, quit bool, err error) {
+func (s *session) askAttachment(ctx context.Context) (up *ports.Upload, quit bool) {
 	ui := s.client.ui
 	for {
 		path, err := ui.ReadLine(ctx, ports.PromptAttachment)
 		if err != nil || path == QuitCommand {
-			return nil, true, nil
+			return nil, true
 		}
 		if path == "" {
-			return nil, false, nil
+			return nil, false
 		}
 		up, problem := s.openAttachment(path)
 		if problem == "" {
-			return up, false, nil
+			return up, false
 		}
 		if ui.Interactive() {
 			ui.Show(ports.Event{Kind: ports.EventError, Text: problem + "; type another path, or press Enter to send the text alone"})
 			continue
 		}
 		ui.Show(ports.Event{Kind: ports.EventError, Text: problem + "; the text goes without it"})
-		return nil, false, nil
+		return nil, false
 	}
 }
 
@@ -71,7 +107,7 @@ func (s *session) openAttachment(path string) (up *ports.Upload, problem string)
 	case u.Size == 0:
 		// The reference client takes a 0-length frame for a closed socket.
 		problem = fmt.Sprintf("cannot attach %q: the file is empty, and an empty file cannot be sent", path)
-	case u.Size > 1<<32-1:
+	case u.Size > maxPayload:
 		problem = fmt.Sprintf("cannot attach %q: the file is larger than 4 GiB, the most a frame can carry", path)
 	default:
 		if err := domain.ValidateAttachmentName(u.Name); err != nil {
@@ -85,37 +121,60 @@ func (s *session) openAttachment(path string) (up *ports.Upload, problem string)
 	return &u, ""
 }
 
-// errTooLong is a message too long for the server's record limit.
-var errTooLong = errors.New("client: message too long")
+// maxPayload is the longest frame body a 4-byte length can announce.
+const maxPayload = 1<<32 - 1
 
-// sendMessage writes one message record and, with a file, its payload
-// frame straight after it. A message too long for the server is not sent
-// and the user is told; a failed write ends the session, since the stream
-// can no longer be trusted to be in step.
-func (s *session) sendMessage(text string, up *ports.Upload) error {
-	name := ""
+func closeUpload(up *ports.Upload) {
 	if up != nil {
-		defer up.Body.Close()
-		name = up.Name
+		up.Body.Close()
 	}
-	domain.BuildChat(&s.outRec, text, name, up != nil)
-	s.outBuf = s.client.codec.AppendRecord(s.outBuf[:0], &s.outRec)
-	if len(s.outBuf) > s.cfg.MaxSendRecord {
-		s.client.ui.Show(ports.Event{Kind: ports.EventError, Text: fmt.Sprintf(
-			"%v: %d bytes, and the server takes at most %d; not sent", errTooLong, len(s.outBuf), s.cfg.MaxSendRecord)})
-		return nil
+}
+
+// write alone writes to the connection: each queued record, and straight
+// after it the file that goes with it. A failed write ends the session
+// (cancel), since the stream can no longer be trusted to be in step; what
+// is still queued is dropped.
+func (s *session) write(queue <-chan outgoing, cancel context.CancelCauseFunc) {
+	for o := range queue {
+		if err := s.writeOne(o); err != nil {
+			cancel(err)
+			s.conn.Close()
+			for o := range queue {
+				closeUpload(o.up)
+			}
+			return
+		}
 	}
-	if err := s.conn.WriteFrames([][]byte{s.outBuf}); err != nil {
+}
+
+func (s *session) writeOne(o outgoing) error {
+	defer closeUpload(o.up)
+	if err := s.conn.WriteFrames([][]byte{o.record}); err != nil {
 		return fmt.Errorf("%w: sending a message: %w", ErrConnectionLost, err)
 	}
-	if up == nil {
+	if o.up == nil {
 		return nil
 	}
-	r, done := s.client.ui.Track(up.Name, up.Size, ports.Sending, up.Body)
-	err := s.conn.WritePayload(up.Size, r)
+	r, done := s.client.ui.Track(o.up.Name, o.up.Size, ports.Sending, o.up.Body)
+	err := s.conn.WritePayload(o.up.Size, r)
 	done()
 	if err != nil {
-		return fmt.Errorf("%w: sending the file %q: %w", ErrConnectionLost, up.Name, err)
+		return fmt.Errorf("%w: sending the file %q: %w", ErrConnectionLost, o.up.Name, err)
 	}
+	s.client.ui.Show(ports.Event{Kind: ports.EventInfo, Text: fmt.Sprintf("sent %s (%s)", o.up.Name, humanSize(o.up.Size))})
 	return nil
+}
+
+// humanSize writes n bytes the way people read sizes.
+func humanSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

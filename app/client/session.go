@@ -16,11 +16,16 @@ type session struct {
 	cfg    Config
 	conn   ports.Conn
 
-	// Owned by the goroutine that calls Run (login, then the sender).
+	// Owned by the goroutine that calls Run: the login, then the input
+	// loop, which encodes each message before it is queued.
 	nick   string
 	outRec domain.Record
 	outBuf []byte
 }
+
+// queueLen bounds the messages typed ahead of the writer, which may be busy
+// with a large file; input waits when the queue is full.
+const queueLen = 64
 
 // login sends nicknames until the server takes one (PROTOCOL.md section 3,
 // steps 1 and 2). A refusal ends the client unless a person can offer
@@ -97,29 +102,43 @@ func (s *session) askNickname(ctx context.Context) (string, error) {
 // errLeave means the user left; Run turns it into a nil error.
 var errLeave = errors.New("client: the user left")
 
-// chat runs the logged-in session: the receiver in its own goroutine, the
-// sender in this one, until either ends it.
+// chat runs the logged-in session: the user's input in this goroutine, the
+// receiver and the writer in their own, until the user leaves or the
+// connection fails.
 func (s *session) chat(ctx context.Context) error {
-	sendCtx, cancel := context.WithCancelCause(ctx)
+	sessCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	queue := make(chan outgoing, queueLen)
 	received := make(chan error, 1)
+	written := make(chan struct{})
 	go func() {
 		err := s.receive()
-		cancel(err) // a prompt or a send in progress ends at once
+		// A prompt and a send in progress end at once.
+		cancel(fmt.Errorf("%w: %w", ErrConnectionLost, err))
+		s.conn.Close()
 		received <- err
 	}()
+	go func() {
+		defer close(written)
+		s.write(queue, cancel)
+	}()
 
-	sendErr := s.send(sendCtx)
-	if cause := context.Cause(sendCtx); ctx.Err() == nil && cause != nil && !errors.Is(cause, context.Canceled) {
-		// The receiver ended first: the server went away.
+	inputErr := s.input(sessCtx, queue)
+	close(queue)
+	<-written // everything queued is sent, or the connection failed
+	switch cause := context.Cause(sessCtx); {
+	case ctx.Err() != nil:
+		// The caller ends the client; Run's AfterFunc closed the connection.
+		<-received
+		return nil
+	case cause != nil:
 		s.conn.Close()
 		<-received
-		return fmt.Errorf("%w: %w", ErrConnectionLost, cause)
-	}
-	if sendErr != nil && !errors.Is(sendErr, errLeave) {
+		return cause
+	case inputErr != nil && !errors.Is(inputErr, errLeave):
 		s.conn.Close()
 		<-received
-		return sendErr
+		return inputErr
 	}
 	s.leave(ctx, received)
 	return nil
