@@ -1,0 +1,198 @@
+// Package terminal is the client's user interface on a text terminal
+// (ports.UI). It works in one of two modes, chosen by whoever builds it:
+//
+//   - interactive, when a person sits at a terminal: golang.org/x/term's
+//     line editor reads the input in raw mode and redraws the prompt and
+//     the half-typed line below every line printed, so arriving messages
+//     never garble what the user types; progress of large transfers shows
+//     in the prompt line; SERVER notices are coloured unless NO_COLOR says
+//     otherwise;
+//   - scripted, when input comes from a file or a pipe: no prompts, no
+//     colour, no progress; messages go to standard output one a line, the
+//     client's own remarks to standard error.
+//
+// Every text a peer sent is made harmless before it is shown: escape
+// sequences and control characters are removed.
+package terminal
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/term"
+
+	"pcx/ports"
+)
+
+// ProgressMin is the smallest file whose transfer shows progress.
+const ProgressMin = 1 << 20
+
+// Options tune the output.
+type Options struct {
+	// Color colours SERVER notices and the client's own remarks.
+	Color bool
+	// Progress shows the progress of transfers of ProgressMin bytes or
+	// more.
+	Progress bool
+}
+
+// UI implements ports.UI on a terminal or on plain streams.
+type UI struct {
+	opts  Options
+	lines *lineReader
+	now   func() time.Time // the time of an event the server did not stamp
+
+	// Interactive mode: term is the line editor; every write goes through
+	// it. Scripted mode: term is nil.
+	term *term.Terminal
+
+	// Scripted mode only: out takes messages, errOut the client's own
+	// remarks. mu serialises writes to them.
+	mu     sync.Mutex
+	out    io.Writer
+	errOut io.Writer
+
+	// prompt is the question being asked and bars the transfers in
+	// progress, shown before it. promptMu guards both.
+	promptMu sync.Mutex
+	prompt   string
+	bars     []*bar
+}
+
+var _ ports.UI = (*UI)(nil)
+
+// NewScripted returns a UI that reads lines from in, writes messages to out
+// and remarks to errOut, and asks nothing. It never colours nor shows
+// progress, whatever opts say.
+func NewScripted(in io.Reader, out, errOut io.Writer) *UI {
+	ui := &UI{out: out, errOut: errOut, now: time.Now}
+	ui.lines = newLineReader(newScriptReader(in).readLine)
+	return ui
+}
+
+// NewInteractive returns a UI that edits lines on the terminal behind rw,
+// which must already be in raw mode (see Open), of the given width.
+func NewInteractive(rw io.ReadWriter, width int, opts Options) *UI {
+	ui := &UI{opts: opts, now: time.Now}
+	ui.term = term.NewTerminal(rw, "")
+	if width > 0 {
+		ui.term.SetSize(width, 0)
+	}
+	ui.lines = newLineReader(ui.readTerminal)
+	return ui
+}
+
+// Interactive implements ports.UI.
+func (ui *UI) Interactive() bool { return ui.term != nil }
+
+// ReadLine implements ports.UI.
+func (ui *UI) ReadLine(ctx context.Context, p ports.Prompt) (string, error) {
+	return ui.lines.readLine(ctx, p)
+}
+
+// readTerminal reads one line with the line editor, after the question p.
+func (ui *UI) readTerminal(p ports.Prompt) (string, error) {
+	ui.promptMu.Lock()
+	ui.prompt = prompts[p]
+	ui.term.SetPrompt(ui.fullPrompt())
+	ui.promptMu.Unlock()
+	line, err := ui.term.ReadLine()
+	if err == term.ErrPasteIndicator {
+		err = nil // a pasted line is a line like any other
+	}
+	return line, err
+}
+
+// prompts are the questions of the interactive mode.
+var prompts = map[ports.Prompt]string{
+	ports.PromptText:       "> ",
+	ports.PromptAttachment: "attach a file (path, or Enter for none): ",
+	ports.PromptNickname:   "another nickname: ",
+}
+
+// Show implements ports.UI.
+func (ui *UI) Show(e ports.Event) {
+	line := ui.format(e)
+	if ui.term != nil {
+		ui.term.Write([]byte(line + "\n"))
+		return
+	}
+	w := ui.out
+	if e.Kind == ports.EventInfo || e.Kind == ports.EventError {
+		w = ui.errOut
+	}
+	ui.mu.Lock()
+	defer ui.mu.Unlock()
+	fmt.Fprintln(w, line)
+}
+
+// format writes an event as one line (or more, when a text has line
+// breaks): "<15:04> [Ivan] text (saved as NAME)" in local time.
+func (ui *UI) format(e ports.Event) string {
+	var b strings.Builder
+	switch e.Kind {
+	case ports.EventInfo:
+		ui.paint(&b, colorInfo, "* "+clean(e.Text))
+		return b.String()
+	case ports.EventError:
+		ui.paint(&b, colorError, "! "+clean(e.Text))
+		return b.String()
+	}
+	at := e.Time
+	if at.IsZero() {
+		at = ui.now()
+	}
+	line := fmt.Sprintf("<%s> [%s] %s", at.Local().Format("15:04"), clean(e.Nickname), clean(e.Text))
+	switch {
+	case e.Attachment == "":
+	case e.SavedAs != "":
+		line += fmt.Sprintf(" (saved as %s)", clean(e.SavedAs))
+	default:
+		line += fmt.Sprintf(" (file %q not saved: %s)", clean(e.Attachment), clean(e.SaveError))
+	}
+	if e.Kind == ports.EventNotice {
+		ui.paint(&b, colorNotice, line)
+	} else {
+		b.WriteString(line)
+	}
+	return b.String()
+}
+
+// Colours, as SGR parameters.
+const (
+	colorNotice = "1;36" // bold cyan
+	colorInfo   = "2"    // dim
+	colorError  = "31"   // red
+)
+
+func (ui *UI) paint(b *strings.Builder, color, s string) {
+	if !ui.opts.Color {
+		b.WriteString(s)
+		return
+	}
+	b.WriteString("\x1b[" + color + "m" + s + "\x1b[0m")
+}
+
+// fullPrompt is the prompt with the transfers in progress before it.
+// promptMu must be held.
+func (ui *UI) fullPrompt() string {
+	if len(ui.bars) == 0 {
+		return ui.prompt
+	}
+	var b strings.Builder
+	for _, bar := range ui.bars {
+		b.WriteString("[" + bar.text() + "] ")
+	}
+	b.WriteString(ui.prompt)
+	return b.String()
+}
+
+// repaintPrompt shows a changed prompt at once. promptMu must be held.
+func (ui *UI) repaintPrompt() {
+	ui.term.SetPrompt(ui.fullPrompt())
+	ui.term.Write(nil) // redraws prompt and line when they are on screen
+}
