@@ -1,0 +1,215 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"pcx/domain"
+	"pcx/ports"
+)
+
+// Reasons a record is refused while the stream stays in step; the peer
+// gets them after "error: " (PROTOCOL.md sections 3 and 5).
+var (
+	errMalformedRecord  = errors.New("malformed record")
+	errAttachmentTooBig = errors.New("attachment is over the size limit")
+	errNoRoom           = errors.New("the server has no room for this attachment now")
+	errNotStored        = errors.New("the server could not store this attachment")
+)
+
+// refusal is a record the server drops without ending the connection.
+type refusal struct{ reason error }
+
+func (r *refusal) Error() string { return r.reason.Error() }
+
+// login reads login records until one succeeds, the login timeout passes
+// or the connection ends. It reports whether the session joined.
+func (s *session) login() (bool, error) {
+	deadline := time.Now().Add(s.srv.cfg.LoginTimeout)
+	if err := s.conn.SetReadDeadline(deadline); err != nil {
+		return false, err
+	}
+	for {
+		nick, err := s.readLogin()
+		var refused *refusal
+		switch {
+		case errors.As(err, &refused):
+			s.logger().Info("login refused", "reason", refused.reason)
+			s.tell(refused.reason)
+			continue
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			s.tell(errLoginTimeout)
+			return false, &finishError{reason: "login timed out"}
+		case err != nil:
+			return false, err
+		}
+		if err := s.srv.names.Claim(nick); err != nil {
+			s.logger().Info("login refused", "nick", nick.String(), "reason", err)
+			s.tell(err)
+			continue
+		}
+		s.nick = nick
+		if !s.srv.join(s, s.srv.statusFrame(nil)) {
+			s.srv.names.Release(nick)
+			return false, &finishError{reason: "server shutting down"}
+		}
+		s.joined = true
+		return true, s.conn.SetReadDeadline(time.Time{})
+	}
+}
+
+var errLoginTimeout = errors.New("login timed out")
+
+// tell sends the peer the reason something it sent was refused: a status
+// reply before login, an error notice after.
+func (s *session) tell(reason error) {
+	if s.joined {
+		s.enqueue(outFrame{record: s.srv.noticeFrame(domain.ErrorText(reason))})
+	} else {
+		s.enqueue(outFrame{record: s.srv.statusFrame(reason)})
+	}
+}
+
+// readLogin reads one login record and parses the nickname in it.
+func (s *session) readLogin() (domain.Nickname, error) {
+	rec, err := s.readRecord()
+	if err != nil {
+		return domain.Nickname{}, err
+	}
+	// A login record has no business with an attachment, but if it names
+	// one the payload frame follows all the same: drop it to stay in step.
+	if domain.HasAttachmentKey(&rec) {
+		if _, _, err := s.conn.ReadPayload(); err != nil {
+			return domain.Nickname{}, err
+		}
+		if err := s.conn.SkipFrame(); err != nil {
+			return domain.Nickname{}, err
+		}
+	}
+	nick, err := domain.ParseLogin(&rec)
+	if err != nil {
+		return domain.Nickname{}, &refusal{reason: err}
+	}
+	return nick, nil
+}
+
+// chat relays the member's messages until the connection ends.
+func (s *session) chat() error {
+	for {
+		err := s.relayNext()
+		var refused *refusal
+		if errors.As(err, &refused) {
+			s.logger().Info("message refused", "reason", refused.reason)
+			s.tell(refused.reason)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// relayNext reads one message, with its attachment if it has one, and
+// relays it once it is whole.
+func (s *session) relayNext() error {
+	rec, err := s.readRecord()
+	if err != nil {
+		return err
+	}
+	msg, invalid := domain.ParseChatMessage(&rec)
+	if !domain.HasAttachmentKey(&rec) {
+		if invalid != nil {
+			return &refusal{reason: invalid}
+		}
+		s.relay(msg, nil)
+		return nil
+	}
+	size, body, err := s.conn.ReadPayload()
+	if err != nil {
+		return err
+	}
+	if invalid == nil && size > s.srv.cfg.MaxAttachment {
+		invalid = fmt.Errorf("%w of %d bytes", errAttachmentTooBig, s.srv.cfg.MaxAttachment)
+	}
+	if invalid != nil {
+		if err := s.conn.SkipFrame(); err != nil {
+			return err
+		}
+		return &refusal{reason: invalid}
+	}
+	att, err := s.srv.spool.Store(size, body)
+	if err != nil {
+		return s.storeFailed(err)
+	}
+	s.relay(msg, att)
+	att.Release()
+	return nil
+}
+
+// storeFailed sorts a failed Store into the peer's fault (the connection
+// broke mid-payload: the session ends and nothing is relayed) and the
+// server's (no room, a disk error: the payload is skipped and refused).
+func (s *session) storeFailed(err error) error {
+	if skipErr := s.conn.SkipFrame(); skipErr != nil {
+		return fmt.Errorf("attachment cut off: %w", skipErr)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return fmt.Errorf("attachment cut off: %w", err)
+	}
+	if errors.Is(err, ports.ErrSpoolFull) {
+		return &refusal{reason: errNoRoom}
+	}
+	s.logger().Error("storing attachment", "err", err)
+	return &refusal{reason: errNotStored}
+}
+
+// relay stamps msg now that it is whole and queues it for everyone else.
+func (s *session) relay(msg domain.ChatMessage, att ports.Attachment) {
+	domain.BuildRelay(&s.scratch, s.srv.clock.Now(), s.nick.String(), msg.Text, msg.Attachment, msg.HasAttachment)
+	record := s.srv.codec.AppendRecord(make([]byte, 0, 96+len(msg.Text)), &s.scratch)
+	s.srv.broadcast(outFrame{record: record, payload: att}, s)
+}
+
+// readRecord reads and decodes one record frame. A frame over the record
+// limit is skipped and refused; one over the hard cap ends the session.
+func (s *session) readRecord() (domain.Record, error) {
+	body, err := s.conn.ReadRecord(s.readBuf[:0], s.srv.cfg.MaxRecord)
+	var tooLarge *ports.FrameTooLargeError
+	if errors.As(err, &tooLarge) {
+		return domain.Record{}, s.skipLongRecord(tooLarge)
+	}
+	if err != nil {
+		return domain.Record{}, err
+	}
+	s.keepReadBuf(body)
+	rec, err := s.srv.codec.DecodeRecord(body)
+	if err != nil {
+		s.logger().Debug("malformed record", "err", err)
+		return domain.Record{}, &refusal{reason: errMalformedRecord}
+	}
+	return rec, nil
+}
+
+// keepReadBuf keeps a read buffer for the next record, unless it has
+// grown large: an idle connection should not hold a big buffer.
+func (s *session) keepReadBuf(body []byte) {
+	if cap(body) <= 4<<10 {
+		s.readBuf = body[:0]
+	} else {
+		s.readBuf = nil
+	}
+}
+
+func (s *session) skipLongRecord(tooLarge *ports.FrameTooLargeError) error {
+	if int64(tooLarge.Len) > HardMaxRecord {
+		s.tell(fmt.Errorf("record of %d bytes is over the hard limit of %d bytes", tooLarge.Len, HardMaxRecord))
+		return &finishError{reason: fmt.Sprintf("record of %d bytes over the hard limit", tooLarge.Len)}
+	}
+	if err := s.conn.SkipFrame(); err != nil {
+		return err
+	}
+	return &refusal{reason: fmt.Errorf("record is longer than %d bytes", tooLarge.Max)}
+}

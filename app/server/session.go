@@ -1,0 +1,273 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	"pcx/domain"
+	"pcx/ports"
+)
+
+// outFrame is one entry of a receiver's queue: an encoded record, shared
+// read-only by every receiver of it, and the attachment behind it if any.
+// Keeping the two in one entry keeps them adjacent on the wire.
+type outFrame struct {
+	record  []byte
+	payload ports.Attachment
+}
+
+// cost is what the frame counts against the receiver's queue bound:
+// attachments held on disk do not count (PROTOCOL.md section 5).
+func (f outFrame) cost() int64 {
+	n := int64(len(f.record))
+	if f.payload != nil {
+		n += int64(len(f.payload.Bytes()))
+	}
+	return n
+}
+
+// session is one connection, from accept to close.
+type session struct {
+	srv  *Server
+	conn ports.Conn
+	log  atomic.Pointer[slog.Logger] // gains the nickname at login
+
+	// Owned by the reader goroutine; nick and memberIndex are also read
+	// by the server under srv.mu once the session has joined.
+	nick        domain.Nickname
+	joined      bool // login succeeded; only the reader goroutine touches it
+	memberIndex int  // position in srv.members; guarded by srv.mu
+	readBuf     []byte
+	scratch     domain.Record
+
+	bodies [][]byte // owned by the writer goroutine: reused for each batch
+
+	// mu guards the outbound queue and the flags below it.
+	mu       sync.Mutex
+	queue    []outFrame
+	queued   int64 // cost of the frames queued or being written
+	closed   bool  // no more frames are taken: the session is ending
+	draining bool  // the writer closes the connection once the queue is empty
+	killed   bool  // the connection is closed: the writer drops the queue
+
+	wake       chan struct{} // capacity 1: tells the writer to look at the queue
+	writerDone chan struct{} // closed when the writer has returned
+	killOnce   sync.Once
+}
+
+func newSession(srv *Server, conn ports.Conn) *session {
+	s := &session{
+		srv:        srv,
+		conn:       conn,
+		wake:       make(chan struct{}, 1),
+		writerDone: make(chan struct{}),
+	}
+	s.log.Store(srv.log.With("peer", conn.RemoteAddr()))
+	return s
+}
+
+// logger is the session's logger, safe from any goroutine.
+func (s *session) logger() *slog.Logger { return s.log.Load() }
+
+// enqueue appends f to the queue without ever blocking. A receiver whose
+// queue would pass the bound is cut off instead. The queue takes its own
+// reference to f's attachment.
+func (s *session) enqueue(f outFrame) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	if s.queued+f.cost() > s.srv.cfg.MaxQueue {
+		s.mu.Unlock()
+		s.kill(fmt.Sprintf("slow consumer: over %d bytes queued", s.srv.cfg.MaxQueue))
+		return
+	}
+	if f.payload != nil {
+		f.payload.Retain()
+	}
+	s.queue = append(s.queue, f)
+	s.queued += f.cost()
+	s.mu.Unlock()
+	s.signal()
+}
+
+func (s *session) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// finish stops taking frames and has the writer close the connection once
+// it has flushed what is queued.
+func (s *session) finish() {
+	s.mu.Lock()
+	s.closed = true
+	s.draining = true
+	s.mu.Unlock()
+	s.signal()
+}
+
+// kill ends the session now: the connection closes, so the reader and the
+// writer both fail and return.
+func (s *session) kill(reason string) {
+	s.killOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		s.killed = true
+		s.mu.Unlock()
+		s.logger().Info("closing connection", "reason", reason)
+		s.conn.Close()
+		s.signal()
+	})
+}
+
+// writeLoop is the connection's only writer. It takes the whole queue at
+// once and writes runs of in-memory frames in one call, so a busy
+// receiver gets many frames per system call.
+func (s *session) writeLoop() {
+	defer close(s.writerDone)
+	var batch []outFrame
+	for range s.wake {
+		for {
+			s.mu.Lock()
+			batch, s.queue = s.queue, batch[:0]
+			draining, killed := s.draining, s.killed
+			s.mu.Unlock()
+			if killed {
+				s.release(batch)
+				s.discardQueue()
+				return
+			}
+			if len(batch) == 0 {
+				if draining {
+					s.conn.Close()
+					return
+				}
+				break
+			}
+			err := s.writeBatch(batch)
+			s.release(batch)
+			if err != nil {
+				s.kill("write failed: " + err.Error())
+				s.discardQueue()
+				return
+			}
+		}
+	}
+}
+
+// writeBatch writes batch in order: in-memory frames gathered into one
+// WriteFrames call, on-disk payloads streamed between them.
+func (s *session) writeBatch(batch []outFrame) error {
+	bodies := s.bodies[:0]
+	var cost int64
+	for _, f := range batch {
+		cost += f.cost()
+		bodies = append(bodies, f.record)
+		if f.payload == nil {
+			continue
+		}
+		if b := f.payload.Bytes(); b != nil {
+			bodies = append(bodies, b)
+			continue
+		}
+		if err := s.conn.WriteFrames(bodies); err != nil {
+			return err
+		}
+		bodies = bodies[:0]
+		if err := s.sendFile(f.payload); err != nil {
+			return err
+		}
+	}
+	err := s.conn.WriteFrames(bodies)
+	clear(bodies)
+	s.bodies = bodies[:0]
+	s.mu.Lock()
+	s.queued -= cost
+	s.mu.Unlock()
+	return err
+}
+
+func (s *session) sendFile(a ports.Attachment) error {
+	r, err := a.Open()
+	if err != nil {
+		return fmt.Errorf("server: open spooled attachment: %w", err)
+	}
+	defer r.Close()
+	return s.conn.WritePayload(a.Size(), r)
+}
+
+// release drops the queue's references to the batch's attachments.
+func (s *session) release(batch []outFrame) {
+	for i := range batch {
+		if batch[i].payload != nil {
+			batch[i].payload.Release()
+		}
+		batch[i] = outFrame{}
+	}
+}
+
+// discardQueue empties the queue of a session whose writer has stopped.
+func (s *session) discardQueue() {
+	s.mu.Lock()
+	rest := s.queue
+	s.queue = nil
+	s.closed = true
+	s.mu.Unlock()
+	s.release(rest)
+}
+
+// run is the reader goroutine: login, then chat until the connection ends,
+// then cleanup. It owns the session's lifetime.
+func (s *session) run() {
+	go s.writeLoop()
+	s.logger().Debug("connected")
+	joined, err := s.login()
+	if joined {
+		s.log.Store(s.logger().With("nick", s.nick.String()))
+		s.logger().Info("logged in")
+		err = s.chat()
+	}
+	s.end(joined, err)
+}
+
+// end closes the session after its reader has stopped.
+func (s *session) end(joined bool, err error) {
+	var finished *finishError
+	if errors.As(err, &finished) {
+		s.logger().Info("ending session", "reason", finished.reason)
+		s.finish()
+		<-s.writerDone
+	}
+	s.kill(describeEnd(err))
+	<-s.writerDone
+	s.discardQueue()
+	if joined {
+		s.srv.leave(s)
+		s.logger().Info("logged out", "reason", describeEnd(err))
+	}
+	s.srv.forget(s)
+}
+
+// finishError ends a session after what is queued (an explanation to the
+// peer) has been flushed.
+type finishError struct{ reason string }
+
+func (e *finishError) Error() string { return e.reason }
+
+func describeEnd(err error) string {
+	switch {
+	case err == nil:
+		return "closed by peer"
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return "timed out"
+	default:
+		return err.Error()
+	}
+}

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"pcx/app/server"
+)
+
+// settings is everything the command line and the environment can set.
+type settings struct {
+	Listen        string
+	WriteTimeout  time.Duration
+	LoginTimeout  time.Duration
+	ShutdownGrace time.Duration
+	MaxRecord     byteSize
+	MaxAttachment byteSize
+	MaxQueue      byteSize
+	MaxSpool      byteSize
+	SpoolDir      string
+	LogLevel      slog.Level
+	LogFormat     string
+	DebugAddr     string
+}
+
+const usage = `pcx-server: the pcx chat relay.
+
+Users log in with a nickname and every message they send, with its file if
+it has one, goes to everyone else logged in. Stop it with Ctrl-C (SIGINT) or
+SIGTERM: everyone is told, queues are flushed, and it exits 0.
+
+Usage:
+  pcx-server [flags]
+
+Every flag can also be set by an environment variable, shown beside it;
+a flag on the command line wins. Sizes take a unit: 64KiB, 8MiB, 1GiB, 1GB.
+
+Flags:
+`
+
+// parseSettings reads the flags in args over the environment's PCX_*
+// variables over the defaults.
+func parseSettings(args []string, getenv func(string) string, stderr io.Writer) (settings, error) {
+	s := settings{
+		Listen:        ":23480",
+		WriteTimeout:  30 * time.Second,
+		LoginTimeout:  30 * time.Second,
+		ShutdownGrace: 5 * time.Second,
+		MaxRecord:     64 << 10,
+		MaxAttachment: 1 << 30,
+		MaxQueue:      8 << 20,
+		LogLevel:      slog.LevelInfo,
+		LogFormat:     "text",
+	}
+	fs := flag.NewFlagSet("pcx-server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
+	env := &envBinder{fs: fs, getenv: getenv}
+	env.string(&s.Listen, "listen", "PCX_LISTEN", "`address` to listen on (host:port; :port for every interface)")
+	env.duration(&s.WriteTimeout, "write-timeout", "PCX_WRITE_TIMEOUT", "cut off a receiver that makes no write progress for this long")
+	env.duration(&s.LoginTimeout, "login-timeout", "PCX_LOGIN_TIMEOUT", "close a connection that has not logged in within this time")
+	env.duration(&s.ShutdownGrace, "shutdown-grace", "PCX_SHUTDOWN_GRACE", "on shutdown, how long to let queued messages flush")
+	env.value(&s.MaxRecord, "max-record", "PCX_MAX_RECORD", "longest record accepted; longer ones (up to 1MiB) are refused, longer still end the connection")
+	env.value(&s.MaxAttachment, "max-attachment", "PCX_MAX_ATTACHMENT", "largest attachment relayed")
+	env.value(&s.MaxQueue, "max-queue", "PCX_MAX_QUEUE", "memory queued for one receiver before it is cut off as too slow")
+	env.value(&s.MaxSpool, "max-spool", "PCX_MAX_SPOOL", "disk the attachment spool may use at once; 0 means no limit")
+	env.string(&s.SpoolDir, "spool-dir", "PCX_SPOOL_DIR", "`directory` for large attachments in transit (default the system temp directory)")
+	env.value(logLevel{&s.LogLevel}, "log-level", "PCX_LOG_LEVEL", "log `level`: debug, info, warn or error")
+	env.string(&s.LogFormat, "log-format", "PCX_LOG_FORMAT", "log `format`: text or json")
+	env.string(&s.DebugAddr, "debug-addr", "PCX_DEBUG_ADDR", "serve pprof profiles on this `address` (e.g. 127.0.0.1:6060); empty: off")
+	if err := env.err; err != nil {
+		return s, err
+	}
+	if err := fs.Parse(args); err != nil {
+		return s, err
+	}
+	if fs.NArg() > 0 {
+		return s, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	if s.LogFormat != "text" && s.LogFormat != "json" {
+		return s, fmt.Errorf("--log-format must be text or json, not %q", s.LogFormat)
+	}
+	return s, nil
+}
+
+// envBinder defines flags whose defaults come from environment variables.
+type envBinder struct {
+	fs     *flag.FlagSet
+	getenv func(string) string
+	err    error // the first environment variable that did not parse
+}
+
+func (b *envBinder) value(v flag.Value, name, envName, help string) {
+	if raw := b.getenv(envName); raw != "" {
+		if err := v.Set(raw); err != nil && b.err == nil {
+			b.err = fmt.Errorf("%s=%q: %w", envName, raw, err)
+		}
+	}
+	b.fs.Var(v, name, help+" ["+envName+"]")
+}
+
+func (b *envBinder) string(p *string, name, envName, help string) {
+	b.value((*stringValue)(p), name, envName, help)
+}
+
+func (b *envBinder) duration(p *time.Duration, name, envName, help string) {
+	b.value((*durationValue)(p), name, envName, help)
+}
+
+type stringValue string
+
+func (v *stringValue) Set(s string) error { *v = stringValue(s); return nil }
+func (v *stringValue) String() string     { return string(*v) }
+
+type durationValue time.Duration
+
+func (v *durationValue) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	if d < 0 {
+		return errors.New("must not be negative")
+	}
+	*v = durationValue(d)
+	return nil
+}
+func (v *durationValue) String() string { return time.Duration(*v).String() }
+
+// byteSize is a size in bytes written with an optional unit.
+type byteSize int64
+
+var sizeUnits = []struct {
+	suffix string
+	factor int64
+}{
+	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30},
+	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1},
+}
+
+func (v *byteSize) Set(s string) error {
+	s = strings.TrimSpace(s)
+	factor := int64(1)
+	for _, u := range sizeUnits {
+		if strings.HasSuffix(s, u.suffix) {
+			s, factor = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.factor
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/factor {
+		return fmt.Errorf("not a size: %q (try 64KiB, 8MiB or 1GiB)", s)
+	}
+	*v = byteSize(n * factor)
+	return nil
+}
+
+func (v *byteSize) String() string {
+	n := int64(*v)
+	for _, u := range sizeUnits[:3] {
+		if n >= u.factor && n%u.factor == 0 && (n/u.factor) < 1024 {
+			return strconv.FormatInt(n/u.factor, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+type logLevel struct{ l *slog.Level }
+
+func (v logLevel) Set(s string) error { return v.l.UnmarshalText([]byte(s)) }
+func (v logLevel) String() string {
+	if v.l == nil {
+		return "info"
+	}
+	return strings.ToLower(v.l.String())
+}
+
+// serverConfig is the part of the settings the server app takes.
+func serverConfig(s settings) server.Config {
+	return server.Config{
+		MaxRecord:     int(s.MaxRecord),
+		MaxAttachment: int64(s.MaxAttachment),
+		MaxQueue:      int64(s.MaxQueue),
+		LoginTimeout:  s.LoginTimeout,
+		ShutdownGrace: s.ShutdownGrace,
+	}
+}
+
+func newLogger(s settings, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: s.LogLevel}
+	if s.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+

@@ -1,0 +1,64 @@
+// Command pcx-server runs the pcx chat relay. See --help.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	_ "net/http/pprof" // served only with --debug-addr
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stderr))
+}
+
+// run is main with its inputs and outputs named, so tests can call it.
+func run(args []string, getenv func(string) string, stderr io.Writer) int {
+	s, err := parseSettings(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "pcx-server:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serve(ctx, s, stderr)
+}
+
+func serve(ctx context.Context, s settings, stderr io.Writer) int {
+	log := newLogger(s, stderr)
+	srv, cleanup, err := initServer(s, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "pcx-server:", err)
+		return 1
+	}
+	defer cleanup()
+	if s.DebugAddr != "" {
+		go serveDebug(s.DebugAddr, stderr)
+	}
+	if err := srv.Serve(ctx); err != nil {
+		fmt.Fprintln(stderr, "pcx-server:", err)
+		return 1
+	}
+	return 0
+}
+
+// serveDebug serves pprof for profiling a running server.
+func serveDebug(addr string, stderr io.Writer) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		fmt.Fprintln(stderr, "pcx-server: debug listener:", err)
+		return
+	}
+	fmt.Fprintln(stderr, "pcx-server: pprof on http://"+l.Addr().String()+"/debug/pprof/")
+	http.Serve(l, nil)
+}

@@ -1,0 +1,43 @@
+//go:build wireinject
+
+package main
+
+import (
+	"log/slog"
+
+	"github.com/google/wire"
+
+	"pcx/adapters/dictcodec"
+	"pcx/adapters/diskspool"
+	"pcx/adapters/memory"
+	"pcx/adapters/sysclock"
+	"pcx/adapters/tcp"
+	"pcx/app/server"
+	"pcx/ports"
+)
+
+// common is everything but the transport.
+var common = wire.NewSet(
+	serverConfig,
+	dictcodec.New,
+	wire.Bind(new(ports.Codec), new(*dictcodec.Codec)),
+	sysclock.New,
+	wire.Bind(new(ports.Clock), new(sysclock.Clock)),
+	openSpool,
+	wire.Bind(new(ports.Spool), new(*diskspool.Spool)),
+	server.New,
+)
+
+// initServer builds the server on TCP. The cleanup closes the listener
+// and removes the spool.
+func initServer(s settings, log *slog.Logger) (*server.Server, func(), error) {
+	wire.Build(common, listenTCP, wire.Bind(new(ports.Listener), new(*tcp.Listener)))
+	return nil, nil, nil
+}
+
+// initMemoryServer builds the same server on an in-memory network, for
+// tests.
+func initMemoryServer(s settings, log *slog.Logger, network *memory.Network) (*server.Server, func(), error) {
+	wire.Build(common, listenMemory, wire.Bind(new(ports.Listener), new(*memory.Listener)))
+	return nil, nil, nil
+}

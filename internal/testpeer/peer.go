@@ -1,0 +1,158 @@
+// Package testpeer is a raw protocol peer for tests: it speaks frames and
+// dict-format records directly, so a test can send exactly the bytes it
+// wants (garbage included) and check exactly what the server sends back.
+package testpeer
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"pcx/adapters/dictcodec"
+	"pcx/domain"
+	"pcx/ports"
+)
+
+// Timeout bounds every wait of a peer, so a broken server fails a test
+// instead of hanging it.
+const Timeout = 10 * time.Second
+
+// Peer is one test connection.
+type Peer struct {
+	t    testing.TB
+	Conn ports.Conn
+}
+
+// New wraps conn; the peer's connection is closed when the test ends.
+func New(t testing.TB, conn ports.Conn) *Peer {
+	t.Cleanup(func() { conn.Close() })
+	return &Peer{t: t, Conn: conn}
+}
+
+// SendRecord encodes r and sends it as one frame.
+func (p *Peer) SendRecord(fields ...string) {
+	p.t.Helper()
+	p.SendRaw(Encode(fields...))
+}
+
+// SendRaw sends each body as one frame.
+func (p *Peer) SendRaw(bodies ...[]byte) {
+	p.t.Helper()
+	require.NoError(p.t, p.Conn.WriteFrames(bodies))
+}
+
+// Login sends a login record and requires success.
+func (p *Peer) Login(nick string) {
+	p.t.Helper()
+	p.SendRecord("nickname", nick)
+	p.ExpectStatus("success")
+}
+
+// ExpectStatus requires the next record to be {"status": want}.
+func (p *Peer) ExpectStatus(want string) {
+	p.t.Helper()
+	rec := p.Next()
+	got, ok := rec.GetString("status")
+	require.Truef(p.t, ok, "expected a status reply, got %s", dictcodec.Append(nil, &rec))
+	require.Equal(p.t, want, got)
+}
+
+// Next reads the next record.
+func (p *Peer) Next() domain.Record {
+	p.t.Helper()
+	require.NoError(p.t, p.Conn.SetReadDeadline(time.Now().Add(Timeout)))
+	body, err := p.Conn.ReadRecord(nil, 1<<20)
+	require.NoError(p.t, err, "reading a record")
+	rec, err := dictcodec.Decode(body)
+	require.NoError(p.t, err, "decoding %q", body)
+	return rec
+}
+
+// NextMessage reads the next record and returns its nickname and text.
+func (p *Peer) NextMessage() (nick, text string) {
+	p.t.Helper()
+	rec := p.Next()
+	nick, _ = rec.GetString("nickname")
+	text, _ = rec.GetString("text")
+	_, hasTime := rec.GetString("time")
+	require.True(p.t, hasTime, "message without time: %s", dictcodec.Append(nil, &rec))
+	return nick, text
+}
+
+// Expect requires the next record to be a message from nick saying text.
+func (p *Peer) Expect(nick, text string) domain.Record {
+	p.t.Helper()
+	rec := p.Next()
+	gotNick, _ := rec.GetString("nickname")
+	gotText, _ := rec.GetString("text")
+	require.Equalf(p.t, [2]string{nick, text}, [2]string{gotNick, gotText}, "record %s", dictcodec.Append(nil, &rec))
+	return rec
+}
+
+// NextPayload reads the next frame whole as an attachment payload.
+func (p *Peer) NextPayload() []byte {
+	p.t.Helper()
+	require.NoError(p.t, p.Conn.SetReadDeadline(time.Now().Add(Timeout)))
+	n, r, err := p.Conn.ReadPayload()
+	require.NoError(p.t, err)
+	var buf bytes.Buffer
+	_, err = io.Copy(&buf, r)
+	require.NoError(p.t, err)
+	require.EqualValues(p.t, n, buf.Len())
+	return buf.Bytes()
+}
+
+// ExpectClosed requires the server to close the connection, possibly after
+// some records, which it returns.
+func (p *Peer) ExpectClosed() []domain.Record {
+	p.t.Helper()
+	got, err := p.ReadUntilClosed()
+	require.NoError(p.t, err)
+	return got
+}
+
+// ReadUntilClosed reads records until the server closes the connection
+// and returns them; it fails if the connection stays open past Timeout.
+// Unlike the Expect methods it may be called from any goroutine.
+func (p *Peer) ReadUntilClosed() ([]domain.Record, error) {
+	// A pipe whose far end is already closed refuses deadlines; that is fine.
+	_ = p.Conn.SetReadDeadline(time.Now().Add(Timeout))
+	var got []domain.Record
+	for {
+		body, err := p.Conn.ReadRecord(nil, 1<<20)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return got, fmt.Errorf("the server did not close the connection within %v", Timeout)
+		}
+		if err != nil {
+			return got, nil
+		}
+		rec, err := dictcodec.Decode(body)
+		if err != nil {
+			return got, err
+		}
+		got = append(got, rec)
+	}
+}
+
+// ExpectSilence requires that nothing arrives for a short while.
+func (p *Peer) ExpectSilence(d time.Duration) {
+	p.t.Helper()
+	require.NoError(p.t, p.Conn.SetReadDeadline(time.Now().Add(d)))
+	body, err := p.Conn.ReadRecord(nil, 1<<20)
+	require.Errorf(p.t, err, "expected nothing, got %q", body)
+}
+
+// Encode builds a record from key, value pairs and encodes it.
+func Encode(fields ...string) []byte {
+	var rec domain.Record
+	for i := 0; i+1 < len(fields); i += 2 {
+		rec.Append(fields[i], domain.Str(fields[i+1]))
+	}
+	return dictcodec.Append(nil, &rec)
+}
