@@ -202,4 +202,3 @@ func newLogger(s settings, w io.Writer) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
 }
-
