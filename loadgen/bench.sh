@@ -4,14 +4,16 @@
 # loopback, each run bounded in time, and prints one summary line per run.
 #
 # Usage: loadgen/bench.sh [RUNS [SCENARIO...]]   (from the module root)
-# Scenarios: fanout10 fanout1 latency file1g file1g-compare file100m10
-#            file100m10-compare conns10k   (default: all)
+# SERVER_ARGS adds flags to the server's command line (e.g. --spool-dir).
+# Scenarios: fanout10 fanout1 latency file1g file1g-compare file1g-none
+#            file100m10 file100m10-compare file100m10-none conns10k
+#            (default: all)
 set -euo pipefail
 
 runs=${1:-3}
 shift || true
 scenarios=("$@")
-[ ${#scenarios[@]} -gt 0 ] || scenarios=(fanout10 fanout1 latency file1g file1g-compare file100m10 file100m10-compare conns10k)
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(fanout10 fanout1 latency file1g file1g-compare file1g-none file100m10 file100m10-compare file100m10-none conns10k)
 
 addr=127.0.0.1:23499
 go build -o /tmp/pcx-server ./cmd/server
@@ -25,6 +27,8 @@ args_for() {
 	latency) echo --scenario fanout --clients 101 --senders 1 --messages 10000 --size 64 --rate 1000 ;;
 	file1g) echo --scenario files --receivers 1 --bytes 1073741824 ;;
 	file1g-compare) echo --scenario files --receivers 1 --bytes 1073741824 --verify compare ;;
+	file1g-none) echo --scenario files --receivers 1 --bytes 1073741824 --verify none ;;
+	file100m10-none) echo --scenario files --receivers 10 --bytes 104857600 --verify none ;;
 	file100m10) echo --scenario files --receivers 10 --bytes 104857600 ;;
 	file100m10-compare) echo --scenario files --receivers 10 --bytes 104857600 --verify compare ;;
 	conns10k) echo --scenario conns --clients 10000 --messages 5 ;;
@@ -35,7 +39,8 @@ args_for() {
 for name in "${scenarios[@]}"; do
 	args=$(args_for "$name")
 	for i in $(seq "$runs"); do
-		/tmp/pcx-server --listen "$addr" >"/tmp/pcx-server-$name-$i.log" 2>&1 &
+		# shellcheck disable=SC2086 # SERVER_ARGS are words
+		/tmp/pcx-server --listen "$addr" ${SERVER_ARGS:-} >"/tmp/pcx-server-$name-$i.log" 2>&1 &
 		pid=$!
 		for _ in $(seq 50); do (exec 3<>"/dev/tcp/${addr%:*}/${addr#*:}") 2>/dev/null && break; sleep 0.1; done
 		# shellcheck disable=SC2086 # args are words
