@@ -31,7 +31,7 @@ var (
 	ErrConnectionLost = errors.New("client: lost the connection to the server")
 	// ErrNicknameRefused means the server refused the nickname and nobody is
 	// at the keyboard to offer another.
-	ErrNicknameRefused = errors.New("client: nickname refused")
+	ErrNicknameRefused = errors.New("client: cannot log in")
 )
 
 // QuitCommand typed at either prompt ends the session (the seed's "\q").
