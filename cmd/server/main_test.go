@@ -1,0 +1,240 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"pcx/adapters/memory"
+	"pcx/adapters/tcp"
+	"pcx/internal/testpeer"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func noEnv(string) string { return "" }
+
+func TestHelpListsEveryFlag(t *testing.T) {
+	var out bytes.Buffer
+	require.Equal(t, 0, run([]string{"--help"}, noEnv, &out))
+	for _, flag := range []string{"listen", "max-record", "max-attachment", "max-queue", "write-timeout",
+		"login-timeout", "spool-dir", "max-spool", "log-level", "log-format", "PCX_LISTEN"} {
+		require.Contains(t, out.String(), flag)
+	}
+}
+
+func TestSettingsComeFromFlagsOverEnvironmentOverDefaults(t *testing.T) {
+	env := map[string]string{"PCX_MAX_QUEUE": "1MiB", "PCX_LISTEN": ":1", "PCX_LOG_FORMAT": "json"}
+	s, err := parseSettings([]string{"--listen", "127.0.0.1:9", "--max-record", "2KB"}, func(k string) string { return env[k] }, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, "127.0.0.1:9", s.Listen)
+	require.EqualValues(t, 1<<20, s.MaxQueue)
+	require.EqualValues(t, 2000, s.MaxRecord)
+	require.EqualValues(t, 1<<30, s.MaxAttachment)
+	require.Equal(t, "json", s.LogFormat)
+	require.Equal(t, 30*time.Second, s.WriteTimeout)
+}
+
+func TestBadSettingsAreOneClearLine(t *testing.T) {
+	cases := map[string]struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		"a size without a number": {args: []string{"--max-queue", "lots"}, want: "not a size"},
+		"a bad environment value": {env: map[string]string{"PCX_LOGIN_TIMEOUT": "soon"}, want: "PCX_LOGIN_TIMEOUT"},
+		"an unknown log format":   {args: []string{"--log-format", "xml"}, want: "text or json"},
+		"a stray argument":        {args: []string{"extra"}, want: "unexpected argument"},
+		"a record limit too big":  {args: []string{"--max-record", "2MiB", "--listen", "127.0.0.1:0"}, want: "max record"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			var out bytes.Buffer
+			code := run(tc.args, func(k string) string { return tc.env[k] }, &out)
+			require.NotZero(t, code)
+			require.Contains(t, out.String(), tc.want)
+		})
+	}
+}
+
+func TestPortInUseIsOneLineAndExitOne(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer busy.Close()
+	var out bytes.Buffer
+	code := run([]string{"--listen", busy.Addr().String()}, noEnv, &out)
+	require.Equal(t, 1, code)
+	require.Equal(t, 1, strings.Count(out.String(), "\n"), "output: %q", out.String())
+	require.Contains(t, out.String(), "address already in use")
+}
+
+// startTCP runs the fully wired server on a loopback port.
+func startTCP(t *testing.T, s settings) string {
+	t.Helper()
+	s.Listen = "127.0.0.1:0"
+	s.LogLevel = slog.LevelWarn
+	if s.WriteTimeout == 0 {
+		s.WriteTimeout = 30 * time.Second
+	}
+	s.SpoolDir = t.TempDir()
+	s.ShutdownGrace = time.Second
+	srv, cleanup, err := initServer(s, slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: s.LogLevel})))
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- srv.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-done)
+		cleanup()
+		entries, _ := os.ReadDir(s.SpoolDir)
+		require.Empty(t, entries, "the spool was not removed")
+	})
+	return srv.Addr()
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+func dialTCP(t *testing.T, addr string) *testpeer.Peer {
+	t.Helper()
+	conn, err := tcp.Dialer{}.Dial(context.Background(), addr)
+	require.NoError(t, err)
+	return testpeer.New(t, conn)
+}
+
+func TestGarbageBeforeLoginOverTCP(t *testing.T) {
+	addr := startTCP(t, settings{})
+	cases := map[string][]byte{
+		"an HTTP request":      []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+		"a length of 2^32 - 1": {0xff, 0xff, 0xff, 0xff, 'x'},
+		"a record over 1 MiB":  {0, 0x10, 0, 1},
+	}
+	for name, raw := range cases {
+		t.Run(name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", addr)
+			require.NoError(t, err)
+			defer conn.Close()
+			_, err = conn.Write(raw)
+			require.NoError(t, err)
+			require.NoError(t, conn.SetReadDeadline(time.Now().Add(testpeer.Timeout)))
+			reply, err := io.ReadAll(conn)
+			require.NoError(t, err, "the server did not close the connection")
+			require.Contains(t, string(reply), `{"status":"error: record of`)
+		})
+	}
+	// The server is still there for everyone else.
+	dialTCP(t, addr).Login("Ivan")
+}
+
+func TestSlowReaderIsCutOffWhileOthersGetFortyMiB(t *testing.T) {
+	addr := startTCP(t, settings{MaxQueue: 8 << 20, MaxRecord: 64 << 10})
+	sender, reader := dialTCP(t, addr), dialTCP(t, addr)
+	sender.Login("sender")
+	reader.Login("reader")
+	sender.Expect("SERVER", `User "reader" connected`)
+	sleeper := dialTCP(t, addr)
+	sleeper.Login("sleeper") // and never reads again
+	sender.Expect("SERVER", `User "sleeper" connected`)
+	reader.Expect("SERVER", `User "sleeper" connected`)
+
+	const messages = 640 // 640 × 64 KiB = 40 MiB
+	text := strings.Repeat("y", 64<<10-100)
+	go func() {
+		for i := range messages {
+			if sender.Conn.WriteFrames([][]byte{testpeer.Encode("text", fmt.Sprintf("%04d%s", i, text))}) != nil {
+				return
+			}
+		}
+	}()
+	next, sawLeave := 0, false
+	for next < messages || !sawLeave {
+		nick, got := reader.NextMessage()
+		if nick == "SERVER" {
+			require.Equal(t, `User "sleeper" disconnected`, got)
+			sawLeave = true
+			continue
+		}
+		require.Equal(t, fmt.Sprintf("%04d", next), got[:4])
+		require.Len(t, got, len(text)+4)
+		next++
+	}
+}
+
+func TestLargeFileOverTCPArrivesWholeAndInStep(t *testing.T) {
+	addr := startTCP(t, settings{})
+	peers := []*testpeer.Peer{dialTCP(t, addr), dialTCP(t, addr), dialTCP(t, addr)}
+	for i, p := range peers {
+		p.Login(fmt.Sprint("p", i))
+		for _, q := range peers[:i] {
+			q.Expect("SERVER", fmt.Sprintf(`User "p%d" connected`, i))
+		}
+	}
+	data := make([]byte, 5<<20)
+	for i := range data {
+		data[i] = byte(i * 7 / 3)
+	}
+	peers[0].SendRecord("text", "big", "attachment", "big.bin")
+	require.NoError(t, peers[0].Conn.WritePayload(int64(len(data)), bytes.NewReader(data)))
+	peers[0].SendRecord("text", "after")
+	for _, p := range peers[1:] {
+		p.Expect("p0", "big")
+		require.Equal(t, sha256.Sum256(data), sha256.Sum256(p.NextPayload()))
+		p.Expect("p0", "after")
+	}
+}
+
+func TestUploadCutOffMidwayOverTCP(t *testing.T) {
+	addr := startTCP(t, settings{})
+	ivan, maria := dialTCP(t, addr), dialTCP(t, addr)
+	ivan.Login("Ivan")
+	maria.Login("Maria")
+	ivan.Expect("SERVER", `User "Maria" connected`)
+	ivan.SendRecord("text", "half", "attachment", "half.bin")
+	conn := ivan.Conn
+	// Promise 10 MiB, send 3, die.
+	go conn.WritePayload(10<<20, io.LimitReader(zeros{}, 3<<20))
+	time.Sleep(50 * time.Millisecond) // let some of it through before dying; not an assertion
+	conn.Close()
+	maria.Expect("SERVER", `User "Ivan" disconnected`)
+	maria.ExpectSilence(100 * time.Millisecond)
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+func TestTheMemoryInjectorWiresTheSameServer(t *testing.T) {
+	network := memory.NewNetwork()
+	s, err := parseSettings([]string{"--listen", "chat", "--spool-dir", t.TempDir()}, noEnv, io.Discard)
+	require.NoError(t, err)
+	srv, cleanup, err := initMemoryServer(s, slog.New(slog.DiscardHandler), network)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- srv.Serve(ctx) }()
+	defer func() {
+		cancel()
+		require.NoError(t, <-done)
+		cleanup()
+	}()
+	conn, err := network.Dial(ctx, "chat")
+	require.NoError(t, err)
+	p := testpeer.New(t, conn)
+	p.Login("Ivan")
+}
