@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -268,16 +269,17 @@ func (f *fanout) summarize(loginTime time.Duration, logins *Histogram, firstSend
 	elapsed := time.Duration(last) - firstSend
 	got := f.delivered()
 	var s Summary
-	reason := ""
-	switch {
-	case lost+dup+reorder+garbled > 0:
-		reason = "deliveries faulty"
-		if shapeErr != nil {
-			reason += ": " + shapeErr.Error()
-		}
-	case runErr != nil:
-		reason = runErr.Error()
+	var reasons []string
+	if lost+dup+reorder+garbled > 0 {
+		reasons = append(reasons, "deliveries faulty")
 	}
+	if shapeErr != nil {
+		reasons = append(reasons, shapeErr.Error())
+	}
+	if runErr != nil {
+		reasons = append(reasons, strings.ReplaceAll(runErr.Error(), "\n", "; "))
+	}
+	reason := strings.Join(reasons, "; ")
 	s.Add("scenario", ScenarioFanout)
 	s.Add("valid", reason == "")
 	if reason != "" {

@@ -142,6 +142,30 @@ func TestFanoutDetectsFaults(t *testing.T) {
 	}
 }
 
+// A run cut short by its duration cap is reported, not failed: the
+// summary says it is not valid and why.
+func TestFanoutCutShortIsNotValid(t *testing.T) {
+	relay := startRelay(t)
+	sum, err := loadgen.Run(context.Background(), loadgen.Config{
+		Server: relay.addr(), Scenario: loadgen.ScenarioFanout,
+		Clients: 3, Senders: 1, Messages: 1000, Rate: 50, Duration: 300 * time.Millisecond,
+	})
+	require.NoError(t, err)
+	assert.Equal(t, false, get(t, sum, "valid"), sum.String())
+	assert.Contains(t, get(t, sum, "reason"), "context deadline exceeded")
+	assert.Greater(t, get(t, sum, "lost"), uint64(0))
+}
+
+func TestLoginRefusalIsAnError(t *testing.T) {
+	relay := startRelay(t)
+	relay.refuseLogins()
+	_, err := loadgen.Run(context.Background(), loadgen.Config{
+		Server: relay.addr(), Scenario: loadgen.ScenarioFanout,
+		Clients: 3, Senders: 1, Messages: 10, Duration: testTimeout,
+	})
+	require.ErrorIs(t, err, loadgen.ErrLoginRefused)
+}
+
 func TestFilesDeliversIntactCopies(t *testing.T) {
 	for _, verify := range []string{loadgen.VerifySHA256, loadgen.VerifyCompare, loadgen.VerifyNone} {
 		t.Run(verify, func(t *testing.T) {

@@ -36,6 +36,8 @@ type testRelay struct {
 	// nickname to.
 	// Called with mu held.
 	corrupt func(to string, payload []byte) []byte
+	// refuse makes every login fail with "this nickname is already taken".
+	refuse bool
 	// all are every session ever opened, closed at the end.
 	all []*relaySession
 }
@@ -61,6 +63,13 @@ func (r *testRelay) breakWith(deliver func(to string, n int, body []byte) [][]by
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.deliver, r.corrupt = deliver, corrupt
+}
+
+// refuseLogins makes the relay answer every login with an error status.
+func (r *testRelay) refuseLogins() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.refuse = true
 }
 
 func (r *testRelay) addr() string { return r.ln.Addr().String() }
@@ -134,6 +143,11 @@ func (r *testRelay) login(s *relaySession) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var status domain.Record
+	if r.refuse {
+		domain.BuildStatus(&status, domain.ErrNicknameTaken)
+		_ = s.conn.WriteFrames([][]byte{dictcodec.Append(nil, &status)})
+		return false
+	}
 	domain.BuildStatus(&status, nil)
 	if s.conn.WriteFrames([][]byte{dictcodec.Append(nil, &status)}) != nil {
 		return false
