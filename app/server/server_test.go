@@ -27,14 +27,14 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // harness is a server on an in-memory network.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	network *memory.Network
 	spool   *diskspool.Spool
 	cancel  context.CancelFunc
 	done    chan error
 }
 
-func start(t *testing.T, cfg server.Config) *harness {
+func start(t testing.TB, cfg server.Config) *harness {
 	t.Helper()
 	network := memory.NewNetwork()
 	l, err := network.Listen("pcx")
