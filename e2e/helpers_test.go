@@ -151,7 +151,14 @@ type scripted struct {
 // startClient logs nick in to addr; it saves files in a folder of its own.
 func startClient(t *testing.T, addr, nick string) *scripted {
 	t.Helper()
-	dir := t.TempDir()
+	return startClientIn(t, addr, nick, t.TempDir())
+}
+
+// startClientIn logs nick in to addr; it saves files in dir, which it
+// makes.
+func startClientIn(t *testing.T, addr, nick, dir string) *scripted {
+	t.Helper()
+	require.NoError(t, os.MkdirAll(dir, 0o755))
 	downloads, err := localfs.NewDownloads(dir)
 	require.NoError(t, err)
 	in, stdin := io.Pipe()
