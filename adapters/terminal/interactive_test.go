@@ -125,6 +125,7 @@ func TestProgressShowsInThePromptLine(t *testing.T) {
 	require.NoError(t, err)
 
 	last := k.screen.LastLine()
+	t.Logf("prompt line during the transfer: %q", last)
 	assert.Contains(t, last, "↓ big.bin")
 	assert.Contains(t, last, "33%")
 	assert.True(t, strings.HasSuffix(last, "] > typing"), "the typed text stays after the bar: %q", last)

@@ -30,6 +30,7 @@ func (ui *UI) Track(name string, size int64, dir ports.Direction, r io.Reader) (
 		progressbar.OptionSetWriter(b),
 		progressbar.OptionSetDescription(arrow+shorten(clean(name), 20)),
 		progressbar.OptionShowBytes(true),
+		progressbar.OptionShowCount(),
 		progressbar.OptionSetWidth(10),
 		progressbar.OptionSetPredictTime(true),
 		progressbar.OptionThrottle(200*time.Millisecond),
