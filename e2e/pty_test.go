@@ -118,6 +118,7 @@ func TestInteractiveArrivingMessageLeavesTheHalfTypedLineIntact(t *testing.T) {
 	assert.Contains(t, user.raw.String(), "\x1b[1;36m", "SERVER notices are coloured")
 	user.mu.Unlock()
 
+	t.Logf("the screen:\n%s", user.screen)
 	user.typeKeys("\\q\r")
 	require.NoError(t, cmd.Wait(), "\\q exits 0")
 	<-drawn

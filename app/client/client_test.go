@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"syscall"
@@ -405,4 +406,20 @@ type halfClosingConn struct {
 func (c *halfClosingConn) CloseWrite() error {
 	close(c.closeWrite)
 	return nil
+}
+
+func TestAFileThatShrinksWhileSentEndsTheSessionSayingSo(t *testing.T) {
+	h := newHarness(t, false)
+	h.dialOK()
+	h.expectSent(sentRec("nickname=Ivan"), sentRec("text=log", "attachment=app.log"))
+	h.conn.EXPECT().WritePayload(int64(10), gomock.Any()).Return(fmt.Errorf("framing: payload source ended after 3 of 10 bytes: %w", io.ErrUnexpectedEOF))
+	h.server(rec(status("success")))
+	h.uploads.EXPECT().Open("app.log").Return(upload("app.log", []byte("0123456789")), nil)
+	h.user(text("log"), attach("app.log"), blockAt(ports.PromptText))
+
+	err := h.run()
+
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	assert.NotErrorIs(t, err, client.ErrConnectionLost)
+	assert.Contains(t, err.Error(), `"app.log" got shorter while it was being sent`)
 }

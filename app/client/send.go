@@ -2,7 +2,9 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 
 	"pcx/domain"
 	"pcx/ports"
@@ -158,7 +160,12 @@ func (s *session) writeOne(o outgoing) error {
 	r, done := s.client.ui.Track(o.up.Name, o.up.Size, ports.Sending, o.up.Body)
 	err := s.conn.WritePayload(o.up.Size, r)
 	done()
-	if err != nil {
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		// The file shrank after its size was sent: the frame cannot be
+		// finished, and a frame cut short leaves the stream out of step.
+		return fmt.Errorf("client: %q got shorter while it was being sent, so the connection had to be closed: %w", o.up.Name, err)
+	case err != nil:
 		return fmt.Errorf("%w: sending the file %q: %w", ErrConnectionLost, o.up.Name, err)
 	}
 	s.client.ui.Show(ports.Event{Kind: ports.EventInfo, Text: fmt.Sprintf("sent %s (%s)", o.up.Name, humanSize(o.up.Size))})
