@@ -3,13 +3,16 @@
 // what the others send. It talks to the world only through ports: a Dialer
 // and the Conn it opens, a Codec, a UI, a DownloadStore and an UploadSource.
 //
-// Concurrency: the goroutine that calls Run logs in, then reads the user's
-// lines and alone writes to the connection, files included, so a send is
-// never interleaved with another. One receiver goroutine, started after the
-// login, alone reads from the connection: it shows each message at once and
-// streams each attachment into the download store. When the receiver's read
-// fails the session is lost: it cancels the sender's context, which ends a
-// prompt at once, and closes the connection, which ends a send in progress.
+// Concurrency: the goroutine that calls Run dials and logs in, then
+// becomes the input loop: it reads the user's lines, opens the file to
+// attach and queues each encoded message. One writer goroutine alone writes
+// to the connection: each queued record and straight after it its file, so
+// a record and its payload are always adjacent and typing goes on during an
+// upload. One receiver goroutine alone reads from the connection: it
+// streams each attachment into the download store, then shows the message.
+// Whichever of receiver and writer fails first cancels the session's
+// context with its error, which ends a prompt at once, and closes the
+// connection, which ends the other's read or write.
 package client
 
 import (

@@ -18,7 +18,6 @@ type session struct {
 
 	// Owned by the goroutine that calls Run: the login, then the input
 	// loop, which encodes each message before it is queued.
-	nick   string
 	outRec domain.Record
 	outBuf []byte
 }
@@ -40,7 +39,6 @@ func (s *session) login(ctx context.Context) error {
 			return err
 		}
 		if problem == "" {
-			s.nick = nick
 			ui.Show(ports.Event{Kind: ports.EventInfo, Text: fmt.Sprintf("logged in as %s; type a message, or %s to leave", nick, QuitCommand)})
 			return nil
 		}
