@@ -21,8 +21,10 @@ const (
 	// big-endian uint32.
 	headerLen = 4
 	// readBufferSize is the bufio buffer of a Reader: large enough that a
-	// stream of small records costs one system call for many frames.
-	readBufferSize = 64 << 10
+	// stream of small records costs one system call for dozens of frames,
+	// small enough that ten thousand idle connections cost little memory
+	// (a body larger than the buffer is read straight into its destination).
+	readBufferSize = 4 << 10
 )
 
 // ErrStalePayload is returned by a payload reader that ReadPayload handed
@@ -49,7 +51,7 @@ type Reader struct {
 	frame uint64
 }
 
-// NewReader returns a Reader that reads frames from r through a 64 KiB
+// NewReader returns a Reader that reads frames from r through a 4 KiB
 // buffer.
 func NewReader(r io.Reader) *Reader {
 	return &Reader{br: bufio.NewReaderSize(r, readBufferSize)}

@@ -59,7 +59,25 @@ func (w *Writer) WriteFrames(bodies [][]byte) error {
 	}
 	w.err = w.writeVec()
 	clear(w.vec) // let the caller's bodies go
+	w.shrink()
 	return w.err
+}
+
+// maxBuffersPerWrite bounds the buffers (headers and bodies) handed to one
+// writev. The runtime keeps each connection's iovec array at the largest
+// size it has needed, for good: unbounded, one burst would leave every
+// connection holding 16 KiB.
+const maxBuffersPerWrite = 128
+
+// maxKeptFrames bounds the scratch kept between batches: a burst of
+// thousands of frames should not leave every idle connection holding
+// buffers sized for it.
+const maxKeptFrames = 256
+
+func (w *Writer) shrink() {
+	if cap(w.vec) > 2*maxKeptFrames {
+		w.hdrs, w.vec, w.part = nil, nil, nil
+	}
 }
 
 // layOut fills vec with the batch's headers and bodies, in wire order.
@@ -102,14 +120,14 @@ func (w *Writer) writeVec() error {
 // takeChunk splits off the head of pending that holds at most chunk bytes,
 // cutting a buffer in two where the bound falls inside it.
 func (w *Writer) takeChunk(pending [][]byte) (next, rest [][]byte) {
-	if w.chunk <= 0 {
+	if w.chunk <= 0 && len(pending) <= maxBuffersPerWrite {
 		return pending, nil
 	}
 	w.part = w.part[:0]
 	size := 0
-	for len(pending) > 0 && size < w.chunk {
+	for len(pending) > 0 && (w.chunk <= 0 || size < w.chunk) && len(w.part) < maxBuffersPerWrite {
 		b := pending[0]
-		if room := w.chunk - size; len(b) > room {
+		if room := w.chunk - size; w.chunk > 0 && len(b) > room {
 			w.part = append(w.part, b[:room])
 			pending[0] = b[room:]
 			break

@@ -127,6 +127,9 @@ func (s *session) kill(reason string) {
 	})
 }
 
+// maxKeptBatch is the largest queue capacity a writer keeps between bursts.
+const maxKeptBatch = 256
+
 // writeLoop is the connection's only writer. It takes the whole queue at
 // once and writes runs of in-memory frames in one call, so a busy
 // receiver gets many frames per system call.
@@ -149,10 +152,16 @@ func (s *session) writeLoop() {
 					s.conn.Close()
 					return
 				}
+				if cap(batch) > maxKeptBatch {
+					batch = nil // the queue's old storage, swapped in above
+				}
 				break
 			}
 			err := s.writeBatch(batch)
 			s.release(batch)
+			if cap(batch) > maxKeptBatch {
+				batch = nil // a burst is over: do not keep its memory on an idle connection
+			}
 			if err != nil {
 				s.kill("write failed: " + err.Error())
 				s.discardQueue()
@@ -188,6 +197,9 @@ func (s *session) writeBatch(batch []outFrame) error {
 	err := s.conn.WriteFrames(bodies)
 	clear(bodies)
 	s.bodies = bodies[:0]
+	if cap(bodies) > 2*maxKeptBatch {
+		s.bodies = nil
+	}
 	s.mu.Lock()
 	s.queued -= cost
 	s.mu.Unlock()

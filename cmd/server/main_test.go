@@ -155,8 +155,12 @@ func TestSlowReaderIsCutOffWhileOthersGetFortyMiB(t *testing.T) {
 
 	const messages = 640 // 640 × 64 KiB = 40 MiB
 	text := strings.Repeat("y", 64<<10-100)
+	// The sender stays at most a window ahead of the reader, so the reader
+	// is never the slow one; nobody waits for the sleeper.
+	window := make(chan struct{}, 16)
 	go func() {
 		for i := range messages {
+			window <- struct{}{}
 			if sender.Conn.WriteFrames([][]byte{testpeer.Encode("text", fmt.Sprintf("%04d%s", i, text))}) != nil {
 				return
 			}
@@ -173,6 +177,7 @@ func TestSlowReaderIsCutOffWhileOthersGetFortyMiB(t *testing.T) {
 		require.Equal(t, fmt.Sprintf("%04d", next), got[:4])
 		require.Len(t, got, len(text)+4)
 		next++
+		<-window
 	}
 }
 
