@@ -1,0 +1,438 @@
+package conformance_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// wait bounds every read and every wait for the server; only a broken
+// server makes a test wait that long.
+const wait = 10 * time.Second
+
+// moduleRoot is the directory of go.mod, found the way the go tool finds it.
+func moduleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return "", errors.New("go env GOMOD: not inside a module")
+	}
+	return filepath.Dir(gomod), nil
+}
+
+// buildServer builds ./cmd/server once per test run (with -race when the
+// tests run with it).
+var buildServer = sync.OnceValues(func() (string, error) {
+	root, err := moduleRoot()
+	if err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp("", "pcx-conformance-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "pcx-server")
+	args := []string{"build", "-o", bin}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	cmd := exec.Command("go", append(args, "./cmd/server")...)
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/server: %w\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// lockedBuffer collects the server's log.
+type lockedBuffer struct {
+	mu  sync.Mutex // guards buf
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// server is one running pcx-server process.
+type server struct {
+	t       *testing.T
+	addr    string
+	cmd     *exec.Cmd
+	log     *lockedBuffer
+	exited  chan struct{} // closed when cmd.Wait has returned
+	waitErr error         // set before exited is closed
+	clients []*client     // every connection the test made; test goroutine only
+	stopped bool
+}
+
+// startServer runs the server on a free loopback port with a spool
+// directory of the test's own; flags come after the defaults and win.
+// When the test ends it is stopped with SIGTERM and checked (see stop).
+func startServer(t *testing.T, flags ...string) *server {
+	t.Helper()
+	bin, err := buildServer()
+	require.NoError(t, err)
+	for attempt := 0; attempt < 5; attempt++ {
+		s, inUse := tryStart(t, bin, flags)
+		if s != nil {
+			t.Cleanup(func() { s.cleanup() })
+			return s
+		}
+		if !inUse {
+			break
+		}
+	}
+	t.Fatal("the server never started")
+	return nil
+}
+
+func tryStart(t *testing.T, bin string, flags []string) (s *server, inUse bool) {
+	t.Helper()
+	addr := freeAddr(t)
+	args := append([]string{"--listen", addr, "--spool-dir", t.TempDir(), "--log-level", "debug"}, flags...)
+	s = &server{t: t, addr: addr, cmd: exec.Command(bin, args...), log: &lockedBuffer{}, exited: make(chan struct{})}
+	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	require.NoError(t, s.cmd.Start())
+	go func() {
+		s.waitErr = s.cmd.Wait()
+		close(s.exited)
+	}()
+	deadline := time.Now().Add(wait)
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.exited:
+			t.Logf("server exited at start (%v):\n%s", s.waitErr, s.log)
+			return nil, strings.Contains(s.log.String(), "in use")
+		default:
+		}
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			return s, false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	s.cmd.Process.Kill()
+	<-s.exited
+	t.Fatalf("the server did not listen on %s within %v:\n%s", addr, wait, s.log)
+	return nil, false
+}
+
+// freeAddr is a loopback address that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// stop sends SIGTERM and checks what PROTOCOL.md §3.5 and the issue
+// promise: every client still logged in gets the notice "Server is
+// shutting down" (after whatever was queued for it) and then the end of
+// its stream; the server exits 0.
+func (s *server) stop() {
+	t := s.t
+	t.Helper()
+	if s.stopped {
+		return
+	}
+	s.stopped = true
+	require.NoError(t, s.cmd.Process.Signal(syscall.SIGTERM))
+	for _, c := range s.clients {
+		if c.loggedIn && !c.gone {
+			c.expectGoodbye()
+		}
+	}
+	s.closeClients()
+	s.waitExit()
+}
+
+func (s *server) waitExit() {
+	t := s.t
+	t.Helper()
+	select {
+	case <-s.exited:
+	case <-time.After(2 * wait):
+		s.cmd.Process.Kill()
+		<-s.exited
+		t.Fatalf("the server did not exit within %v of SIGTERM", 2*wait)
+	}
+	require.NoError(t, s.waitErr, "the server must exit 0 on SIGTERM")
+	log := s.log.String()
+	require.NotContains(t, log, "DATA RACE")
+	require.NotContains(t, log, "panic:")
+}
+
+func (s *server) closeClients() {
+	for _, c := range s.clients {
+		c.conn.Close()
+	}
+}
+
+// cleanup stops the server if the test did not; after a failure it only
+// makes sure the process is gone and shows its log.
+func (s *server) cleanup() {
+	if s.t.Failed() {
+		s.closeClients()
+		if !s.stopped {
+			s.cmd.Process.Signal(syscall.SIGTERM)
+		}
+		select {
+		case <-s.exited:
+		case <-time.After(2 * wait):
+			s.cmd.Process.Kill()
+			<-s.exited
+		}
+		s.t.Logf("server log:\n%s", tail(s.log.String(), 8000))
+		return
+	}
+	s.stop()
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
+
+// client is one TCP connection to the server, driven by the test goroutine
+// (or by exactly one goroutine of it).
+type client struct {
+	t        *testing.T
+	srv      *server
+	conn     net.Conn
+	nick     string
+	loggedIn bool // its login succeeded
+	gone     bool // closed by the test or cut off by the server
+}
+
+// dial opens a connection and does nothing else.
+func (s *server) dial() *client {
+	s.t.Helper()
+	conn, err := net.DialTimeout("tcp", s.addr, wait)
+	require.NoError(s.t, err)
+	c := &client{t: s.t, srv: s, conn: conn}
+	s.clients = append(s.clients, c)
+	return c
+}
+
+// join dials and logs in as nick.
+func (s *server) join(nick string) *client {
+	s.t.Helper()
+	c := s.dial()
+	c.login(nick)
+	return c
+}
+
+// room logs every nick in, one after another, and lets each earlier member
+// read the join notices of the later ones, so every stream starts empty.
+func (s *server) room(nicks ...string) []*client {
+	s.t.Helper()
+	var cs []*client
+	for _, n := range nicks {
+		c := s.join(n)
+		for _, old := range cs {
+			old.expectNotice(`User "` + n + `" connected`)
+		}
+		cs = append(cs, c)
+	}
+	return cs
+}
+
+// write writes raw bytes.
+func (c *client) write(b []byte) {
+	c.t.Helper()
+	require.NoError(c.t, c.conn.SetWriteDeadline(time.Now().Add(wait)))
+	_, err := c.conn.Write(b)
+	require.NoError(c.t, err)
+}
+
+// send writes each body as a frame, all in one write.
+func (c *client) send(bodies ...[]byte) {
+	c.t.Helper()
+	var b []byte
+	for _, body := range bodies {
+		b = append(b, frame(body)...)
+	}
+	c.write(b)
+}
+
+// say sends a text message.
+func (c *client) say(text string) {
+	c.t.Helper()
+	c.send(dict("text", text))
+}
+
+// sendFile sends a message with an attachment and its payload.
+func (c *client) sendFile(text, name string, payload []byte) {
+	c.t.Helper()
+	c.send(dict("text", text, "attachment", name), payload)
+}
+
+// login sends a login record and requires success.
+func (c *client) login(nick string) {
+	c.t.Helper()
+	c.send(dict("nickname", nick))
+	c.expectStatus("success")
+	c.nick, c.loggedIn = nick, true
+}
+
+// next reads one frame.
+func (c *client) next() []byte {
+	c.t.Helper()
+	body, err := c.read(wait)
+	require.NoError(c.t, err, "%s: reading a frame", c.name())
+	return body
+}
+
+func (c *client) read(timeout time.Duration) ([]byte, error) {
+	if err := c.conn.SetReadDeadline(time.Now().Add(timeout)); err != nil {
+		return nil, err
+	}
+	return readFrameFrom(c.conn, 64<<20)
+}
+
+func (c *client) name() string {
+	if c.nick != "" {
+		return c.nick
+	}
+	return c.conn.LocalAddr().String()
+}
+
+// expectStatus reads a status reply and requires exactly
+// {"status":"<status>"}.
+func (c *client) expectStatus(status string) {
+	c.t.Helper()
+	require.Equal(c.t, string(dict("status", status)), string(c.next()), "%s: status reply", c.name())
+}
+
+// expectLoginError reads a status reply that must be an error and returns
+// its reason.
+func (c *client) expectLoginError() string {
+	c.t.Helper()
+	body := c.next()
+	pairs, err := parseCanonical(body)
+	require.NoError(c.t, err)
+	require.Len(c.t, pairs, 1, "%q", body)
+	require.Equal(c.t, "status", pairs[0][0], "%q", body)
+	reason, ok := strings.CutPrefix(pairs[0][1], "error: ")
+	require.True(c.t, ok, "%s: want a status error, got %q", c.name(), body)
+	require.NotEmpty(c.t, reason)
+	return reason
+}
+
+// nextMessage reads one record and requires canonical message form.
+func (c *client) nextMessage() message {
+	c.t.Helper()
+	body := c.next()
+	m, err := parseMessage(body)
+	require.NoError(c.t, err, "%s", c.name())
+	return m
+}
+
+// expectText reads a message and requires it to be exactly the canonical
+// record of from and text (with whatever stamp it has).
+func (c *client) expectText(from, text string) message {
+	c.t.Helper()
+	m := c.nextMessage()
+	want := `{"time":"` + m.stamp + `","nickname":` + esc(from) + `,"text":` + esc(text) + `}`
+	require.Equal(c.t, want, string(m.raw), "%s: want %s saying %q", c.name(), from, text)
+	return m
+}
+
+// expectFile reads a message with an attachment and its payload.
+func (c *client) expectFile(from, text, name string, payload []byte) message {
+	c.t.Helper()
+	m := c.nextMessage()
+	want := `{"time":"` + m.stamp + `","nickname":` + esc(from) + `,"text":` + esc(text) + `,"attachment":` + esc(name) + `}`
+	require.Equal(c.t, want, string(m.raw), "%s", c.name())
+	got := c.next()
+	require.True(c.t, bytes.Equal(payload, got), "%s: payload of %d bytes differs from the %d sent", c.name(), len(got), len(payload))
+	return m
+}
+
+// expectNotice reads a SERVER notice with exactly text.
+func (c *client) expectNotice(text string) message {
+	c.t.Helper()
+	return c.expectText("SERVER", text)
+}
+
+// expectError reads an error notice and returns its reason.
+func (c *client) expectError() string {
+	c.t.Helper()
+	m := c.nextMessage()
+	require.Equal(c.t, "SERVER", m.nickname, "%s: want an error notice, got %q", c.name(), m.raw)
+	require.False(c.t, m.hasAttachment)
+	reason, ok := strings.CutPrefix(m.text, "error: ")
+	require.True(c.t, ok, "%s: want an error notice, got %q", c.name(), m.raw)
+	require.NotEmpty(c.t, reason)
+	return reason
+}
+
+// expectClosed requires the server to end the connection with nothing
+// more sent on it.
+func (c *client) expectClosed() {
+	c.t.Helper()
+	require.NoError(c.t, c.conn.SetReadDeadline(time.Now().Add(wait)))
+	var buf [64]byte
+	n, err := c.conn.Read(buf[:])
+	require.Zero(c.t, n, "%s: want the end of the stream, got %q", c.name(), buf[:n])
+	require.True(c.t, errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET), "%s: want the end of the stream, got %v", c.name(), err)
+	c.gone = true
+}
+
+// expectGoodbye reads on until the shutdown notice, which must be the last
+// record, then the end of the stream.
+func (c *client) expectGoodbye() {
+	c.t.Helper()
+	for {
+		m := c.nextMessage()
+		if m.hasAttachment {
+			c.next()
+			continue
+		}
+		if m.nickname == "SERVER" && m.text == "Server is shutting down" {
+			break
+		}
+	}
+	c.expectClosed()
+}
+
+// close ends the connection from the client's side.
+func (c *client) close() {
+	c.conn.Close()
+	c.gone = true
+}
+
+// barrier proves that nothing is queued for to ahead of a fresh message:
+// from says a unique text and to must read it next.
+func barrier(from, to *client, text string) {
+	from.t.Helper()
+	from.say(text)
+	to.expectText(from.nick, text)
+}
