@@ -2,8 +2,11 @@ package e2e_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -22,15 +25,26 @@ func TestLeavingRightAfterAFileDeliversIt(t *testing.T) {
 	content := randomBytes(t, 5<<20)
 	path := filepath.Join(t.TempDir(), "last.bin")
 	require.NoError(t, os.WriteFile(path, content, 0o644))
-	ivan := join(t, addr, "Ivan")
+	// The built client: its TCP connections can half-close.
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	ivan := exec.CommandContext(ctx, clientBinary(t), "--server", addr, "Ivan")
+	stdin, err := ivan.StdinPipe()
+	require.NoError(t, err)
+	ivanErr := newOutput()
+	ivan.Stderr = ivanErr
+	require.NoError(t, ivan.Start())
+	ivanErr.waitFor(t, "logged in as Ivan")
 	olga.stdout.waitFor(t, `User "Ivan" connected`)
 	petr.stdout.waitFor(t, `User "Ivan" connected`)
 
 	for i := range 200 {
 		petr.say(t, fmt.Sprint("chatter ", i), "")
 	}
-	ivan.say(t, "the last word", path)
-	require.NoError(t, ivan.leave(t))
+	_, err = io.WriteString(stdin, "the last word\n"+path+"\n")
+	require.NoError(t, err)
+	stdin.Close()
+	require.NoError(t, ivan.Wait(), "end of input exits 0")
 
 	assert.Contains(t, olga.stdout.waitFor(t, "[Ivan] the last word"), "(saved as last.bin)")
 	got, err := os.ReadFile(filepath.Join(olga.dir, "last.bin"))
