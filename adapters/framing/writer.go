@@ -67,15 +67,15 @@ func (w *Writer) WriteFrames(bodies [][]byte) error {
 // writev. The runtime keeps each connection's iovec array at the largest
 // size it has needed, for good: unbounded, one burst would leave every
 // connection holding 16 KiB.
-const maxBuffersPerWrite = 128
+const maxBuffersPerWrite = 64
 
-// maxKeptFrames bounds the scratch kept between batches: a burst of
-// thousands of frames should not leave every idle connection holding
-// buffers sized for it.
-const maxKeptFrames = 256
+// maxKeptFrames bounds the scratch kept between batches: a burst should
+// not leave thousands of idle connections each holding buffers sized for
+// it. A busy connection pays one allocation per large batch instead.
+const maxKeptFrames = 16
 
 func (w *Writer) shrink() {
-	if cap(w.vec) > 2*maxKeptFrames {
+	if cap(w.vec) > 2*maxKeptFrames || cap(w.part) > 2*maxKeptFrames {
 		w.hdrs, w.vec, w.part = nil, nil, nil
 	}
 }

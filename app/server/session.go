@@ -127,8 +127,10 @@ func (s *session) kill(reason string) {
 	})
 }
 
-// maxKeptBatch is the largest queue capacity a writer keeps between bursts.
-const maxKeptBatch = 256
+// maxKeptBatch is the largest queue capacity a writer keeps between
+// bursts: ten thousand idle connections should not each hold a queue sized
+// for the last storm of notices.
+const maxKeptBatch = 16
 
 // writeLoop is the connection's only writer. It takes the whole queue at
 // once and writes runs of in-memory frames in one call, so a busy

@@ -105,7 +105,7 @@ func (p *Peer) NextPayload() []byte {
 	_, err = io.Copy(&buf, r)
 	require.NoError(p.t, err)
 	require.EqualValues(p.t, n, buf.Len())
-	return buf.Bytes()
+	return append([]byte{}, buf.Bytes()...) // never nil, so an empty payload equals []byte{}
 }
 
 // ExpectClosed requires the server to close the connection, possibly after
