@@ -16,10 +16,6 @@ import (
 const (
 	// broadcastTimeout bounds the wait for one broadcast to reach everyone.
 	broadcastTimeout = 10 * time.Second
-	// idleWait is how long the clients stay idle, once every join notice
-	// has arrived, before the server's memory is read a second time: time
-	// for its runtime to hand back what the login storm left behind.
-	idleWait = 5 * time.Second
 )
 
 // joinSuffix ends the text of a join notice, escaped (`\" connected`, as
@@ -81,7 +77,7 @@ func runConns(ctx context.Context, cfg Config) (Summary, error) {
 	after := probe.memory()
 	idle := after
 	if probe.pid > 0 && settleErr == nil {
-		idle = waitIdle(ctx, probe)
+		idle = waitIdle(ctx, probe, c.cfg.Idle)
 	}
 	took, bcastErr := c.broadcasts(ctx, clients[0])
 	closeAll(clients)
@@ -170,10 +166,11 @@ func (c *conns) broadcast(ctx context.Context, sender *client, k uint64) (time.D
 	return time.Duration(c.lastNS.Load() - sent), nil
 }
 
-// waitIdle lets the server sit idle for idleWait and reads its memory
-// then (or when ctx ends, whichever is first).
-func waitIdle(ctx context.Context, probe serverProbe) Memory {
-	t := time.NewTimer(idleWait)
+// waitIdle lets the server sit idle for d (time for its runtime to hand
+// back what the login storm left behind) and reads its memory then, or
+// when ctx ends, whichever is first.
+func waitIdle(ctx context.Context, probe serverProbe, d time.Duration) Memory {
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():

@@ -67,12 +67,16 @@ type Config struct {
 	ServerPID int           // if > 0, server memory and CPU are read from /proc
 	Duration  time.Duration // cap on the whole run; 0 = none
 	Drain     time.Duration // wait with no progress before declaring messages lost
+	Idle      time.Duration // conns: how long clients sit idle before the server's memory is read again
 	Parallel  int           // logins in flight at once
 
 	Progress io.Writer // where progress lines go once a second; nil = nowhere
 }
 
 func (c *Config) setDefaults() {
+	if c.Idle <= 0 {
+		c.Idle = 30 * time.Second
+	}
 	if c.Drain <= 0 {
 		c.Drain = 5 * time.Second
 	}

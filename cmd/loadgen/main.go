@@ -70,6 +70,7 @@ func run() int {
 	flag.StringVar(&cfg.Verify, "verify", loadgen.VerifySHA256, "files: sha256 (hash, compare with the sender's), compare (every byte against the regenerated stream, cheaper) or none")
 	flag.IntVar(&cfg.ServerPID, "server-pid", 0, "server `pid`, to read its memory and CPU from /proc")
 	flag.DurationVar(&cfg.Duration, "duration", 0, "cap on the whole run (0 = none)")
+	flag.DurationVar(&cfg.Idle, "idle", 0, "conns: how long the clients sit idle before the server's memory is read again (default 30s)")
 	flag.DurationVar(&cfg.Drain, "drain", 0, "how long without progress before the missing are counted lost (default 5s)")
 	flag.IntVar(&cfg.Parallel, "parallel", 0, "logins in flight at once (default 64)")
 	flag.BoolVar(&asJSON, "json", false, "print the summary as JSON")
