@@ -406,6 +406,35 @@ func (c *client) expectClosed() {
 	c.gone = true
 }
 
+// expectCut requires the server to end the connection, after at most one
+// frame that says why: a status error before login, an error notice after.
+// It returns that reason, or "" when there was none.
+func (c *client) expectCut() string {
+	c.t.Helper()
+	body, err := c.read(wait)
+	if err != nil {
+		require.True(c.t, errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET), "%s: want the end of the stream, got %v", c.name(), err)
+		c.gone = true
+		return ""
+	}
+	var reason string
+	if c.loggedIn {
+		m, err := parseMessage(body)
+		require.NoError(c.t, err)
+		r, ok := strings.CutPrefix(m.text, "error: ")
+		require.True(c.t, ok && m.nickname == "SERVER", "%s: want an error notice or the end, got %q", c.name(), body)
+		reason = r
+	} else {
+		pairs, err := parseCanonical(body)
+		require.NoError(c.t, err)
+		r, ok := strings.CutPrefix(pairs[0][1], "error: ")
+		require.True(c.t, ok && len(pairs) == 1 && pairs[0][0] == "status", "%s: want a status error or the end, got %q", c.name(), body)
+		reason = r
+	}
+	c.expectClosed()
+	return reason
+}
+
 // expectGoodbye reads on until the shutdown notice, which must be the last
 // record, then the end of the stream.
 func (c *client) expectGoodbye() {
