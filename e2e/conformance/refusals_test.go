@@ -205,7 +205,7 @@ func TestRecordLimits(t *testing.T) {
 
 	// A record over the limit is dropped on its own: a payload behind it
 	// is read as the next record.
-	over := append(record(64<<10+1)[:len(record(64<<10+1))-1], []byte(`,"attachment":"a.txt"}`)...)
+	over := append(record(64<<10 + 1)[:len(record(64<<10+1))-1], []byte(`,"attachment":"a.txt"}`)...)
 	ivan.send(over, dict("text", "read as a record"))
 	ivan.expectError()
 	olga.expectText("Ivan", "read as a record")
