@@ -5,7 +5,10 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/cases"
 	"golang.org/x/text/secure/precis"
+	"golang.org/x/text/unicode/norm"
+	"golang.org/x/text/width"
 )
 
 // ServerName is the nickname the server's notices come from. Every nickname
@@ -26,7 +29,6 @@ var (
 	ErrNicknameQuote        = newRule(ErrInvalidNickname, `nickname must not contain "`)
 	ErrNicknameControl      = newRule(ErrInvalidNickname, "nickname must not contain control characters")
 	ErrNicknameNotPrintable = newRule(ErrInvalidNickname, "nickname must be printable")
-	ErrNicknameNotAllowed   = newRule(ErrInvalidNickname, "nickname contains characters that are not allowed")
 )
 
 // ErrNicknameTaken is returned by Registry.Claim when the nickname's fold is
@@ -47,14 +49,19 @@ func ParseNickname(s string) (Nickname, error) {
 	if err := checkNickname(s); err != nil {
 		return Nickname{}, err
 	}
-	// PRECIS refuses more than the rules above (symbols such as emoji,
-	// compatibility characters, mixed bidi); section 4 says its refusal
-	// stands too. Its own error text is not a sentence for the user.
-	key, err := precis.UsernameCaseMapped.String(s)
-	if err != nil {
-		return Nickname{}, ErrNicknameNotAllowed
+	return Nickname{typed: s, key: fold(s)}, nil
+}
+
+// fold is the key nicknames are compared by: PRECIS UsernameCaseMapped
+// (width mapping, case folding, NFC). PRECIS also keeps its own repertoire
+// and refuses symbols (☃, 🦊), compatibility characters (Ⅻ) and mixed
+// bidi, which section 4 allows as printable; such a name is folded by the
+// same mappings without the repertoire check.
+func fold(s string) string {
+	if key, err := precis.UsernameCaseMapped.String(s); err == nil {
+		return key
 	}
-	return Nickname{typed: s, key: key}, nil
+	return norm.NFC.String(cases.Fold().String(width.Fold.String(s)))
 }
 
 func checkNickname(s string) error {
