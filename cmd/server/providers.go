@@ -8,7 +8,7 @@ import (
 
 // listenTCP opens the server's TCP listener.
 func listenTCP(s settings) (*tcp.Listener, func(), error) {
-	l, err := tcp.Listen(s.Listen, tcp.Options{WriteTimeout: s.WriteTimeout, KeepAlive: tcp.DefaultKeepAlive})
+	l, err := tcp.Listen(s.Listen, tcp.Options{WriteTimeout: s.WriteTimeout, KeepAlive: tcp.ServerKeepAlive})
 	if err != nil {
 		return nil, nil, err
 	}
