@@ -153,9 +153,52 @@ func (s *Spool) storeOnDisk(n int64, r io.Reader) (*attachment, error) {
 // not allocate one per attachment.
 var copyBuffers = sync.Pool{New: func() any { return new([64 << 10]byte) }}
 
-// copyPayload copies exactly n bytes from r to f and says, on failure,
-// whether reading or writing failed.
+// sizedSource is a reader that knows how many bytes it has left and can
+// write them all out itself. framing's payload reader is one: its WriteTo
+// lets the file read the rest of the body straight from the socket
+// (splice on Linux), so the payload never passes through user space.
+//
+// Store promises to read exactly n bytes, and r may hold more, so WriteTo
+// is used only when Len says that r holds exactly n: writing all of r is
+// then reading exactly n bytes. Any other reader is copied through a
+// buffer, through a LimitReader.
+type sizedSource interface {
+	io.WriterTo
+	// Len is the number of bytes left before io.EOF.
+	Len() int64
+}
+
+// copyPayload copies exactly n bytes from r to f.
 func copyPayload(f *os.File, r io.Reader, n int64) error {
+	if src, ok := r.(sizedSource); ok && src.Len() == n {
+		return writePayload(f, src, n)
+	}
+	return bufferPayload(f, r, n)
+}
+
+// writePayload has src, which holds exactly n bytes, write them all to f.
+func writePayload(f *os.File, src io.WriterTo, n int64) error {
+	got, err := src.WriteTo(f)
+	switch {
+	case err != nil:
+		// One call moved the bytes from the source into the file: whether
+		// reading or writing failed cannot be told here. A source cut off
+		// says so with io.ErrUnexpectedEOF.
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return fmt.Errorf("diskspool: copying payload into the spool file after %d of %d bytes: %w", got, n, err)
+	case got < n:
+		return cutOff(got, n, nil)
+	case got > n:
+		return fmt.Errorf("diskspool: payload source wrote %d bytes, more than the %d it said it held", got, n)
+	}
+	return nil
+}
+
+// bufferPayload copies exactly n bytes from r to f through a buffer and
+// says, on failure, whether reading or writing failed.
+func bufferPayload(f *os.File, r io.Reader, n int64) error {
 	buf := copyBuffers.Get().(*[64 << 10]byte)
 	defer copyBuffers.Put(buf)
 	// The writer is wrapped so that the error can be told apart, which

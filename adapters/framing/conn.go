@@ -50,6 +50,9 @@ var _ ports.Conn = (*Conn)(nil)
 func NewConn(nc net.Conn, opts Options) *Conn {
 	c := &Conn{nc: nc, timeout: opts.WriteTimeout}
 	c.r = NewReader(closeAwareReader{c})
+	// A payload copied to a destination that reads for itself gets nc
+	// unwrapped: (*os.File).ReadFrom finds splice only on the real socket.
+	c.r.setDirect(nc, c.readError)
 	// The Writer writes to nc itself, not a wrapper: net.Buffers finds
 	// writev and io.ReaderFrom finds sendfile only on the real connection.
 	c.w = NewWriter(nc)
@@ -126,14 +129,20 @@ func (c *Conn) writeError(err error) error {
 	return err
 }
 
+// readError reports a read that failed because of Close as
+// ports.ErrClosed, rather than as whatever the connection said about it.
+func (c *Conn) readError(err error) error {
+	if err != nil && c.closed.Load() {
+		return ports.ErrClosed
+	}
+	return err
+}
+
 // closeAwareReader is the Conn's byte source: it reports a read that failed
 // because of Close as ports.ErrClosed.
 type closeAwareReader struct{ c *Conn }
 
 func (r closeAwareReader) Read(p []byte) (int, error) {
 	n, err := r.c.nc.Read(p)
-	if err != nil && r.c.closed.Load() {
-		err = ports.ErrClosed
-	}
-	return n, err
+	return n, r.c.readError(err)
 }

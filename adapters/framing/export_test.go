@@ -8,3 +8,7 @@ func SetWriteChunk(n int) (restore func()) {
 	writeChunk = n
 	return func() { writeChunk = old }
 }
+
+// ConnBuffered returns how many bytes c's Reader holds in its buffer, read
+// from the connection but not yet consumed.
+func ConnBuffered(c *Conn) int { return c.r.br.Buffered() }

@@ -41,8 +41,25 @@ var ErrStalePayload = errors.New("framing: payload reader used after the next fr
 // interrupted frame is lost, the next read starts at the following frame.
 // A read error while reading a header consumes nothing, so a read that
 // failed on its deadline before a frame began may simply be retried.
+//
+// One exception: when a payload reader's WriteTo hands the connection
+// itself to the destination (see payloadReader.WriteTo) and that copy
+// fails, the bytes that left the connection are not all known, so the
+// Reader stops: every later read fails with ErrOutOfStep.
 type Reader struct {
 	br *bufio.Reader
+	// direct, if not nil, is the source under br, handed by WriteTo to a
+	// destination that reads for itself (io.ReaderFrom) once br holds none
+	// of the body: an *os.File then splices from a socket in the kernel.
+	// Set once by Conn before the first read; NewReader leaves it nil.
+	direct io.Reader
+	// directErr, set with direct, translates the error of a copy from
+	// direct the way br's source translates its own (Conn: a read that
+	// failed because of Close is ports.ErrClosed).
+	directErr func(error) error
+	// broken, once set, is the error of every read: a copy from direct
+	// failed and the position in the stream is lost.
+	broken error
 	// remaining is the number of body bytes of the current frame not yet
 	// consumed from br; zero between frames.
 	remaining int64
@@ -88,6 +105,10 @@ func (r *Reader) ReadRecord(buf []byte, max int) ([]byte, error) {
 // and a reader that yields exactly that many bytes, then io.EOF. The reader
 // is valid until the next frame is read; after that it fails with
 // ErrStalePayload.
+//
+// The reader also has Len() int64, the bytes it has left, and WriteTo, which
+// io.Copy finds: on a Conn it lets an *os.File take the body straight from
+// the socket (splice on Linux) instead of through the Reader's buffer.
 func (r *Reader) ReadPayload() (int64, io.Reader, error) {
 	n, err := r.next()
 	if err != nil {
@@ -100,6 +121,9 @@ func (r *Reader) ReadPayload() (int64, io.Reader, error) {
 // it through the buffer: a frame of any length costs no memory. Between
 // frames it does nothing.
 func (r *Reader) SkipFrame() error {
+	if r.broken != nil {
+		return r.broken
+	}
 	for r.remaining > 0 {
 		step := int(min(r.remaining, readBufferSize))
 		got, err := r.br.Discard(step)
@@ -164,6 +188,9 @@ func (p *payloadReader) Read(b []byte) (int, error) {
 	r := p.r
 	if r.frame != p.frame {
 		return 0, ErrStalePayload
+	}
+	if r.broken != nil {
+		return 0, r.broken
 	}
 	if r.remaining == 0 {
 		return 0, io.EOF

@@ -1,0 +1,100 @@
+package framing
+
+import (
+	"errors"
+	"fmt"
+	"io"
+)
+
+// ErrOutOfStep is returned (wrapped, together with the cause) by every read
+// of a Reader after a payload copy that handed the connection itself to its
+// destination failed: the destination may have taken bytes from the
+// connection that it never counted (Linux splice drops what is left in its
+// pipe), so where the next frame starts is unknown.
+var ErrOutOfStep = errors.New("framing: stream out of step after a failed payload copy")
+
+// Len returns the number of body bytes not yet read: what a Read loop or
+// WriteTo will yield before io.EOF. A stale payload reader has none.
+func (p *payloadReader) Len() int64 {
+	r := p.r
+	if r.frame != p.frame || r.broken != nil {
+		return 0
+	}
+	return r.remaining
+}
+
+// WriteTo writes the rest of the body to w, so that io.Copy moves a payload
+// the fastest way the two ends allow: first the body bytes already in the
+// Reader's buffer, then, when the Reader has a direct source (a Conn's
+// net.Conn) and w is an io.ReaderFrom, w reads the rest from that source
+// itself; an *os.File does it with splice(2) from a TCP socket, without the
+// bytes passing through user space. Otherwise the rest goes through the
+// buffer. A stream that ends inside the body gives an error wrapping
+// io.ErrUnexpectedEOF.
+//
+// If a copy from the direct source fails, the Reader is out of step (see
+// ErrOutOfStep): whether the source or w failed cannot be told, and the
+// caller learns that the stream cannot go on when it next reads or skips.
+func (p *payloadReader) WriteTo(w io.Writer) (int64, error) {
+	r := p.r
+	switch {
+	case r.frame != p.frame:
+		return 0, ErrStalePayload
+	case r.broken != nil:
+		return 0, r.broken
+	}
+	written, err := r.writeBuffered(w)
+	if err != nil || r.remaining == 0 {
+		return written, err
+	}
+	var n int64
+	if rf, ok := w.(io.ReaderFrom); ok && r.direct != nil {
+		n, err = r.copyDirect(rf)
+	} else {
+		// Hide WriteTo, or io.Copy would call it again.
+		n, err = io.Copy(w, struct{ io.Reader }{p})
+	}
+	return written + n, err
+}
+
+// writeBuffered writes to w the body bytes the buffer already holds, and
+// consumes those that w took.
+func (r *Reader) writeBuffered(w io.Writer) (int64, error) {
+	k := int(min(int64(r.br.Buffered()), r.remaining))
+	if k == 0 {
+		return 0, nil
+	}
+	buf, _ := r.br.Peek(k) // cannot fail: the bytes are buffered
+	n, err := w.Write(buf)
+	_, _ = r.br.Discard(n) // cannot fail either
+	r.remaining -= int64(n)
+	return int64(n), err
+}
+
+// copyDirect lets rf read the rest of the body straight from the direct
+// source. The buffer holds none of it, so the source is at the right spot.
+func (r *Reader) copyDirect(rf io.ReaderFrom) (int64, error) {
+	lr := io.LimitedReader{R: r.direct, N: r.remaining}
+	n, err := rf.ReadFrom(&lr)
+	// lr.N counts what left the source, whether or not rf wrote it; only a
+	// failed splice may have taken more (see ErrOutOfStep).
+	r.remaining = lr.N
+	if err != nil {
+		if r.directErr != nil {
+			err = r.directErr(err)
+		}
+		r.broken = fmt.Errorf("%w: %w", ErrOutOfStep, err)
+		return n, fmt.Errorf("framing: frame body copied from the connection: %w", err)
+	}
+	if r.remaining > 0 {
+		// ReadFrom stops without an error at the end of its source.
+		return n, bodyError(io.ErrUnexpectedEOF)
+	}
+	return n, nil
+}
+
+// setDirect gives the Reader the source under its buffer for copies that
+// need not pass through it; mapErr translates their errors.
+func (r *Reader) setDirect(src io.Reader, mapErr func(error) error) {
+	r.direct, r.directErr = src, mapErr
+}

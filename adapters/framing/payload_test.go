@@ -1,0 +1,391 @@
+package framing_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"pcx/adapters/framing"
+	"pcx/ports"
+)
+
+// payloadWriterTo is what ReadPayload's reader offers beyond io.Reader.
+type payloadWriterTo interface {
+	io.Reader
+	io.WriterTo
+	Len() int64
+}
+
+func readPayload(t *testing.T, r ports.FrameReader) (int64, payloadWriterTo) {
+	t.Helper()
+	n, body, err := r.ReadPayload()
+	require.NoError(t, err)
+	p, ok := body.(payloadWriterTo)
+	require.True(t, ok, "the payload reader has WriteTo and Len")
+	return n, p
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	rng := rand.New(rand.NewPCG(uint64(n), 5))
+	for i := range b {
+		b[i] = byte(rng.Uint32())
+	}
+	return b
+}
+
+func TestPayloadWriteToOverAPlainReader(t *testing.T) {
+	big := strings.Repeat("0123456789abcdef", 20_000)
+	cases := []struct {
+		name string
+		body string
+	}{
+		{"empty payload", ""},
+		{"payload inside the buffer", "file bytes"},
+		{"payload larger than the read buffer", big},
+	}
+	dests := []struct {
+		name string
+		make func() io.Writer
+	}{
+		{"to a writer that reads for itself", func() io.Writer { return new(bytes.Buffer) }},
+		{"to a plain writer", func() io.Writer { return &struct{ bytes.Buffer }{} }},
+	}
+	for _, tc := range cases {
+		for _, shape := range readerShapes {
+			for _, dest := range dests {
+				t.Run(tc.name+"/"+shape.name+"/"+dest.name, func(t *testing.T) {
+					r := framing.NewReader(shape.wrap(bytes.NewReader(wire(tc.body, "after"))))
+					n, body := readPayload(t, r)
+					require.Equal(t, int64(len(tc.body)), body.Len())
+					w := dest.make()
+
+					got, err := io.Copy(w, body)
+
+					require.NoError(t, err)
+					assert.Equal(t, n, got)
+					assert.Equal(t, tc.body, w.(interface{ String() string }).String())
+					assert.Zero(t, body.Len())
+					rec, err := r.ReadRecord(nil, 10)
+					require.NoError(t, err)
+					assert.Equal(t, "after", string(rec), "the next frame is read in step")
+				})
+			}
+		}
+	}
+}
+
+func TestPayloadWriteToAfterPartialReads(t *testing.T) {
+	body := strings.Repeat("abcdefghij", 10_000)
+	r := framing.NewReader(bytes.NewReader(wire(body, "after")))
+	_, p := readPayload(t, r)
+	first := make([]byte, 7)
+	_, err := io.ReadFull(p, first)
+	require.NoError(t, err)
+	assert.Equal(t, int64(len(body)-7), p.Len())
+
+	var rest bytes.Buffer
+	got, err := p.WriteTo(&rest)
+
+	require.NoError(t, err)
+	assert.Equal(t, int64(len(body)-7), got)
+	assert.Equal(t, body, string(first)+rest.String())
+	rec, err := r.ReadRecord(nil, 10)
+	require.NoError(t, err)
+	assert.Equal(t, "after", string(rec))
+}
+
+func TestPayloadWriteToCutShort(t *testing.T) {
+	for _, shape := range readerShapes {
+		t.Run(shape.name, func(t *testing.T) {
+			r := framing.NewReader(shape.wrap(bytes.NewReader(append(header(100_000), "only this"...))))
+			_, p := readPayload(t, r)
+			var w bytes.Buffer
+
+			got, err := p.WriteTo(&w)
+
+			require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+			assert.Equal(t, int64(len("only this")), got)
+			assert.Equal(t, "only this", w.String())
+		})
+	}
+}
+
+func TestStalePayloadWriteTo(t *testing.T) {
+	r := framing.NewReader(bytes.NewReader(wire("old payload", "next")))
+	_, p := readPayload(t, r)
+	_, err := r.ReadRecord(nil, 10)
+	require.NoError(t, err)
+
+	var w bytes.Buffer
+	got, err := p.WriteTo(&w)
+
+	require.ErrorIs(t, err, framing.ErrStalePayload)
+	assert.Zero(t, got)
+	assert.Empty(t, w.String())
+	assert.Zero(t, p.Len(), "a stale reader has nothing left")
+}
+
+var errDiskFull = errors.New("disk full")
+
+func TestPayloadWriteToAWriterThatFailsKeepsTheStreamInStep(t *testing.T) {
+	body := strings.Repeat("x", 50_000)
+	for _, limit := range []int{0, 10, 30_000} {
+		r := framing.NewReader(bytes.NewReader(wire(body, "after")))
+		_, p := readPayload(t, r)
+		w := &failingWriter{after: limit, err: errDiskFull}
+
+		got, err := p.WriteTo(w)
+
+		require.ErrorIs(t, err, errDiskFull)
+		assert.Equal(t, int64(limit), got)
+		if limit < 1000 {
+			// Refused while the buffered bytes were handed over: those
+			// stay unread. Later, like io.Copy, what was read is consumed.
+			assert.Equal(t, int64(len(body)-limit), p.Len(), "what the writer refused is still unread")
+		}
+		rec, err := r.ReadRecord(nil, 10)
+		require.NoError(t, err)
+		assert.Equal(t, "after", string(rec))
+	}
+}
+
+// tcpConns returns two Conns joined over loopback TCP, closed at cleanup.
+func tcpConns(t *testing.T) (sender, receiver *framing.Conn) {
+	t.Helper()
+	a, b := tcpPair(t)
+	sender = framing.NewConn(a, framing.Options{WriteTimeout: 10 * time.Second})
+	receiver = framing.NewConn(b, framing.Options{})
+	t.Cleanup(func() {
+		_ = sender.Close()
+		_ = receiver.Close()
+	})
+	return sender, receiver
+}
+
+func TestPayloadWriteToFileOverLoopbackTCP(t *testing.T) {
+	payload := randomBytes(3<<20 + 123)
+	a, b := tcpPair(t)
+	receiver := framing.NewConn(b, framing.Options{})
+	t.Cleanup(func() {
+		_ = a.Close()
+		_ = receiver.Close()
+	})
+	// The record, the payload's header and its first bytes arrive first,
+	// the rest only once the receiver holds them in its buffer.
+	head := append(wire("record"), header(uint32(len(payload)))...)
+	head = append(head, payload[:1000]...)
+	rest := append(payload[1000:], wire("after")...)
+	_, err := a.Write(head)
+	require.NoError(t, err)
+	sent := make(chan error, 1)
+	goOn := make(chan struct{})
+	go func() {
+		<-goOn
+		_, err := a.Write(rest)
+		sent <- err
+	}()
+
+	rec, err := receiver.ReadRecord(nil, 100)
+	require.NoError(t, err)
+	require.Equal(t, "record", string(rec))
+	n, p := readPayload(t, receiver)
+	require.Equal(t, int64(len(payload)), n)
+	require.Positive(t, framing.ConnBuffered(receiver), "part of the payload is already in the buffer")
+	close(goOn)
+	f, err := os.Create(filepath.Join(t.TempDir(), "payload"))
+	require.NoError(t, err)
+	defer f.Close()
+
+	got, err := io.Copy(f, p)
+
+	require.NoError(t, err)
+	require.NoError(t, <-sent)
+	assert.Equal(t, n, got)
+	onDisk, err := os.ReadFile(f.Name())
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(payload, onDisk), "the file holds the payload byte for byte")
+	rec, err = receiver.ReadRecord(nil, 100)
+	require.NoError(t, err)
+	assert.Equal(t, "after", string(rec), "the next frame is read in step")
+}
+
+// sourceSpy is a destination that reads for itself and notes what it was
+// given to read from.
+type sourceSpy struct {
+	bytes.Buffer
+	src io.Reader
+}
+
+func (s *sourceSpy) ReadFrom(r io.Reader) (int64, error) {
+	s.src = r
+	return s.Buffer.ReadFrom(r)
+}
+
+func TestPayloadWriteToHandsTheTCPConnectionToAReaderFrom(t *testing.T) {
+	sender, receiver := tcpConns(t)
+	payload := randomBytes(1 << 20)
+	sent := make(chan error, 1)
+	go func() { sent <- sender.WritePayload(int64(len(payload)), bytes.NewReader(payload)) }()
+	_, p := readPayload(t, receiver)
+	dst := new(sourceSpy)
+
+	_, err := io.Copy(dst, p)
+
+	require.NoError(t, err)
+	require.NoError(t, <-sent)
+	assert.True(t, bytes.Equal(payload, dst.Bytes()))
+	lr, ok := dst.src.(*io.LimitedReader)
+	require.True(t, ok, "the source is a LimitedReader, which (*os.File).ReadFrom unwraps, got %T", dst.src)
+	assert.IsType(t, (*net.TCPConn)(nil), lr.R, "the TCP connection itself, which (*os.File).ReadFrom can splice from")
+}
+
+func TestPayloadWriteToAPlainWriterOverLoopbackTCP(t *testing.T) {
+	sender, receiver := tcpConns(t)
+	payload := randomBytes(2<<20 + 5)
+	sent := make(chan error, 1)
+	go func() {
+		err := sender.WritePayload(int64(len(payload)), bytes.NewReader(payload))
+		if err == nil {
+			err = sender.WriteFrames([][]byte{[]byte("after")})
+		}
+		sent <- err
+	}()
+	_, p := readPayload(t, receiver)
+	h := sha256.New() // no ReadFrom: the body goes through the buffer
+
+	got, err := io.Copy(h, p)
+
+	require.NoError(t, err)
+	require.NoError(t, <-sent)
+	assert.Equal(t, int64(len(payload)), got)
+	want := sha256.Sum256(payload)
+	assert.Equal(t, want[:], h.Sum(nil))
+	rec, err := receiver.ReadRecord(nil, 100)
+	require.NoError(t, err)
+	assert.Equal(t, "after", string(rec))
+}
+
+func TestPayloadWriteToFileCutShortOverLoopbackTCP(t *testing.T) {
+	a, b := tcpPair(t)
+	receiver := framing.NewConn(b, framing.Options{})
+	t.Cleanup(func() { _ = receiver.Close() })
+	sent := randomBytes(200_000)
+	go func() {
+		_, _ = a.Write(append(header(1<<20), sent...))
+		_ = a.Close() // the peer goes away inside the payload
+	}()
+	_, p := readPayload(t, receiver)
+	f, err := os.Create(filepath.Join(t.TempDir(), "payload"))
+	require.NoError(t, err)
+	defer f.Close()
+
+	got, err := io.Copy(f, p)
+
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	assert.Equal(t, int64(len(sent)), got)
+	onDisk, err := os.ReadFile(f.Name())
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(sent, onDisk))
+	assert.Zero(t, framing.ConnBuffered(receiver))
+}
+
+// brokenDestination reads some bytes from its source, then fails, the way a
+// splice into a full disk loses what it had taken from the socket.
+type brokenDestination struct{ take int64 }
+
+func (d brokenDestination) Write(p []byte) (int, error) { return len(p), nil }
+
+func (d brokenDestination) ReadFrom(r io.Reader) (int64, error) {
+	_, _ = io.CopyN(io.Discard, r, d.take)
+	return 0, errDiskFull
+}
+
+func TestFailedDirectCopyLeavesTheReaderOutOfStep(t *testing.T) {
+	sender, receiver := tcpConns(t)
+	go func() {
+		_ = sender.WritePayload(1<<20, bytes.NewReader(randomBytes(1<<20)))
+		_ = sender.WriteFrames([][]byte{[]byte("after")})
+		_ = sender.Close() // a reader that went on would see the end, not hang
+	}()
+	_, p := readPayload(t, receiver)
+
+	_, err := io.Copy(brokenDestination{take: 5000}, p)
+
+	require.ErrorIs(t, err, errDiskFull)
+	for name, read := range map[string]func() error{
+		"SkipFrame":   receiver.SkipFrame,
+		"ReadRecord":  func() error { _, err := receiver.ReadRecord(nil, 100); return err },
+		"ReadPayload": func() error { _, _, err := receiver.ReadPayload(); return err },
+		"payload Read": func() error {
+			_, err := p.Read(make([]byte, 10))
+			return err
+		},
+		"payload WriteTo": func() error { _, err := p.WriteTo(io.Discard); return err },
+	} {
+		err := read()
+		assert.ErrorIs(t, err, framing.ErrOutOfStep, name)
+		assert.ErrorIs(t, err, errDiskFull, name+" names the cause")
+	}
+	assert.Zero(t, p.Len())
+}
+
+// stalledPayload has a raw peer send the header of a 1 MiB payload and its
+// first bytes, then nothing; it returns the receiver's payload reader and
+// a file to copy it to.
+func stalledPayload(t *testing.T) (*framing.Conn, payloadWriterTo, *os.File) {
+	t.Helper()
+	a, b := tcpPair(t)
+	receiver := framing.NewConn(b, framing.Options{})
+	t.Cleanup(func() {
+		_ = a.Close()
+		_ = receiver.Close()
+	})
+	_, err := a.Write(append(header(1<<20), "start"...))
+	require.NoError(t, err)
+	_, p := readPayload(t, receiver)
+	f, err := os.Create(filepath.Join(t.TempDir(), "payload"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = f.Close() })
+	return receiver, p, f
+}
+
+func TestDirectCopyFailsOnTheReadDeadline(t *testing.T) {
+	receiver, p, f := stalledPayload(t)
+	require.NoError(t, receiver.SetReadDeadline(time.Now().Add(50*time.Millisecond)))
+
+	_, err := io.Copy(f, p)
+
+	require.ErrorIs(t, err, os.ErrDeadlineExceeded)
+	err = receiver.SkipFrame()
+	assert.ErrorIs(t, err, framing.ErrOutOfStep)
+	assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
+}
+
+func TestDirectCopyFailsWithErrClosedOnClose(t *testing.T) {
+	receiver, p, f := stalledPayload(t)
+	copied := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(f, p)
+		copied <- err
+	}()
+
+	require.NoError(t, receiver.Close())
+
+	err := <-copied
+	require.ErrorIs(t, err, ports.ErrClosed)
+	err = receiver.SkipFrame()
+	assert.ErrorIs(t, err, framing.ErrOutOfStep)
+	assert.ErrorIs(t, err, ports.ErrClosed)
+}
