@@ -79,14 +79,15 @@ func (b *lockedBuffer) String() string {
 
 // server is one running pcx-server process.
 type server struct {
-	t       *testing.T
-	addr    string
-	cmd     *exec.Cmd
-	log     *lockedBuffer
-	exited  chan struct{} // closed when cmd.Wait has returned
-	waitErr error         // set before exited is closed
-	clients []*client     // every connection the test made; test goroutine only
-	stopped bool
+	t        *testing.T
+	addr     string
+	spoolDir string
+	cmd      *exec.Cmd
+	log      *lockedBuffer
+	exited   chan struct{} // closed when cmd.Wait has returned
+	waitErr  error         // set before exited is closed
+	clients  []*client     // every connection the test made; test goroutine only
+	stopped  bool
 }
 
 // startServer runs the server on a free loopback port with a spool
@@ -113,8 +114,9 @@ func startServer(t *testing.T, flags ...string) *server {
 func tryStart(t *testing.T, bin string, flags []string) (s *server, inUse bool) {
 	t.Helper()
 	addr := freeAddr(t)
-	args := append([]string{"--listen", addr, "--spool-dir", t.TempDir(), "--log-level", "debug"}, flags...)
-	s = &server{t: t, addr: addr, cmd: exec.Command(bin, args...), log: &lockedBuffer{}, exited: make(chan struct{})}
+	spool := t.TempDir()
+	args := append([]string{"--listen", addr, "--spool-dir", spool, "--log-level", "debug"}, flags...)
+	s = &server{t: t, addr: addr, spoolDir: spool, cmd: exec.Command(bin, args...), log: &lockedBuffer{}, exited: make(chan struct{})}
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	require.NoError(t, s.cmd.Start())
 	go func() {
@@ -464,4 +466,19 @@ func barrier(from, to *client, text string) {
 	from.t.Helper()
 	from.say(text)
 	to.expectText(from.nick, text)
+}
+
+// readDirAll lists every file and directory under dir (not dir itself).
+func readDirAll(dir string) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if path != dir {
+			out = append(out, path)
+		}
+		return nil
+	})
+	return out, err
 }
