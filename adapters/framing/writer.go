@@ -69,13 +69,16 @@ func (w *Writer) WriteFrames(bodies [][]byte) error {
 // connection holding 16 KiB.
 const maxBuffersPerWrite = 64
 
-// maxKeptFrames bounds the scratch kept between batches: a burst should
-// not leave thousands of idle connections each holding buffers sized for
-// it. A busy connection pays one allocation per large batch instead.
+// maxKeptFrames bounds the scratch kept once traffic calms down: a burst
+// should not leave thousands of idle connections each holding buffers
+// sized for it.
 const maxKeptFrames = 16
 
+// shrink drops scratch sized for a burst once a batch far smaller than it
+// has gone out: a busy connection keeps its buffers, a calm one lets them
+// go.
 func (w *Writer) shrink() {
-	if cap(w.vec) > 2*maxKeptFrames || cap(w.part) > 2*maxKeptFrames {
+	if cap(w.vec) > 2*maxKeptFrames && 4*len(w.vec) < cap(w.vec) {
 		w.hdrs, w.vec, w.part = nil, nil, nil
 	}
 }

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"sync"
@@ -33,13 +34,15 @@ func benchmarkFanOut(b *testing.B, receivers int) {
 			defer done.Done()
 			// Drain join notices until the sender's first message.
 			want, first := b.N, true
+			var body []byte
 			for want > 0 {
-				body, err := p.ReadRecord(nil, 1<<16)
+				var err error
+				body, err = p.ReadRecord(body[:0], 1<<16)
 				if err != nil {
 					b.Error(err)
 					return
 				}
-				if strings.Contains(string(body), `"nickname":"sender"`) {
+				if bytes.Contains(body, []byte(`"nickname":"sender"`)) {
 					if first {
 						ready.Done()
 						first = false

@@ -7,6 +7,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"pcx/domain"
 	"pcx/ports"
@@ -127,10 +128,14 @@ func (s *session) kill(reason string) {
 	})
 }
 
-// maxKeptBatch is the largest queue capacity a writer keeps between
-// bursts: ten thousand idle connections should not each hold a queue sized
-// for the last storm of notices.
-const maxKeptBatch = 16
+// A writer that has had nothing to write for calmAfter lets go of buffers
+// bigger than maxKeptBatch frames: ten thousand idle connections should
+// not each hold a queue sized for the last storm of notices, and a busy
+// one should not reallocate its queue for every burst.
+const (
+	calmAfter    = time.Second
+	maxKeptBatch = 16
+)
 
 // writeLoop is the connection's only writer. It takes the whole queue at
 // once and writes runs of in-memory frames in one call, so a busy
@@ -138,39 +143,65 @@ const maxKeptBatch = 16
 func (s *session) writeLoop() {
 	defer close(s.writerDone)
 	var batch []outFrame
-	for range s.wake {
-		for {
-			s.mu.Lock()
-			batch, s.queue = s.queue, batch[:0]
-			draining, killed := s.draining, s.killed
-			s.mu.Unlock()
-			if killed {
-				s.release(batch)
-				s.discardQueue()
-				return
+	calm := time.NewTimer(calmAfter)
+	defer calm.Stop()
+	for {
+		select {
+		case <-s.wake:
+		case <-calm.C:
+			s.trim(&batch)
+			continue
+		}
+		if !s.flush(&batch) {
+			return
+		}
+		calm.Reset(calmAfter)
+	}
+}
+
+// flush writes until the queue is empty. It returns false when the writer
+// is done: the session was killed, a write failed, or it has drained.
+func (s *session) flush(batch *[]outFrame) bool {
+	for {
+		s.mu.Lock()
+		*batch, s.queue = s.queue, (*batch)[:0]
+		draining, killed := s.draining, s.killed
+		s.mu.Unlock()
+		if killed {
+			s.release(*batch)
+			s.discardQueue()
+			return false
+		}
+		if len(*batch) == 0 {
+			if draining {
+				s.conn.Close()
+				return false
 			}
-			if len(batch) == 0 {
-				if draining {
-					s.conn.Close()
-					return
-				}
-				if cap(batch) > maxKeptBatch {
-					batch = nil // the queue's old storage, swapped in above
-				}
-				break
-			}
-			err := s.writeBatch(batch)
-			s.release(batch)
-			if cap(batch) > maxKeptBatch {
-				batch = nil // a burst is over: do not keep its memory on an idle connection
-			}
-			if err != nil {
-				s.kill("write failed: " + err.Error())
-				s.discardQueue()
-				return
-			}
+			return true
+		}
+		err := s.writeBatch(*batch)
+		s.release(*batch)
+		if err != nil {
+			s.kill("write failed: " + err.Error())
+			s.discardQueue()
+			return false
 		}
 	}
+}
+
+// trim drops the writer's burst-sized buffers while the queue is empty.
+func (s *session) trim(batch *[]outFrame) {
+	if cap(*batch) > maxKeptBatch {
+		*batch = nil
+	}
+	if cap(s.bodies) > 2*maxKeptBatch {
+		s.bodies = nil
+	}
+	s.mu.Lock()
+	if len(s.queue) == 0 && cap(s.queue) > maxKeptBatch {
+		s.queue = nil
+	}
+	s.mu.Unlock()
 }
 
 // writeBatch writes batch in order: in-memory frames gathered into one
@@ -199,9 +230,6 @@ func (s *session) writeBatch(batch []outFrame) error {
 	err := s.conn.WriteFrames(bodies)
 	clear(bodies)
 	s.bodies = bodies[:0]
-	if cap(bodies) > 2*maxKeptBatch {
-		s.bodies = nil
-	}
 	s.mu.Lock()
 	s.queued -= cost
 	s.mu.Unlock()

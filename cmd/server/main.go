@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -45,6 +46,7 @@ func serve(ctx context.Context, s settings, stderr io.Writer) int {
 	if s.DebugAddr != "" {
 		go serveDebug(s.DebugAddr, stderr)
 	}
+	go trimMemory(ctx, 10*time.Second, 32<<20, log)
 	if err := srv.Serve(ctx); err != nil {
 		fmt.Fprintln(stderr, "pcx-server:", err)
 		return 1
