@@ -459,6 +459,9 @@ func TestMessageGoesToThoseLoggedInWhenItIsWhole(t *testing.T) {
 	late := s.join("Late")
 	olga.expectNotice(`User "Late" connected`)
 	ivan.expectNotice(`User "Late" connected`)
+	// Nothing of it reaches anyone before the payload is whole.
+	barrier(late, olga, "before the payload")
+	ivan.expectText("Late", "before the payload")
 	ivan.send([]byte("payload"))
 	late.expectFile("Ivan", "in two parts", "two.bin", []byte("payload"))
 	olga.expectFile("Ivan", "in two parts", "two.bin", []byte("payload"))

@@ -80,6 +80,9 @@ func TestUnknownKeysAreIgnored(t *testing.T) {
 		{"an empty key", `{"":"v","text":"hi"}`},
 		{"a key with escapes", `{"te\"xt":"v","text":"hi"}`},
 		{"a key like text but with a stray backslash", `{"te\xt":"no","text":"hi"}`},
+		{"an attachment key nested in an unknown key", `{"x":{"attachment":"a.txt"},"text":"hi"}`},
+		{"an attachment key inside a list", `{"x":[{"attachment":"a.txt"}],"text":"hi"}`},
+		{"a key like attachment but with a stray backslash", `{"text":"hi","attach\ment":"a.txt"}`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -330,3 +330,56 @@ func countUntilLeave(t *testing.T, c *client, skip, who string) int {
 		}
 	}
 }
+
+// §5: one sender, many receivers: every receiver gets every message, in
+// order, files included.
+func TestFanOutToManyReceivers(t *testing.T) {
+	const receivers, count = 150, 20
+	s := startServer(t)
+	sender := s.join("Sender")
+	var rs []*client
+	for i := 0; i < receivers; i++ {
+		rs = append(rs, s.join(fmt.Sprintf("r%03d", i)))
+	}
+	file := payloadFor("Sender", 0, 200_000)
+	var b []byte
+	for i := 0; i < count; i++ {
+		if i%5 == 4 {
+			b = append(b, frame(dict("text", strconv.Itoa(i), "attachment", "f.bin"))...)
+			b = append(b, frame(file)...)
+		} else {
+			b = append(b, frame(dict("text", strconv.Itoa(i)))...)
+		}
+	}
+	sender.write(b)
+	var g group
+	for i, r := range rs {
+		g.Go(func() error {
+			// The join notices of those who came later come first.
+			for j := i + 1; j < receivers; j++ {
+				m, _, err := r.recv()
+				if err != nil {
+					return err
+				}
+				if want := fmt.Sprintf(`User "r%03d" connected`, j); m.nickname != "SERVER" || m.text != want {
+					return fmt.Errorf("%s: got %q, want the notice %s", r.nick, m.raw, want)
+				}
+			}
+			for k := 0; k < count; k++ {
+				m, payload, err := r.recv()
+				if err != nil {
+					return err
+				}
+				if m.nickname != "Sender" || m.text != strconv.Itoa(k) || m.hasAttachment != (k%5 == 4) || (m.hasAttachment && !bytes.Equal(payload, file)) {
+					return fmt.Errorf("%s: message %d: got %q", r.nick, k, m.raw)
+				}
+			}
+			return nil
+		})
+	}
+	for j := 0; j < receivers; j++ {
+		sender.expectNotice(fmt.Sprintf(`User "r%03d" connected`, j))
+	}
+	require.NoError(t, g.Wait())
+	barrier(rs[0], sender, "all received")
+}
