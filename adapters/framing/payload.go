@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // ErrOutOfStep is returned (wrapped, together with the cause) by every read
@@ -28,9 +29,9 @@ func (p *payloadReader) Len() int64 {
 // Reader's buffer, then, when the Reader has a direct source (a Conn's
 // net.Conn) and w is an io.ReaderFrom, w reads the rest from that source
 // itself; an *os.File does it with splice(2) from a TCP socket, without the
-// bytes passing through user space. Otherwise the rest goes through the
-// buffer. A stream that ends inside the body gives an error wrapping
-// io.ErrUnexpectedEOF.
+// bytes passing through user space. Otherwise the rest is read through the
+// Reader, by w's ReadFrom or in 256 KiB steps. A stream that ends inside the
+// body gives an error wrapping io.ErrUnexpectedEOF.
 //
 // If a copy from the direct source fails, the Reader is out of step (see
 // ErrOutOfStep): whether the source or w failed cannot be told, and the
@@ -48,14 +49,28 @@ func (p *payloadReader) WriteTo(w io.Writer) (int64, error) {
 		return written, err
 	}
 	var n int64
-	if rf, ok := w.(io.ReaderFrom); ok && r.direct != nil {
+	// p is wrapped to hide WriteTo, which would be called again.
+	switch rf, ok := w.(io.ReaderFrom); {
+	case ok && r.direct != nil:
 		n, err = r.copyDirect(rf)
-	} else {
-		// Hide WriteTo, or io.Copy would call it again.
-		n, err = io.Copy(w, struct{ io.Reader }{p})
+	case ok:
+		n, err = rf.ReadFrom(struct{ io.Reader }{p})
+	default:
+		buf := plainCopyBuffers.Get().(*[plainCopyBufferSize]byte)
+		n, err = io.CopyBuffer(w, struct{ io.Reader }{p}, buf[:])
+		plainCopyBuffers.Put(buf)
 	}
 	return written + n, err
 }
+
+// plainCopyBufferSize is the buffer of a payload copied to a writer that
+// cannot read for itself. io.CopyBuffer's own buffer goes unused once the
+// source has WriteTo, so this one is as large as callers tend to choose:
+// the reads bypass the Reader's small buffer and take this much at once.
+const plainCopyBufferSize = 256 << 10
+
+// plainCopyBuffers hold those buffers between copies.
+var plainCopyBuffers = sync.Pool{New: func() any { return new([plainCopyBufferSize]byte) }}
 
 // writeBuffered writes to w the body bytes the buffer already holds, and
 // consumes those that w took.

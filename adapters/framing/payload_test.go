@@ -389,3 +389,28 @@ func TestDirectCopyFailsWithErrClosedOnClose(t *testing.T) {
 	assert.ErrorIs(t, err, framing.ErrOutOfStep)
 	assert.ErrorIs(t, err, ports.ErrClosed)
 }
+
+// readSizes notes the largest read asked of it.
+type readSizes struct {
+	r   io.Reader
+	max int
+}
+
+func (s *readSizes) Read(p []byte) (int, error) {
+	s.max = max(s.max, len(p))
+	return s.r.Read(p)
+}
+
+func TestPayloadWriteToAPlainWriterReadsInLargeSteps(t *testing.T) {
+	src := &readSizes{r: bytes.NewReader(wire(strings.Repeat("y", 1<<20)))}
+	r := framing.NewReader(src)
+	_, p := readPayload(t, r)
+	h := sha256.New()
+
+	// The caller's small buffer goes unused: io.CopyBuffer calls WriteTo.
+	got, err := io.CopyBuffer(h, p, make([]byte, 512))
+
+	require.NoError(t, err)
+	assert.Equal(t, int64(1<<20), got)
+	assert.GreaterOrEqual(t, src.max, 256<<10, "a large payload is read in large steps, past the Reader's buffer")
+}
