@@ -118,6 +118,9 @@ func tryStart(t *testing.T, bin string, flags []string) (s *server, inUse bool) 
 	args := append([]string{"--listen", addr, "--spool-dir", spool, "--log-level", "debug"}, flags...)
 	s = &server{t: t, addr: addr, spoolDir: spool, cmd: exec.Command(bin, args...), log: &lockedBuffer{}, exited: make(chan struct{})}
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	// A race-enabled binary sleeps 1 s at exit by default; halt_on_error
+	// makes a race fail the exit code as well as the log check.
+	s.cmd.Env = append(hermeticEnv(), "GORACE=atexit_sleep_ms=50 halt_on_error=1")
 	require.NoError(t, s.cmd.Start())
 	go func() {
 		s.waitErr = s.cmd.Wait()
@@ -141,6 +144,18 @@ func tryStart(t *testing.T, bin string, flags []string) (s *server, inUse bool) 
 	<-s.exited
 	t.Fatalf("the server did not listen on %s within %v:\n%s", addr, wait, s.log)
 	return nil, false
+}
+
+// hermeticEnv is this process's environment without PCX_* settings, so
+// only the test's flags configure the server.
+func hermeticEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "PCX_") && !strings.HasPrefix(kv, "GORACE=") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 // freeAddr is a loopback address that was free a moment ago.
