@@ -134,18 +134,23 @@ func TestLoginAcceptsEveryAllowedNickname(t *testing.T) {
 	}
 }
 
-// §4: printable includes symbols; PROTOCOL.md names no narrower class. A
-// server that reads PRECIS as a validity rule (not only for comparison)
-// refuses these.
+// §4: printable includes symbols; PROTOCOL.md names no narrower class.
+// Such nicknames still compare case- and width-insensitively.
 func TestLoginAcceptsSymbolNicknames(t *testing.T) {
-	t.Skip("KNOWN BUG, reported: printable symbol nicknames (☃, fox🦊, I♥Go) are refused with \"nickname contains characters that are not allowed\" (PRECIS used as a validity rule)")
 	s := startServer(t)
 	for _, nick := range []string{"fox🦊", "☃", "I♥Go"} {
 		t.Run(nick, func(t *testing.T) {
 			c := s.dial()
 			c.t = t
 			c.login(nick)
-			c.close()
+		})
+	}
+	probe := s.dial()
+	for _, nick := range []string{"FOX🦊", "ｆｏｘ🦊", "i♥go", "Ｉ♥Ｇｏ"} {
+		t.Run("taken: "+nick, func(t *testing.T) {
+			probe.t = t
+			probe.send(dict("nickname", nick))
+			probe.expectStatus("error: " + reasonTaken)
 		})
 	}
 }
