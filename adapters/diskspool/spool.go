@@ -155,13 +155,13 @@ var copyBuffers = sync.Pool{New: func() any { return new([64 << 10]byte) }}
 
 // sizedSource is a reader that knows how many bytes it has left and can
 // write them all out itself. framing's payload reader is one: its WriteTo
-// lets the file read the rest of the body straight from the socket
-// (splice on Linux), so the payload never passes through user space.
+// lets the file read the body straight from the socket (splice on Linux),
+// so that all but its first few KiB never pass through user space.
 //
 // Store promises to read exactly n bytes, and r may hold more, so WriteTo
 // is used only when Len says that r holds exactly n: writing all of r is
 // then reading exactly n bytes. Any other reader is copied through a
-// buffer, through a LimitReader.
+// buffer, and a LimitReader keeps the copy to n bytes.
 type sizedSource interface {
 	io.WriterTo
 	// Len is the number of bytes left before io.EOF.
