@@ -182,11 +182,23 @@ func (s *session) flush(batch *[]outFrame) bool {
 		err := s.writeBatch(*batch)
 		s.release(*batch)
 		if err != nil {
-			s.kill("write failed: " + err.Error())
-			s.discardQueue()
+			s.writeFailed(err)
 			return false
 		}
 	}
+}
+
+// writeFailed ends the writing side. A receiver that stalled is cut off at
+// once. A peer that is gone (a reset, a broken pipe) may still have whole
+// messages waiting in the receive buffer: the reader relays them and ends
+// the session when it reaches the error itself.
+func (s *session) writeFailed(err error) {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		s.kill("slow consumer: no write progress within the write timeout")
+	} else {
+		s.logger().Info("write failed; reading what the peer sent before", "err", err)
+	}
+	s.discardQueue()
 }
 
 // trim drops the writer's burst-sized buffers while the queue is empty.
