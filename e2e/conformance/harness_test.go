@@ -198,6 +198,35 @@ func (s *server) finish() {
 	}
 	s.waitExit()
 	s.closeClients()
+	left, err := readDirAll(s.spoolDir)
+	require.NoError(s.t, err)
+	require.Empty(s.t, left, "the spool must be empty once the server has exited")
+}
+
+// expectSpoolEmpty waits until the spool directory holds no files (the
+// server may keep a directory of its own there until it exits): the
+// server removes a spooled attachment once its last receiver has it, or
+// is gone (issue 3).
+func (s *server) expectSpoolEmpty() {
+	s.t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		all, err := readDirAll(s.spoolDir)
+		require.NoError(s.t, err)
+		var left []string
+		for _, p := range all {
+			if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+				left = append(left, p)
+			}
+		}
+		if len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("spool files still there %v after their last receiver: %v", wait, left)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func (s *server) waitExit() {
@@ -500,6 +529,9 @@ func barrier(from, to *client, text string) {
 func readDirAll(dir string) ([]string, error) {
 	var out []string
 	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}

@@ -125,6 +125,7 @@ func TestReceiverStalledInALargeFileIsCutOff(t *testing.T) {
 	}
 	ivan.expectNotice(`User "Stalled" disconnected`)
 	stalled.gone = true
+	s.expectSpoolEmpty()
 }
 
 // Issue 3: a port already in use is a one-line error and exit 1.
