@@ -1,6 +1,7 @@
 package conformance_test
 
 import (
+	"bytes"
 	"strconv"
 	"syscall"
 	"testing"
@@ -34,6 +35,25 @@ func TestShutdownFlushesQueuesThenSaysGoodbye(t *testing.T) {
 	behind.expectClosed()
 	t.Logf("stranger: %q", stranger.expectCut())
 	t.Logf("half logged in: %q", half.expectCut())
+	s.finish()
+}
+
+// §3.5: a file being written to a receiver at SIGTERM is finished before
+// the notice (the grace is long enough for it).
+func TestShutdownFinishesAFileInFlight(t *testing.T) {
+	s := startServer(t, "--shutdown-grace", "5s")
+	cs := s.room("Ivan", "Olga")
+	ivan, olga := cs[0], cs[1]
+	big := payloadFor("Ivan", 3, 16<<20)
+	ivan.sendFile("big", "big.bin", big)
+	m := olga.nextMessage()
+	require.Equal(t, "big.bin", m.attachment)
+	s.signal(syscall.SIGTERM)
+	require.True(t, bytes.Equal(big, olga.next()))
+	olga.expectNotice("Server is shutting down")
+	olga.expectClosed()
+	ivan.expectNotice("Server is shutting down")
+	ivan.expectClosed()
 	s.finish()
 }
 

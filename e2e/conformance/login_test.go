@@ -209,13 +209,40 @@ func TestLoginTimeout(t *testing.T) {
 	failing := s.dial()
 	failing.send(dict("nickname", ""))
 	failing.expectStatus("error: " + reasonRequired)
+	half := s.dial()
+	half.write(frame(dict("nickname", "Half"))[:10])
 	c := s.room("Ivan", "Olga")
 	t.Logf("silent: %q", silent.expectCut())
 	t.Logf("failing: %q", failing.expectCut())
+	t.Logf("half a login record: %q", half.expectCut())
 
 	time.Sleep(1500 * time.Millisecond) // past the login timeout
 	barrier(c[0], c[1], "still here")
 	barrier(c[1], c[0], "me too")
+}
+
+// §3.2: the login timeout runs from the connection, not from the last
+// attempt: retrying does not extend it.
+func TestLoginRetriesDoNotExtendTheTimeout(t *testing.T) {
+	s := startServer(t, "--login-timeout", "1s")
+	c := s.dial()
+	start := time.Now()
+	for time.Since(start) < 4*time.Second {
+		if _, err := c.conn.Write(frame(dict("nickname", ""))); err != nil {
+			break // closed, as it should be
+		}
+		body, err := c.read(wait)
+		if err != nil {
+			break
+		}
+		if string(body) != string(dict("status", "error: "+reasonRequired)) {
+			t.Logf("last reply: %q", body) // the timeout's own status line
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	require.Less(t, elapsed, 4*time.Second, "retrying every 100 ms kept the connection past a 1 s login timeout")
+	c.gone = true
 }
 
 // §1: frames may arrive in any pieces, and several in one segment.
