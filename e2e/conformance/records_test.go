@@ -32,6 +32,7 @@ func TestTextsAreRelayedInCanonicalForm(t *testing.T) {
 		{"control bytes", "\x00\x01\x1f\x7f", "\x00\x01\x1f\x7f"},
 		{"JSON-looking content", `{\"text\":\"x\"}`, `{"text":"x"}`},
 		{"unicode", "Привет, 世界 🎉", "Привет, 世界 🎉"},
+		{"noncharacters and the last code point", "\uffff\ufffe\U0010ffff\ufffd", "\uffff\ufffe\U0010ffff\ufffd"},
 		{"empty", ``, ""},
 		{"braces, colons and commas", `{:,[]}`, `{:,[]}`},
 	}

@@ -84,6 +84,9 @@ func TestRefusedMessagesDropTheirPayload(t *testing.T) {
 		{"a text that is an empty object", `{"text":{}}`, false},
 		{"a text of invalid UTF-8", "{\"text\":\"caf\xe9\"}", false},
 		{"a text of a lone surrogate in UTF-8", "{\"text\":\"\xed\xa0\x80\"}", false},
+		{"a text with an overlong encoding", "{\"text\":\"\xc0\xaf\"}", false},
+		{"a text with a code point over U+10FFFF", "{\"text\":\"\xf4\x90\x80\x80\"}", false},
+		{"a text cut inside a character", "{\"text\":\"\xe2\x82\"}", false},
 		{"an attachment without text", `{"attachment":"a.txt"}`, true},
 		{"an attachment with an object text", `{"text":{"a":"b"},"attachment":"a.txt"}`, true},
 		{"an attachment with a list text", `{"text":[],"attachment":"a.txt"}`, true},
@@ -156,6 +159,9 @@ func TestAttachmentNames(t *testing.T) {
 		"a:b*c?.txt",
 		"🎉",
 		"-rf",
+		" ",
+		"trailing space ",
+		"\uffff\U0010ffff",
 	}
 	for i, name := range accepted {
 		t.Run("accepted: "+name, func(t *testing.T) {
