@@ -137,19 +137,20 @@ func (srv *Server) join(s *session, status []byte) bool {
 	return true
 }
 
-// leave removes s from the members, tells the rest, and frees its name.
+// leave removes s from the members, frees its name and tells the rest: in
+// that order, so that whoever reads the notice may take the name at once.
 func (srv *Server) leave(s *session) {
 	notice := srv.noticeFrame(domain.LeaveText(s.nick.String()))
 	srv.mu.Lock()
+	defer srv.mu.Unlock()
 	last := srv.members[len(srv.members)-1]
 	last.memberIndex = s.memberIndex
 	srv.members[s.memberIndex] = last
 	srv.members = srv.members[:len(srv.members)-1]
+	srv.names.Release(s.nick)
 	if !srv.closing {
 		srv.fanOut(outFrame{record: notice}, nil)
 	}
-	srv.mu.Unlock()
-	srv.names.Release(s.nick)
 }
 
 // forget drops s from the live sessions once its goroutines are done.

@@ -516,7 +516,6 @@ func TestMessageGoesToThoseLoggedInWhenItIsWhole(t *testing.T) {
 // certainly by the time anyone has been told that the holder left, so a
 // login right after the leave notice must succeed.
 func TestNicknameIsFreeOnceTheLeaveNoticeIsOut(t *testing.T) {
-	t.Skip("KNOWN BUG, reported: a login right after another client saw `User \"Ivan\" disconnected` is still refused as taken (notice sent before the nickname is released)")
 	s := startServer(t)
 	olga := s.room("Olga")[0]
 	for round := 0; round < 200; round++ {
