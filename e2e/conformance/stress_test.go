@@ -382,3 +382,72 @@ func TestFanOutToManyReceivers(t *testing.T) {
 	require.NoError(t, g.Wait())
 	barrier(rs[0], sender, "all received")
 }
+
+// §5: small payloads held in memory count against --max-queue: a receiver
+// that never reads is cut off by many small files too.
+func TestSmallFilesCountAgainstTheQueueBound(t *testing.T) {
+	s := startServer(t, "--max-queue", "1MiB")
+	cs := s.room("Fast", "Deaf", "Sender")
+	fast, deaf, sender := cs[0], cs[1], cs[2]
+	deaf.deaf = true
+	const count, size = 1200, 16 << 10 // about 19 MiB
+	var g group
+	progress := make(chan int, count)
+	g.Go(func() error {
+		read := 0
+		for i := 0; i < count; i++ {
+			for i-read >= 16 {
+				select {
+				case read = <-progress:
+				case <-time.After(wait):
+					return fmt.Errorf("the fast receiver stalled at %d", read)
+				}
+			}
+			b := append(frame(dict("text", strconv.Itoa(i)+" f", "attachment", "s.bin")), frame(payloadFor("Sender", i, size))...)
+			if err := sender.writeAll(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	g.Go(func() error {
+		seen, left := 0, false
+		for seen < count || !left {
+			m, payload, err := fast.recv()
+			if err != nil {
+				return fmt.Errorf("after %d files (leave seen: %v): %w", seen, left, err)
+			}
+			switch {
+			case m.nickname == "SERVER" && m.text == `User "Deaf" disconnected`:
+				left = true
+			case m.text == strconv.Itoa(seen)+" f" && bytes.Equal(payload, payloadFor("Sender", seen, size)):
+				seen++
+				progress <- seen
+			default:
+				return fmt.Errorf("unexpected %q after %d files", m.raw, seen)
+			}
+		}
+		return nil
+	})
+	g.Go(func() error { return drainUntil(sender, "", 0, "Deaf", nil) })
+	require.NoError(t, g.Wait())
+	deaf.gone = true
+}
+
+// §1, §5: ten thousand records in one write are all read and relayed in
+// order.
+func TestManyRecordsInOneWrite(t *testing.T) {
+	const count = 10_000
+	s := startServer(t)
+	cs := s.room("Ivan", "Olga")
+	ivan, olga := cs[0], cs[1]
+	var b []byte
+	for i := 0; i < count; i++ {
+		b = append(b, frame(dict("text", strconv.Itoa(i)+" x"))...)
+	}
+	var g group
+	g.Go(func() error { return ivan.writeAll(b) })
+	g.Go(func() error { return drainUntil(olga, "Ivan", count, "", nil) })
+	require.NoError(t, g.Wait())
+	barrier(olga, ivan, "all of them")
+}
