@@ -258,7 +258,7 @@ func TestAttachmentsStayAdjacentWithConcurrentSenders(t *testing.T) {
 	expectPastJoiner(t, r0, "r1", "done too")
 	for _, c := range cs[:senders] {
 		expectPastJoiner(t, c, "r0", "done")
-		c.expectText("r1", "done too")
+		expectPastJoiner(t, c, "r1", "done too")
 	}
 }
 
