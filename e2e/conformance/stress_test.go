@@ -63,28 +63,38 @@ func TestConcurrentLoginsOfOneNicknameLetExactlyOneIn(t *testing.T) {
 // §5: join notice before any message of a user, leave notice after all of
 // them, with users coming and going while others talk.
 func TestJoinMessagesLeaveStayInOrderUnderChurn(t *testing.T) {
-	const churners, sessions, perSession = 6, 8, 5
-	s := startServer(t)
-	cs := s.room("Watcher1", "Watcher2")
-	var g group
-	var names []string
-	for i := 0; i < churners; i++ {
-		names = append(names, fmt.Sprintf("churn%d", i))
+	for _, graceful := range []bool{true, false} {
+		t.Run(map[bool]string{true: "half-close", false: "reset"}[graceful], func(t *testing.T) {
+			const churners, sessions, perSession = 6, 8, 5
+			s := startServer(t)
+			cs := s.room("Watcher1", "Watcher2")
+			var g group
+			var names []string
+			for i := 0; i < churners; i++ {
+				names = append(names, fmt.Sprintf("churn%d", i))
+			}
+			for _, nick := range names {
+				g.Go(func() error { return churnClosing(s.addr, nick, sessions, perSession, graceful) })
+			}
+			for _, w := range cs {
+				g.Go(func() error { return watchChurn(w, names, sessions, perSession) })
+			}
+			require.NoError(t, g.Wait())
+			barrier(cs[0], cs[1], "all seen")
+		})
 	}
-	for _, nick := range names {
-		g.Go(func() error { return churn(s.addr, nick, sessions, perSession) })
-	}
-	for _, w := range cs {
-		g.Go(func() error { return watchChurn(w, names, sessions, perSession) })
-	}
-	require.NoError(t, g.Wait())
-	barrier(cs[0], cs[1], "all seen")
 }
 
 // churn logs nick in sessions times, each time sending perSession texts
 // "<seq>" and closing at once. It dials on its own, off the server's
 // client list, because it runs in a goroutine.
 func churn(addr, nick string, sessions, perSession int) error {
+	return churnClosing(addr, nick, sessions, perSession, true)
+}
+
+// churnClosing is churn; graceful false closes each session at once,
+// unread input and all, so the kernel resets the connection.
+func churnClosing(addr, nick string, sessions, perSession int, graceful bool) error {
 	for sess := 0; sess < sessions; sess++ {
 		conn, err := net.DialTimeout("tcp", addr, wait)
 		if err != nil {
@@ -117,6 +127,10 @@ func churn(addr, nick string, sessions, perSession int) error {
 		if err := c.writeAll(b); err != nil {
 			conn.Close()
 			return err
+		}
+		if !graceful {
+			conn.Close()
+			continue
 		}
 		if err := closeGracefully(conn); err != nil {
 			return fmt.Errorf("%s: %w", nick, err)
