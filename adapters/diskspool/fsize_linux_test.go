@@ -49,7 +49,7 @@ func TestSpliceWriteErrorCleansUp(t *testing.T) {
 	require.NoError(t, syscall.Setrlimit(syscall.RLIMIT_FSIZE, &limited))
 	defer func() { require.NoError(t, syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old)) }()
 
-	s := newSpool(t, diskspool.Options{MaxBytes: 1 << 30})
+	s := newSpool(t, diskspool.Options{MaxBytes: 1 << 30, DirectCopy: true})
 	a, err := s.Store(n, body)
 
 	require.ErrorIs(t, err, syscall.EFBIG)

@@ -20,7 +20,7 @@ func TestCopyPayloadReportsWriteErrors(t *testing.T) {
 	require.NoError(t, err)
 	defer f.Close()
 
-	err = copyPayload(f, bytes.NewReader(make([]byte, 100)), 100)
+	err = (&Spool{}).copyPayload(f, bytes.NewReader(make([]byte, 100)), 100)
 	require.Error(t, err)
 	assert.ErrorContains(t, err, "diskspool: writing payload file after 0 of 100 bytes")
 	var pathErr *fs.PathError

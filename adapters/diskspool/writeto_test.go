@@ -42,14 +42,16 @@ func (s *sizedSource) WriteTo(w io.Writer) (int64, error) {
 func TestStoreLetsASourceOfExactlyNBytesWriteItself(t *testing.T) {
 	for _, tt := range []struct {
 		name        string
+		direct      bool
 		held        int
 		wantWroteTo bool
 	}{
-		{"source of exactly n bytes writes itself out", 5000, true},
-		{"source of more than n bytes is read up to n", 5007, false},
+		{"source of exactly n bytes writes itself out", true, 5000, true},
+		{"source of more than n bytes is read up to n", true, 5007, false},
+		{"without DirectCopy every source is read", false, 5000, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newSpool(t, diskspool.Options{MemoryThreshold: -1})
+			s := newSpool(t, diskspool.Options{MemoryThreshold: -1, DirectCopy: tt.direct})
 			data := payload(tt.held)
 			src := newSizedSource(data)
 
@@ -115,7 +117,7 @@ func TestStoreFromASourceThatWritesBadly(t *testing.T) {
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newSpool(t, diskspool.Options{MemoryThreshold: -1, MaxBytes: 1 << 20})
+			s := newSpool(t, diskspool.Options{MemoryThreshold: -1, MaxBytes: 1 << 20, DirectCopy: true})
 			src := newSizedSource(payload(5000))
 			src.write = tt.write
 
@@ -172,9 +174,13 @@ func sendPayloadThenRecord(sender *framing.Conn, data []byte, record string) <-c
 }
 
 func TestStoreFromAFramingPayloadOverLoopbackTCP(t *testing.T) {
-	for _, size := range []int{100_000, 3<<20 + 7} {
+	for _, tt := range []struct {
+		size   int
+		direct bool
+	}{{100_000, false}, {100_000, true}, {3<<20 + 7, false}, {3<<20 + 7, true}} {
+		size := tt.size
 		sender, receiver := tcpConns(t)
-		s := newSpool(t, diskspool.Options{})
+		s := newSpool(t, diskspool.Options{DirectCopy: tt.direct})
 		want := payload(size)
 		sent := sendPayloadThenRecord(sender, want, "next record")
 		n, body, err := receiver.ReadPayload()
@@ -185,7 +191,7 @@ func TestStoreFromAFramingPayloadOverLoopbackTCP(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, <-sent)
 		assert.Nil(t, a.Bytes(), "on disk")
-		assert.True(t, bytes.Equal(want, readAll(t, a)), "the file holds the payload byte for byte (%d bytes)", size)
+		assert.True(t, bytes.Equal(want, readAll(t, a)), "the file holds the payload byte for byte (%d bytes, direct %v)", size, tt.direct)
 		rec, err := receiver.ReadRecord(nil, 100)
 		require.NoError(t, err)
 		assert.Equal(t, "next record", string(rec), "the stream is in step after the payload")
@@ -195,8 +201,15 @@ func TestStoreFromAFramingPayloadOverLoopbackTCP(t *testing.T) {
 }
 
 func TestStoreFromAFramingPayloadCutOffOverLoopbackTCP(t *testing.T) {
+	for _, direct := range []bool{false, true} {
+		storeCutOff(t, direct)
+	}
+}
+
+func storeCutOff(t *testing.T, direct bool) {
+	t.Helper()
 	sender, receiver := tcpConns(t)
-	s := newSpool(t, diskspool.Options{MaxBytes: 1 << 30})
+	s := newSpool(t, diskspool.Options{MaxBytes: 1 << 30, DirectCopy: direct})
 	go func() {
 		// Announce 1 MiB, send 200,000 bytes of it, hang up.
 		_ = sender.WritePayload(1<<20, io.LimitReader(bytes.NewReader(payload(1<<20)), 200_000))
