@@ -28,34 +28,73 @@ const (
 
 // Value is a string, a nested record or a list of values. It is a small
 // struct rather than an interface so that decoding does not allocate one
-// box per value.
+// box per value, and it is as small as the three shapes allow (32 bytes),
+// because a hostile record of empty values is made of little else: the
+// string is held inline and the rest behind ref, whose dynamic type tells
+// the shapes apart.
 type Value struct {
-	str  string
-	rec  *Record
-	list []Value
-	kind Kind
+	str string
+	// ref is nil for a string. For a record it is a *Record (nil only if
+	// Rec was given nil). For a list it is (*[]Value)(nil) when the list is
+	// empty, a *[1]Value into the items when it has one item, so that a
+	// chain of one-item lists costs no slice header per level, and a
+	// *[]Value otherwise.
+	ref any
 }
 
 // Str returns a string value.
-func Str(s string) Value { return Value{str: s, kind: KindString} }
+func Str(s string) Value { return Value{str: s} }
 
 // Rec returns a nested-record value.
-func Rec(r *Record) Value { return Value{rec: r, kind: KindRecord} }
+func Rec(r *Record) Value { return Value{ref: r} }
 
-// ListOf returns a list value.
-func ListOf(items ...Value) Value { return Value{list: items, kind: KindList} }
+// ListOf returns a list value. The list shares items' storage.
+func ListOf(items ...Value) Value {
+	switch len(items) {
+	case 0:
+		return Value{ref: (*[]Value)(nil)}
+	case 1:
+		return Value{ref: (*[1]Value)(items)}
+	}
+	// A copy, so that only lists that need a slice header pay for one:
+	// were &items taken, every call would move items to the heap.
+	header := items
+	return Value{ref: &header}
+}
 
 // Kind reports the value's shape.
-func (v Value) Kind() Kind { return v.kind }
+func (v Value) Kind() Kind {
+	switch v.ref.(type) {
+	case nil:
+		return KindString
+	case *Record:
+		return KindRecord
+	}
+	return KindList
+}
 
 // String returns the value's string and whether the value is a string.
-func (v Value) String() (string, bool) { return v.str, v.kind == KindString }
+func (v Value) String() (string, bool) { return v.str, v.ref == nil }
 
 // Record returns the nested record and whether the value is one.
-func (v Value) Record() (*Record, bool) { return v.rec, v.kind == KindRecord }
+func (v Value) Record() (*Record, bool) {
+	r, ok := v.ref.(*Record)
+	return r, ok
+}
 
 // List returns the list's items and whether the value is a list.
-func (v Value) List() ([]Value, bool) { return v.list, v.kind == KindList }
+func (v Value) List() ([]Value, bool) {
+	switch items := v.ref.(type) {
+	case *[1]Value:
+		return items[:], true
+	case *[]Value:
+		if items == nil {
+			return nil, true
+		}
+		return *items, true
+	}
+	return nil, false
+}
 
 // NewRecord returns a record holding fields in the given order.
 func NewRecord(fields ...Field) *Record {

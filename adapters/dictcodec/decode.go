@@ -1,7 +1,7 @@
 package dictcodec
 
 import (
-	"slices"
+	"hash/maphash"
 	"strings"
 
 	"pcx/domain"
@@ -12,8 +12,8 @@ import (
 const MaxDepth = 32
 
 // linearKeys is how many keys an object may have before duplicates are
-// looked up in a map rather than by comparing with every earlier key, which
-// would make a large hostile record quadratic.
+// looked up in a hash index rather than by comparing with every earlier
+// key, which would make a large hostile record quadratic.
 const linearKeys = 16
 
 // Decode parses src, which must hold exactly one record (PROTOCOL.md
@@ -23,19 +23,24 @@ const linearKeys = 16
 //
 // The record does not alias src: Decode copies src into one string once and
 // the record's strings are substrings of that copy, except strings with
-// escapes, which get their own. So a record keeps the whole copy alive while
-// any of its strings is referenced.
+// escapes, which are substrings of a second buffer holding all of them. So
+// a record keeps both alive while any of its strings is referenced.
 //
 // Decode does not recurse and never panics. Whatever the bytes, it takes
-// time linear in len(src) and allocates at most about 100 bytes per input
-// byte; that worst case is a record made of nothing but a long list of
-// empty values, where every 3-byte item becomes a 56-byte domain.Value.
+// time linear in len(src) (n log n at worst for a huge object) and
+// allocates at most about 20 bytes per input byte. It reads src twice: a
+// first pass only counts the items of every list and object, so that the
+// second, which checks everything, puts each item straight into storage of
+// the exact size, with no scratch stacks and no slack. The worst cases are
+// records of nothing but tiny items: `{},` (3 bytes) becomes a 32-byte
+// domain.Value and a 24-byte domain.Record, `"",` a Value alone.
 // A relayed chat message costs two allocations: the copy and its fields.
 func Decode(src []byte) (domain.Record, error) {
 	if len(src) == 0 {
 		return domain.Record{}, &SyntaxError{Offset: 0, Msg: "empty input"}
 	}
 	d := decoder{s: string(src)}
+	d.count()
 	return d.record()
 }
 
@@ -43,26 +48,18 @@ func Decode(src []byte) (domain.Record, error) {
 type frame struct {
 	// list is true for a list, false for an object.
 	list bool
-	// indexed is true once the object's keys are in decoder.keys; until then
-	// duplicates are found by a linear scan.
-	indexed bool
-	// start is where the container's items begin in decoder.fields (object)
-	// or decoder.values (list).
-	start int
-	// id tells this object's keys apart from other objects' in decoder.keys.
-	id int
-}
-
-// objectKey is a key of one particular object, for duplicate detection.
-type objectKey struct {
-	id  int
-	key string
+	// The container's items are d.items[start:next] (list) or
+	// d.fields[start:next] (object) so far; end is the end of the range the
+	// first pass reserved for it, so next <= end.
+	start, next, end int
+	// index finds the object's keys once it has linearKeys of them: an
+	// open-addressing hash table of positions in d.fields, plus one, with 0
+	// for a free slot. nil before.
+	index []int32
 }
 
 // decoder holds the state of one Decode call. It parses with an explicit
-// stack of frames rather than by recursion; items of open containers wait
-// on two shared scratch stacks and are copied into exactly sized slices
-// when their container closes.
+// stack of frames rather than by recursion.
 type decoder struct {
 	// s is the private copy of the input; pos is the next byte to read.
 	s   string
@@ -70,16 +67,29 @@ type decoder struct {
 	// frames[:depth] are the open containers, outermost first.
 	frames [MaxDepth]frame
 	depth  int
-	// fields holds the pairs of open objects, values the items of open
-	// lists. The last field of an object whose value is being parsed has
-	// the key and a zero Value until the value is complete.
-	fields []domain.Field
-	values []domain.Value
-	// keys indexes the keys of objects that reached linearKeys keys;
-	// nil until one is seen.
-	keys map[objectKey]struct{}
-	// objects counts objects opened so far and gives the next object's id.
-	objects int
+
+	// The first pass's results (see count): the number of items of each
+	// of the first nCounts containers to open, in that order, capped at
+	// bigCount, in countBuf or, if more than fit there, in counts; and in
+	// big the counts of those with more, in the same order. opened is how
+	// many containers the second pass has opened.
+	countBuf [32]byte
+	counts   []byte
+	nCounts  int
+	big      []int
+	opened   int
+	// items holds the items of every list and fields the pairs of every
+	// object, each container in a range reserved when it opens; records
+	// holds the nested records. The *Used counters say how much is taken.
+	items      []domain.Value
+	fields     []domain.Field
+	records    []domain.Record
+	itemsUsed  int
+	fieldsUsed int
+	recsUsed   int
+	// escaped holds the strings that had escapes, unescaped, one after the
+	// other; its size is known from the first pass, so it never moves.
+	escaped strings.Builder
 }
 
 // state is where the parser is inside the innermost open container.
@@ -97,8 +107,6 @@ func (d *decoder) record() (domain.Record, error) {
 	if d.peek() != '{' {
 		return domain.Record{}, d.unexpected("expected '{' at top level")
 	}
-	// Most records on the wire have up to four keys: the relayed message.
-	d.fields = make([]domain.Field, 0, 4)
 	if err := d.parse(); err != nil {
 		return domain.Record{}, err
 	}
@@ -106,18 +114,8 @@ func (d *decoder) record() (domain.Record, error) {
 	if d.pos < len(d.s) {
 		return domain.Record{}, d.unexpected("expected end of input after the top-level object")
 	}
-	return *domain.NewRecord(d.topFields()...), nil
-}
-
-// topFields returns the top-level object's fields, which are all that is
-// left on the scratch stack (closed children cleared their slots), without
-// keeping much unused capacity alive.
-func (d *decoder) topFields() []domain.Field {
-	fs := d.fields
-	if cap(fs)-len(fs) > 8 {
-		fs = append([]domain.Field(nil), fs...)
-	}
-	return fs[:len(fs):len(fs)]
+	top := d.frames[0]
+	return *domain.NewRecord(d.fields[top.start:top.next:top.next]...), nil
 }
 
 // parse reads from the top-level '{' to its matching '}'.
@@ -147,6 +145,11 @@ func (d *decoder) parse() error {
 // item reads one list item or one object pair.
 func (d *decoder) item() (state, error) {
 	top := &d.frames[d.depth-1]
+	if c := d.peek(); top.next == top.end && (c == '"' || c == '{' || c == '[') {
+		// The first pass counted every item that began up to here, so
+		// this is a bug, reported rather than a panic.
+		return 0, d.fail(d.pos, "more items than counted (decoder bug)")
+	}
 	if !top.list {
 		if err := d.key(top); err != nil {
 			return 0, err
@@ -174,7 +177,8 @@ func (d *decoder) key(top *frame) error {
 	}
 	d.pos++
 	d.skipSpace()
-	d.fields = append(grow(d.fields), domain.Field{Key: key})
+	d.fields[top.next].Key = key
+	top.next++
 	return nil
 }
 
@@ -211,16 +215,30 @@ func (d *decoder) separator() (state, error) {
 	return 0, d.unexpected("missing ',' or '}' after value")
 }
 
-// push opens the object or list whose bracket is at pos.
+// push opens the object or list whose bracket is at pos: it reserves the
+// room the first pass counted for its items and hands the parent its value
+// now, since the value only refers to that room, which fills in later.
 func (d *decoder) push(list bool) error {
 	if d.depth == MaxDepth {
 		return d.fail(d.pos, "nesting deeper than 32")
 	}
-	f := frame{list: list, start: len(d.fields), id: d.objects}
+	n := d.nextCount()
+	var f frame
+	var v domain.Value
 	if list {
-		f.start = len(d.values)
+		f = frame{list: true, start: d.itemsUsed, end: d.itemsUsed + n}
+		v = domain.ListOf(d.items[f.start:f.end:f.end]...)
+		d.itemsUsed = f.end
 	} else {
-		d.objects++
+		f = frame{start: d.fieldsUsed, end: d.fieldsUsed + n}
+		d.fieldsUsed = f.end
+		if d.depth > 0 {
+			v = domain.Rec(d.nestedRecord(d.fields[f.start:f.end:f.end]))
+		}
+	}
+	f.next = f.start
+	if d.depth > 0 {
+		d.emit(v)
 	}
 	d.frames[d.depth] = f
 	d.depth++
@@ -228,65 +246,54 @@ func (d *decoder) push(list bool) error {
 	return nil
 }
 
-// close closes the innermost container, whose closing bracket is at pos,
-// and hands it to its parent.
+// nestedRecord returns the next of the nested records, holding fields.
+func (d *decoder) nestedRecord(fields []domain.Field) *domain.Record {
+	r := &d.records[d.recsUsed]
+	d.recsUsed++
+	if len(fields) > 0 {
+		// An empty record keeps nil fields, as domain.NewRecord() does.
+		*r = *domain.NewRecord(fields...)
+	}
+	return r
+}
+
+// close closes the innermost container, whose closing bracket is at pos.
+// Its items are where they belong already.
 func (d *decoder) close() error {
-	top := d.frames[d.depth-1]
-	var v domain.Value
-	switch {
-	case top.list:
-		v = domain.ListOf(d.takeValues(top.start)...)
-	case d.depth == 1:
-		if len(d.fields) == 0 {
-			return d.fail(d.pos, "empty top-level object")
-		}
-	default:
-		v = domain.Rec(domain.NewRecord(d.takeFields(top.start)...))
+	if d.depth == 1 && d.frames[0].next == d.frames[0].start {
+		return d.fail(d.pos, "empty top-level object")
 	}
 	d.pos++
 	d.depth--
-	if d.depth > 0 {
-		d.emit(v)
-	}
 	return nil
 }
 
-// takeFields moves fields[start:] into a slice of their own.
-func (d *decoder) takeFields(start int) []domain.Field {
-	var fs []domain.Field
-	if n := len(d.fields) - start; n > 0 {
-		fs = make([]domain.Field, n)
-		copy(fs, d.fields[start:])
-	}
-	clear(d.fields[start:])
-	d.fields = d.fields[:start]
-	return fs
-}
-
-// takeValues moves values[start:] into a slice of their own.
-func (d *decoder) takeValues(start int) []domain.Value {
-	var vs []domain.Value
-	if n := len(d.values) - start; n > 0 {
-		vs = make([]domain.Value, n)
-		copy(vs, d.values[start:])
-	}
-	clear(d.values[start:])
-	d.values = d.values[:start]
-	return vs
-}
-
-// emit hands a complete value to the innermost open container.
+// emit hands a complete value to the innermost open container: the next
+// item of a list, or the value of an object's last key.
 func (d *decoder) emit(v domain.Value) {
-	if d.frames[d.depth-1].list {
-		d.values = append(grow(d.values), v)
+	top := &d.frames[d.depth-1]
+	if top.list {
+		d.items[top.next] = v
+		top.next++
 		return
 	}
-	d.fields[len(d.fields)-1].Value = v
+	d.fields[top.next-1].Value = v
+}
+
+// nextCount returns the item count the first pass found for the next
+// container to open.
+func (d *decoder) nextCount() int {
+	n := int(*d.countAt(d.opened))
+	d.opened++
+	if n == bigCount {
+		n, d.big = d.big[0], d.big[1:]
+	}
+	return n
 }
 
 // checkKey fails if the object top already has key; at is where key starts.
 func (d *decoder) checkKey(top *frame, key string, at int) error {
-	earlier := d.fields[top.start:]
+	earlier := d.fields[top.start:top.next]
 	if len(earlier) < linearKeys {
 		for i := range earlier {
 			if earlier[i].Key == key {
@@ -295,22 +302,47 @@ func (d *decoder) checkKey(top *frame, key string, at int) error {
 		}
 		return nil
 	}
-	if d.keys == nil {
-		d.keys = make(map[objectKey]struct{})
+	if top.index == nil {
+		d.indexKeys(top)
 	}
-	if !top.indexed {
-		for i := range earlier {
-			d.keys[objectKey{top.id, earlier[i].Key}] = struct{}{}
-		}
-		top.indexed = true
-	}
-	k := objectKey{top.id, key}
-	if _, dup := d.keys[k]; dup {
+	if !d.addKey(top, key, top.next) {
 		return d.fail(at, "duplicate key "+quoteKey(key))
 	}
-	d.keys[k] = struct{}{}
 	return nil
 }
+
+// indexKeys gives top a hash index of its keys so far, sized for all the
+// keys the first pass counted: at most half full, so probes are short.
+func (d *decoder) indexKeys(top *frame) {
+	size := 1
+	for size < 2*(top.end-top.start) {
+		size <<= 1
+	}
+	top.index = make([]int32, size)
+	for i := top.start; i < top.next; i++ {
+		d.addKey(top, d.fields[i].Key, i)
+	}
+}
+
+// addKey records that the field at i has key, unless an earlier field of
+// top has it already, and reports whether it added it.
+func (d *decoder) addKey(top *frame, key string, i int) bool {
+	mask := uint64(len(top.index) - 1)
+	for h := maphash.String(keySeed, key) & mask; ; h = (h + 1) & mask {
+		j := top.index[h]
+		if j == 0 {
+			top.index[h] = int32(i + 1)
+			return true
+		}
+		if d.fields[j-1].Key == key {
+			return false
+		}
+	}
+}
+
+// keySeed seeds the hash of object keys; one for the process is enough,
+// as an index lives no longer than one Decode call.
+var keySeed = maphash.MakeSeed()
 
 // str reads the string whose opening quote is at pos. A string without
 // escapes is a substring of the input copy and costs no allocation.
@@ -330,47 +362,32 @@ func (d *decoder) str() (string, error) {
 
 // escapedStr reads a string that has a backslash before its first '"': the
 // closing quote is the first one not escaped, so it must be found again.
+// The string is unescaped into d.escaped, which the first pass sized for
+// all such strings, so that they share one allocation.
 func (d *decoder) escapedStr(open int) (string, error) {
-	end := open + 1
-	for ; end < len(d.s) && d.s[end] != '"'; end++ {
-		if d.isEscape(end) {
-			end++
-		}
-	}
-	if end >= len(d.s) {
+	end := skipEscapedString(d.s, open)
+	if end < 0 {
 		return "", d.fail(open, "unterminated string")
 	}
-	var b strings.Builder
-	b.Grow(end - open - 1)
+	from := d.escaped.Len()
 	for i := open + 1; i < end; i++ {
-		if d.isEscape(i) {
+		if isEscape(d.s, i) {
 			i++
 		}
-		b.WriteByte(d.s[i])
+		d.escaped.WriteByte(d.s[i])
 	}
 	d.pos = end + 1
-	return b.String(), nil
+	return d.escaped.String()[from:], nil
 }
 
-// isEscape reports whether the byte at i starts `\"` or `\\`. A backslash
-// before anything else stands for itself.
-func (d *decoder) isEscape(i int) bool {
-	if d.s[i] != '\\' || i+1 >= len(d.s) {
+// isEscape reports whether the byte of s at i starts `\"` or `\\`. A
+// backslash before anything else stands for itself.
+func isEscape(s string, i int) bool {
+	if s[i] != '\\' || i+1 >= len(s) {
 		return false
 	}
-	next := d.s[i+1]
+	next := s[i+1]
 	return next == '"' || next == '\\'
-}
-
-// grow makes room for one more item on a scratch stack by doubling it.
-// append alone grows large slices by a quarter at a time, which leaves
-// behind garbage of four times the final size; doubling leaves at most
-// twice, and hostile records are made of nothing but such growth.
-func grow[T any](s []T) []T {
-	if len(s) < cap(s) {
-		return s
-	}
-	return slices.Grow(s, max(cap(s), 4))
 }
 
 // closer is the byte that closes the innermost open container.
@@ -390,16 +407,7 @@ func (d *decoder) peek() byte {
 	return 0
 }
 
-func (d *decoder) skipSpace() {
-	for d.pos < len(d.s) {
-		switch d.s[d.pos] {
-		case ' ', '\t', '\r', '\n':
-			d.pos++
-		default:
-			return
-		}
-	}
-}
+func (d *decoder) skipSpace() { d.pos = skipSpaceAt(d.s, d.pos) }
 
 // unexpected reports the byte at pos, which is not what the grammar wants.
 func (d *decoder) unexpected(expected string) error {
