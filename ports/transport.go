@@ -38,6 +38,12 @@ type Conn interface {
 	// time removes the bound. A read past it fails with an error for which
 	// errors.Is(err, os.ErrDeadlineExceeded) holds.
 	SetReadDeadline(t time.Time) error
+	// CloseWrite ends the writing side once everything written has gone
+	// out: the peer reads it all, then the end of the stream, while reading
+	// on this side goes on. Closing at once instead can reset the
+	// connection and lose what the peer has not read yet. A transport that
+	// cannot half-close closes.
+	CloseWrite() error
 	// Close ends the connection; reads and writes in progress fail.
 	Close() error
 	// RemoteAddr names the peer, for logs.

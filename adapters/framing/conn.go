@@ -104,6 +104,19 @@ func (c *Conn) Close() error {
 	return c.closeErr
 }
 
+// CloseWrite half-closes a connection that can (TCP: a FIN after what was
+// written); on one that cannot (net.Pipe, whose writes return only once
+// the peer has read them, so nothing is lost) it closes.
+func (c *Conn) CloseWrite() error {
+	if hc, ok := c.nc.(interface{ CloseWrite() error }); ok {
+		if err := hc.CloseWrite(); err != nil {
+			return c.writeError(fmt.Errorf("framing: close write: %w", err))
+		}
+		return nil
+	}
+	return c.Close()
+}
+
 // RemoteAddr names the peer, for logs.
 func (c *Conn) RemoteAddr() string {
 	if a := c.nc.RemoteAddr(); a != nil {

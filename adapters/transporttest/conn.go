@@ -37,6 +37,7 @@ func RunConnContract(t *testing.T, newPair func(t *testing.T) (client, server po
 	t.Run("writes after Close fail", func(t *testing.T) { writesAfterCloseFail(t, pair) })
 	t.Run("a read past its deadline fails and the connection stays usable", func(t *testing.T) { readDeadline(t, pair) })
 	t.Run("a peer that closes between frames gives io.EOF", func(t *testing.T) { peerCloseGivesEOF(t, pair) })
+	t.Run("after CloseWrite the peer reads everything, then io.EOF", func(t *testing.T) { closeWriteDelivers(t, pair) })
 	t.Run("a truncated frame gives io.ErrUnexpectedEOF", func(t *testing.T) { truncatedFrame(t, pair) })
 	t.Run("a reader and a writer on each end run at once", func(t *testing.T) { concurrentReaderAndWriter(t, pair) })
 	t.Run("RemoteAddr names the peer", func(t *testing.T) {
@@ -201,6 +202,21 @@ func peerCloseGivesEOF(t *testing.T, pair pairFunc) {
 	_, err := server.ReadRecord(nil, recordLimit)
 	assert.ErrorIs(t, err, io.EOF)
 	require.NoError(t, await(t, sent, "write and Close"))
+}
+
+func closeWriteDelivers(t *testing.T, pair pairFunc) {
+	client, server := pair(t)
+	sent := async(func() error {
+		if err := client.WriteFrames([][]byte{[]byte("one"), []byte("two")}); err != nil {
+			return err
+		}
+		return client.CloseWrite()
+	})
+
+	assert.Equal(t, []string{"one", "two"}, readRecords(t, server, 2))
+	_, err := server.ReadRecord(nil, recordLimit)
+	assert.ErrorIs(t, err, io.EOF)
+	require.NoError(t, await(t, sent, "write and CloseWrite"))
 }
 
 func truncatedFrame(t *testing.T, pair pairFunc) {

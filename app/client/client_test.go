@@ -18,7 +18,6 @@ import (
 	"pcx/app/client"
 	"pcx/domain"
 	"pcx/ports"
-	"pcx/ports/mocks"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -380,13 +379,13 @@ func TestCancellingTheContextLeavesCleanly(t *testing.T) {
 
 func TestLeavingHalfClosesAndWaitsForTheServer(t *testing.T) {
 	h := newHarness(t, false)
-	hc := &halfClosingConn{MockConn: h.conn, closeWrite: make(chan struct{})}
-	h.dialer.EXPECT().Dial(gomock.Any(), "server:1").Return(hc, nil)
+	h.halfClosed = make(chan struct{})
+	h.dialOK()
 	h.expectSent(sentRec("nickname=Ivan"), sentRec("text=last"))
 	gomock.InOrder(
 		h.conn.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).Return(encode(status("success")), nil),
 		h.conn.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).DoAndReturn(func([]byte, int) ([]byte, error) {
-			<-hc.closeWrite // the server sees the end of the stream
+			<-h.halfClosed // the server sees the end of the stream
 			return encode(relay("Olga", "late but shown")), nil
 		}),
 		h.conn.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).Return(nil, io.EOF), // then closes
@@ -395,17 +394,6 @@ func TestLeavingHalfClosesAndWaitsForTheServer(t *testing.T) {
 
 	require.NoError(t, h.run())
 	assert.Equal(t, []string{"late but shown"}, h.texts(ports.EventMessage))
-}
-
-// halfClosingConn is a connection that can half-close, as TCP can.
-type halfClosingConn struct {
-	*mocks.MockConn
-	closeWrite chan struct{}
-}
-
-func (c *halfClosingConn) CloseWrite() error {
-	close(c.closeWrite)
-	return nil
 }
 
 func TestAFileThatShrinksWhileSentEndsTheSessionSayingSo(t *testing.T) {

@@ -117,6 +117,9 @@ type harness struct {
 
 	closed    chan struct{}
 	closeOnce sync.Once
+	// halfClosed, when a test sets it, is closed by CloseWrite; otherwise
+	// CloseWrite fails, as on a transport that cannot half-close.
+	halfClosed chan struct{}
 
 	mu     sync.Mutex
 	cond   *sync.Cond
@@ -141,6 +144,13 @@ func newHarness(t *testing.T, interactive bool) *harness {
 		h.closeOnce.Do(func() { close(h.closed) })
 		return nil
 	}).AnyTimes()
+	h.conn.EXPECT().CloseWrite().DoAndReturn(func() error {
+		if h.halfClosed == nil {
+			return errors.New("mock: cannot half-close")
+		}
+		close(h.halfClosed)
+		return nil
+	}).MaxTimes(1)
 	h.ui.EXPECT().Interactive().Return(interactive).AnyTimes()
 	h.ui.EXPECT().Show(gomock.Any()).Do(func(e ports.Event) {
 		h.mu.Lock()

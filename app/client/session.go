@@ -147,16 +147,14 @@ func (s *session) chat(ctx context.Context) error {
 // close its side: closing with unread data would reset the connection and
 // could throw away the last message still in the send buffer.
 func (s *session) leave(ctx context.Context, received <-chan error) {
-	if hc, ok := s.conn.(interface{ CloseWrite() error }); ok && ctx.Err() == nil {
-		if hc.CloseWrite() == nil {
-			wait, cancel := context.WithTimeout(ctx, s.cfg.LeaveTimeout)
-			defer cancel()
-			select {
-			case <-received:
-				s.conn.Close()
-				return
-			case <-wait.Done():
-			}
+	if ctx.Err() == nil && s.conn.CloseWrite() == nil {
+		wait, cancel := context.WithTimeout(ctx, s.cfg.LeaveTimeout)
+		defer cancel()
+		select {
+		case <-received:
+			s.conn.Close()
+			return
+		case <-wait.Done():
 		}
 	}
 	s.conn.Close()

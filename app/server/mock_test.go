@@ -51,10 +51,13 @@ func newScriptedConn(ctrl *gomock.Controller, records ...string) *scriptedConn {
 		c.wrote <- struct{}{}
 		return nil
 	}).AnyTimes()
-	c.EXPECT().Close().DoAndReturn(func() error {
+	closeRead := func() error {
 		closeOnce.Do(func() { close(closed) })
 		return nil
-	}).MinTimes(1)
+	}
+	c.EXPECT().Close().DoAndReturn(closeRead).MinTimes(1)
+	// The peer answers a half-close by closing, as clients do.
+	c.EXPECT().CloseWrite().DoAndReturn(closeRead).AnyTimes()
 	return c
 }
 

@@ -174,7 +174,11 @@ func (s *session) flush(batch *[]outFrame) bool {
 		}
 		if len(*batch) == 0 {
 			if draining {
-				s.conn.Close()
+				// Half-close: a plain close with input unread would reset
+				// the connection and could lose what was just written. The
+				// reader then waits a moment for the peer to close.
+				s.conn.CloseWrite()
+				s.conn.SetReadDeadline(time.Now().Add(lingerTimeout))
 				return false
 			}
 			return true
@@ -298,6 +302,7 @@ func (s *session) end(joined bool, err error) {
 		s.logger().Info("ending session", "reason", finished.reason)
 		s.finish()
 		<-s.writerDone
+		s.drainInput()
 	}
 	s.kill(describeEnd(err))
 	<-s.writerDone
@@ -307,6 +312,25 @@ func (s *session) end(joined bool, err error) {
 		s.logger().Info("logged out", "reason", describeEnd(err))
 	}
 	s.srv.forget(s)
+}
+
+// lingerTimeout bounds how long a session the server ends keeps reading
+// after its last words, so that the peer gets them before the close.
+const lingerTimeout = time.Second
+
+// drainInput reads and drops what the peer still sends, until it closes
+// or lingerTimeout passes: closing with unread input would reset the
+// connection, and a reset can destroy the explanation just sent before
+// the peer reads it.
+func (s *session) drainInput() {
+	if s.conn.SetReadDeadline(time.Now().Add(lingerTimeout)) != nil {
+		return
+	}
+	for {
+		if _, _, err := s.conn.ReadPayload(); err != nil {
+			return
+		}
+	}
 }
 
 // finishError ends a session after what is queued (an explanation to the

@@ -16,10 +16,9 @@ import (
 
 // dialTCP dials with keep-alive probes, so a server that vanished without
 // a word is noticed in about 15 s, and gives up a write that makes no
-// progress for 30 s. Its connections can half-close (see
-// halfClosingDialer).
-func dialTCP() halfClosingDialer {
-	return halfClosingDialer{opts: tcp.Options{WriteTimeout: writeTimeout, KeepAlive: tcp.DefaultKeepAlive}}
+// progress for 30 s.
+func dialTCP() tcp.Dialer {
+	return tcp.Dialer{Options: tcp.Options{WriteTimeout: writeTimeout, KeepAlive: tcp.DefaultKeepAlive}}
 }
 
 // openConsole takes over the standard streams; its cleanup gives the

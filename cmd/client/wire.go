@@ -7,6 +7,7 @@ import (
 
 	"pcx/adapters/dictcodec"
 	"pcx/adapters/localfs"
+	"pcx/adapters/tcp"
 	"pcx/adapters/terminal"
 	"pcx/app/client"
 	"pcx/ports"
@@ -17,7 +18,7 @@ import (
 func initClient(s settings) (*client.Client, func(), error) {
 	wire.Build(
 		dialTCP,
-		wire.Bind(new(ports.Dialer), new(halfClosingDialer)),
+		wire.Bind(new(ports.Dialer), new(tcp.Dialer)),
 		dictcodec.New,
 		wire.Bind(new(ports.Codec), new(*dictcodec.Codec)),
 		openConsole,

@@ -17,7 +17,7 @@ import (
 // initClient builds the client on TCP and the process's terminal. The
 // cleanup gives the terminal back and closes the download folder.
 func initClient(s settings) (*client.Client, func(), error) {
-	mainHalfClosingDialer := dialTCP()
+	dialer := dialTCP()
 	codec := dictcodec.New()
 	console, cleanup, err := openConsole()
 	if err != nil {
@@ -30,7 +30,7 @@ func initClient(s settings) (*client.Client, func(), error) {
 		return nil, nil, err
 	}
 	uploads := localfs.NewUploads()
-	clientClient := client.New(mainHalfClosingDialer, codec, ui, downloads, uploads)
+	clientClient := client.New(dialer, codec, ui, downloads, uploads)
 	return clientClient, func() {
 		cleanup2()
 		cleanup()

@@ -283,6 +283,44 @@ func (c *MockConnCloseCall) DoAndReturn(f func() error) *MockConnCloseCall {
 	return c
 }
 
+// CloseWrite mocks base method.
+func (m *MockConn) CloseWrite() error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "CloseWrite")
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// CloseWrite indicates an expected call of CloseWrite.
+func (mr *MockConnMockRecorder) CloseWrite() *MockConnCloseWriteCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CloseWrite", reflect.TypeOf((*MockConn)(nil).CloseWrite))
+	return &MockConnCloseWriteCall{Call: call}
+}
+
+// MockConnCloseWriteCall wrap *gomock.Call
+type MockConnCloseWriteCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockConnCloseWriteCall) Return(arg0 error) *MockConnCloseWriteCall {
+	c.Call = c.Call.Return(arg0)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockConnCloseWriteCall) Do(f func() error) *MockConnCloseWriteCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockConnCloseWriteCall) DoAndReturn(f func() error) *MockConnCloseWriteCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // ReadPayload mocks base method.
 func (m *MockConn) ReadPayload() (int64, io.Reader, error) {
 	m.ctrl.T.Helper()
