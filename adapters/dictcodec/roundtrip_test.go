@@ -2,8 +2,6 @@ package dictcodec_test
 
 import (
 	"math/rand/v2"
-	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -96,65 +94,4 @@ func isCanonical(enc []byte) bool {
 		}
 	}
 	return true
-}
-
-// Hostile records cost memory in proportion to their size. The shapes below
-// are the densest in values per input byte there are: a list item `,{}` is
-// 3 bytes of input but 80 of record (a 56-byte Value and a 24-byte Record),
-// and the scratch stacks that collect items before their container closes
-// add up to four times that again. 100 bytes per input byte is the bound
-// Decode's documentation promises.
-func TestDecodeMemoryIsBoundedByInputSize(t *testing.T) {
-	if raceEnabled {
-		t.Skip("the race detector changes allocation sizes")
-	}
-	// Scratch stacks double, so the worst case is just past a power of two.
-	for _, n := range []int{1 << 12, 20000, 1 << 15} {
-		t.Run(strconv.Itoa(n), func(t *testing.T) { testDecodeMemory(t, n) })
-	}
-}
-
-func testDecodeMemory(t *testing.T, n int) {
-	tests := []struct {
-		name string
-		in   string
-	}{
-		{"list of empty strings", `{"a":[""` + strings.Repeat(`,""`, n) + `]}`},
-		{"list of empty lists", `{"a":[[]` + strings.Repeat(`,[]`, n) + `]}`},
-		{"list of empty objects", `{"a":[{}` + strings.Repeat(`,{}`, n) + `]}`},
-		{"list of one-item lists", `{"a":[[""]` + strings.Repeat(`,[""]`, n) + `]}`},
-		{"many keys", manyKeys(n, "")},
-		{"many objects with a few keys", `{"a":[` + strings.Repeat(manyKeys(17, "")+",", n/100) + `{}]}`},
-		{"escapes", `{"a":"` + strings.Repeat(`\"`, n) + `"}`},
-		{"many escaped strings", `{"a":["\\"` + strings.Repeat(`,"\\"`, n) + `]}`},
-		{"deep and wide", `{"a":[` + strings.Repeat(strings.Repeat("[", 30)+strings.Repeat("]", 30)+",", n/60) + `""]}`},
-		{"whitespace", `{"a":` + strings.Repeat(" ", n) + `""}`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			in := []byte(tt.in)
-			allocated := bytesAllocated(t, func() {
-				_, err := dictcodec.Decode(in)
-				require.NoError(t, err)
-			})
-			perByte := float64(allocated) / float64(len(in))
-			t.Logf("%d input bytes, %d allocated, %.1f per byte", len(in), allocated, perByte)
-			assert.LessOrEqual(t, perByte, 100.0)
-		})
-	}
-}
-
-// bytesAllocated is the least of a few measurements, so that an allocation
-// of the test runtime in between does not count against f.
-func bytesAllocated(t *testing.T, f func()) uint64 {
-	t.Helper()
-	least := ^uint64(0)
-	for range 3 {
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		f()
-		runtime.ReadMemStats(&after)
-		least = min(least, after.TotalAlloc-before.TotalAlloc)
-	}
-	return least
 }
