@@ -142,7 +142,10 @@ var errDiskFull = errors.New("disk full")
 func TestPayloadWriteToAWriterThatFailsKeepsTheStreamInStep(t *testing.T) {
 	body := strings.Repeat("x", 50_000)
 	for _, limit := range []int{0, 10, 30_000} {
-		r := framing.NewReader(bytes.NewReader(wire(body, "after")))
+		// A record first, so that the payload begins in the Reader's buffer.
+		r := framing.NewReader(bytes.NewReader(wire("before", body, "after")))
+		_, err := r.ReadRecord(nil, 10)
+		require.NoError(t, err)
 		_, p := readPayload(t, r)
 		w := &failingWriter{after: limit, err: errDiskFull}
 
@@ -413,4 +416,47 @@ func TestPayloadWriteToAPlainWriterReadsInLargeSteps(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int64(1<<20), got)
 	assert.GreaterOrEqual(t, src.max, 256<<10, "a large payload is read in large steps, past the Reader's buffer")
+}
+
+// scriptedSource returns its chunks one Read at a time, an error where a
+// chunk is nil.
+type scriptedSource struct{ chunks [][]byte }
+
+var errTimeout = errors.New("timeout")
+
+func (s *scriptedSource) Read(p []byte) (int, error) {
+	if len(s.chunks) == 0 {
+		return 0, io.EOF
+	}
+	c := s.chunks[0]
+	if c == nil {
+		s.chunks = s.chunks[1:]
+		return 0, errTimeout
+	}
+	n := copy(p, c)
+	if n == len(c) {
+		s.chunks = s.chunks[1:]
+	} else {
+		s.chunks[0] = c[n:]
+	}
+	return n, nil
+}
+
+func TestAnIdleReaderFinishesAHeaderCutShortByAnError(t *testing.T) {
+	src := &scriptedSource{chunks: [][]byte{{0, 0}, nil, {0, 3}, []byte("abc"), nil, {0, 0, 0}, {1, 'z'}}}
+	r := framing.NewReader(src)
+
+	_, err := r.ReadRecord(nil, 10)
+	require.ErrorIs(t, err, errTimeout)
+	rec, err := r.ReadRecord(nil, 10)
+	require.NoError(t, err, "the two header bytes that came before the error count")
+	assert.Equal(t, "abc", string(rec))
+
+	_, err = r.ReadRecord(nil, 10)
+	require.ErrorIs(t, err, errTimeout)
+	rec, err = r.ReadRecord(nil, 10)
+	require.NoError(t, err)
+	assert.Equal(t, "z", string(rec))
+	_, err = r.ReadRecord(nil, 10)
+	assert.ErrorIs(t, err, io.EOF)
 }

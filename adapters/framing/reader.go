@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"pcx/ports"
 )
@@ -46,8 +47,20 @@ var ErrStalePayload = errors.New("framing: payload reader used after the next fr
 // itself to the destination (see payloadReader.WriteTo) and that copy
 // fails, the bytes that left the connection are not all known, so the
 // Reader stops: every later read fails with ErrOutOfStep.
+//
+// An idle Reader holds no buffer: between frames, when nothing is
+// buffered, it gives its buffer back to a shared pool and waits for the
+// next header on a 4-byte array of its own, so ten thousand idle
+// connections do not each keep 4 KiB.
 type Reader struct {
+	src io.Reader
+	// br buffers src while a frame is read or more input is buffered; nil
+	// between frames once the buffer ran dry. Never nil while remaining > 0.
 	br *bufio.Reader
+	// hdr holds a header read straight from src, hdrN bytes of it so far:
+	// a header cut short by a deadline is finished by the next read.
+	hdr  [headerLen]byte
+	hdrN int
 	// direct, if not nil, is the source under br, handed by WriteTo to a
 	// destination that reads for itself (io.ReaderFrom) once br holds none
 	// of the body: an *os.File then splices from a socket in the kernel.
@@ -68,10 +81,14 @@ type Reader struct {
 	frame uint64
 }
 
+// buffers are the read buffers of Readers that are inside a frame or have
+// input buffered.
+var buffers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readBufferSize) }}
+
 // NewReader returns a Reader that reads frames from r through a 4 KiB
-// buffer.
+// buffer, held only while it is needed.
 func NewReader(r io.Reader) *Reader {
-	return &Reader{br: bufio.NewReaderSize(r, readBufferSize)}
+	return &Reader{src: r}
 }
 
 // ReadRecord reads the next frame whole and returns its body, stored in buf
@@ -141,19 +158,45 @@ func (r *Reader) next() (uint32, error) {
 	if err := r.SkipFrame(); err != nil {
 		return 0, err
 	}
-	// Peek, not ReadFull: a header cut short by a deadline stays in the
-	// buffer, so a retried read finds the whole header.
-	hdr, err := r.br.Peek(headerLen)
+	n, err := r.readHeader()
 	if err != nil {
-		return 0, headerError(len(hdr), err)
-	}
-	n := binary.BigEndian.Uint32(hdr)
-	if _, err := r.br.Discard(headerLen); err != nil {
-		return 0, headerError(0, err) // cannot happen: the bytes were peeked
+		return 0, err
 	}
 	r.remaining = int64(n)
 	r.frame++
 	return n, nil
+}
+
+// readHeader reads a frame header: from the buffer when it holds input,
+// else straight from the source, having given the buffer back.
+func (r *Reader) readHeader() (uint32, error) {
+	if r.br != nil && r.br.Buffered() > 0 {
+		// Peek, not ReadFull: a header cut short by a deadline stays in
+		// the buffer, so a retried read finds the whole header.
+		hdr, err := r.br.Peek(headerLen)
+		if err != nil {
+			return 0, headerError(len(hdr), err)
+		}
+		n := binary.BigEndian.Uint32(hdr)
+		_, _ = r.br.Discard(headerLen) // cannot fail: the bytes were peeked
+		return n, nil
+	}
+	if r.br != nil {
+		r.br.Reset(nil)
+		buffers.Put(r.br)
+		r.br = nil
+	}
+	for r.hdrN < headerLen {
+		got, err := r.src.Read(r.hdr[r.hdrN:])
+		r.hdrN += got
+		if err != nil && r.hdrN < headerLen {
+			return 0, headerError(r.hdrN, err)
+		}
+	}
+	r.hdrN = 0
+	r.br = buffers.Get().(*bufio.Reader)
+	r.br.Reset(r.src)
+	return binary.BigEndian.Uint32(r.hdr[:]), nil
 }
 
 // headerError describes a failure to read a header of which got bytes had
