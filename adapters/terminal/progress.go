@@ -9,6 +9,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"pcx/internal/ansi"
 	"pcx/ports"
 )
 
@@ -68,7 +69,7 @@ func (b *bar) Write(p []byte) (int, error) {
 	if i := strings.LastIndexByte(s, '\r'); i >= 0 {
 		s = s[i+1:]
 	}
-	s = strings.TrimSpace(stripEscapes(s))
+	s = strings.TrimSpace(ansi.Strip(s))
 	if s == "" {
 		return len(p), nil // a clearing: the next rendering replaces it
 	}
