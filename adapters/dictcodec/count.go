@@ -14,14 +14,13 @@ const bigCount = 255
 
 // openCount is a container open during the first pass.
 type openCount struct {
-	// slot is the container's place in d.counts.
+	// slot is the container's place in the counts.
 	slot int
-	list bool
-	// commas counts the commas directly inside the container, and
-	// hasItem says whether any item has begun, so that it has commas+1
-	// items or none.
-	commas  int
-	hasItem bool
+	// items is how many items the container has begun so far: 1 from its
+	// first item on, one more for every comma. On input the second pass
+	// accepts, commas only follow items, so this is exact there.
+	items int
+	list  bool
 }
 
 // sizes is what the first pass finds the second pass will need.
@@ -55,8 +54,8 @@ scan:
 	for ; i < len(d.s); i++ {
 		switch c := d.s[i]; c {
 		case '"':
-			stack[depth-1].hasItem = true
-			end, unescaped := skipString(d.s, i)
+			stack[depth-1].begin()
+			end, unescaped := skipString(d.s, i, d.backslash)
 			if end < 0 {
 				break scan
 			}
@@ -66,7 +65,7 @@ scan:
 			i = end
 		case '{', '[':
 			if depth > 0 {
-				stack[depth-1].hasItem = true
+				stack[depth-1].begin()
 			}
 			if depth == MaxDepth {
 				break scan
@@ -77,7 +76,7 @@ scan:
 			stack[depth] = openCount{slot: d.appendCount(), list: c == '['}
 			depth++
 		case ',':
-			stack[depth-1].commas++
+			stack[depth-1].items++
 		case '}', ']':
 			depth--
 			d.closeCount(&stack[depth], &sz)
@@ -115,12 +114,12 @@ func (d *decoder) countAt(i int) *byte {
 	return &d.countBuf[i]
 }
 
+// begin notes that an item of o begins.
+func (o *openCount) begin() { o.items = max(o.items, 1) }
+
 // closeCount records the item count of the container o.
 func (d *decoder) closeCount(o *openCount, sz *sizes) {
-	n := o.commas
-	if o.hasItem {
-		n++
-	}
+	n := o.items
 	if o.list {
 		sz.items += n
 	} else {
@@ -158,13 +157,14 @@ func (d *decoder) allocate(sz *sizes) {
 // skipString returns the offset of the quote that closes the string whose
 // opening quote is at open, or -1 if there is none. If the string has
 // escapes, unescaped is its length once unescaped; else it is -1.
-func skipString(s string, open int) (end, unescaped int) {
+// backslash says whether s has a backslash anywhere.
+func skipString(s string, open int, backslash bool) (end, unescaped int) {
 	body := s[open+1:]
 	n := strings.IndexByte(body, '"')
 	if n < 0 {
 		return -1, -1
 	}
-	if strings.IndexByte(body[:n], '\\') < 0 {
+	if !backslash || strings.IndexByte(body[:n], '\\') < 0 {
 		return open + 1 + n, -1
 	}
 	end = skipEscapedString(s, open)

@@ -1,6 +1,7 @@
 package dictcodec
 
 import (
+	"bytes"
 	"hash/maphash"
 	"strings"
 
@@ -40,7 +41,7 @@ func Decode(src []byte) (domain.Record, error) {
 	if len(src) == 0 {
 		return domain.Record{}, &SyntaxError{Offset: 0, Msg: "empty input"}
 	}
-	d := decoder{s: string(src)}
+	d := decoder{s: string(src), backslash: bytes.IndexByte(src, '\\') >= 0}
 	d.count()
 	return d.record()
 }
@@ -55,8 +56,9 @@ type frame struct {
 	start, next, end int
 	// index finds the object's keys once it has linearKeys of them: an
 	// open-addressing hash table of positions in d.fields, plus one, with 0
-	// for a free slot. nil before.
-	index []int32
+	// for a free slot. nil before. (A pointer keeps frames small: Decode
+	// zeroes MaxDepth of them every call.)
+	index *[]int32
 }
 
 // decoder holds the state of one Decode call. It parses with an explicit
@@ -65,6 +67,9 @@ type decoder struct {
 	// s is the private copy of the input; pos is the next byte to read.
 	s   string
 	pos int
+	// backslash says whether s has a backslash anywhere. Most records have
+	// none, and then no string needs searching for escapes.
+	backslash bool
 	// frames[:depth] are the open containers, outermost first.
 	frames [MaxDepth]frame
 	depth  int
@@ -319,7 +324,8 @@ func (d *decoder) indexKeys(top *frame) {
 	for size < 2*(top.end-top.start) {
 		size <<= 1
 	}
-	top.index = make([]int32, size)
+	index := make([]int32, size)
+	top.index = &index
 	for i := top.start; i < top.next; i++ {
 		d.addKey(top, d.fields[i].Key, i)
 	}
@@ -328,11 +334,12 @@ func (d *decoder) indexKeys(top *frame) {
 // addKey records that the field at i has key, unless an earlier field of
 // top has it already, and reports whether it added it.
 func (d *decoder) addKey(top *frame, key string, i int) bool {
-	mask := uint64(len(top.index) - 1)
+	index := *top.index
+	mask := uint64(len(index) - 1)
 	for h := maphash.String(keySeed, key) & mask; ; h = (h + 1) & mask {
-		j := top.index[h]
+		j := index[h]
 		if j == 0 {
-			top.index[h] = int32(i + 1)
+			index[h] = int32(i + 1)
 			return true
 		}
 		if d.fields[j-1].Key == key {
@@ -354,7 +361,7 @@ func (d *decoder) str() (string, error) {
 	if end < 0 {
 		return "", d.fail(open, "unterminated string")
 	}
-	if strings.IndexByte(body[:end], '\\') < 0 {
+	if !d.backslash || strings.IndexByte(body[:end], '\\') < 0 {
 		d.pos = open + 1 + end + 1
 		return body[:end], nil
 	}

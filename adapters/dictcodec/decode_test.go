@@ -332,3 +332,52 @@ func nestedObjects(depth int) *domain.Record {
 	}
 	return r
 }
+
+// Containers of 255 items or more have their counts kept apart by the
+// first pass, and objects of 16 keys or more have their keys indexed; both
+// must work when such containers nest, close out of order and fail.
+// Decode must agree with the reference reader on each.
+func TestDecodeLargeContainers(t *testing.T) {
+	items := func(n int, item string) string {
+		return strings.TrimSuffix(strings.Repeat(item+",", n), ",")
+	}
+	keys := func(from, n int, value string) string {
+		var b strings.Builder
+		for i := from; i < from+n; i++ {
+			if i > from {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, `"k%d":%s`, i, value)
+		}
+		return b.String()
+	}
+	tests := []struct {
+		name string
+		in   string
+	}{
+		{"large list inside a large list", `{"a":[[` + items(300, `""`) + `],` + items(400, `"x"`) + `]}`},
+		{"large lists after a small one", `{"a":[["x"],[` + items(255, `[]`) + `],[` + items(254, `{}`) + `],[` + items(1000, `""`) + `]]}`},
+		{"large object inside a large object", `{` + keys(0, 20, `""`) + `,"in":{` + keys(0, 300, `"v"`) + `},` + keys(20, 300, `[]`) + `}`},
+		{"duplicate in an outer object after a large inner one", `{` + keys(0, 20, `""`) + `,"in":{` + keys(0, 30, `""`) + `},"k3":""}`},
+		{"duplicate in an inner object", `{` + keys(0, 20, `""`) + `,"in":{` + keys(0, 30, `""`) + `,"k29":""}}`},
+		{"duplicate among 300 keys", `{` + keys(0, 300, `""`) + `,"k299":""}`},
+		{"duplicate once unescaped among many keys", `{` + keys(0, 20, `""`) + `,"\\q":"","\q":""}`},
+		{"unterminated inside a large list", `{"a":[` + items(300, `""`) + `,"x]}`},
+		{"depth 33 inside a large list", `{"a":[` + items(300, `[]`) + `,` + strings.Repeat("[", 31) + `]}`},
+		{"missing comma inside a large object", `{` + keys(0, 300, `""`) + ` "z":""}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := dictcodec.Decode([]byte(tt.in))
+			want, wantAt, wantOK := refDecode([]byte(tt.in))
+			if !wantOK {
+				var se *dictcodec.SyntaxError
+				require.ErrorAs(t, err, &se)
+				assert.Equal(t, wantAt, se.Offset, se.Msg)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, *want, got)
+		})
+	}
+}
