@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"net"
+	"sync"
 )
 
 // copyBufferSize is the buffer of a payload copied to a destination that
@@ -30,8 +31,8 @@ type Writer struct {
 
 	// Scratch buffers, reused so that a steady stream of writes allocates
 	// nothing. None of them holds data between calls.
-	hdrs    []byte           // the headers of the batch being written, 4 bytes each
-	vec     [][]byte         // the batch as headers and bodies, in wire order
+	packed  *[]byte          // the batch's headers and small bodies, back to back; from packBuffers during a write
+	vec     [][]byte         // the batch as runs of packed and large bodies, in wire order
 	part    [][]byte         // the slice of vec that fits one chunk
 	out     net.Buffers      // what WriteTo consumes; a field, so &out does not escape per call
 	hdr     [headerLen]byte  // a payload's header
@@ -54,13 +55,15 @@ func (w *Writer) WriteFrames(bodies [][]byte) error {
 	if len(bodies) == 0 {
 		return nil
 	}
-	if err := w.layOut(bodies); err != nil {
-		return err
+	err := w.layOut(bodies)
+	if err == nil {
+		err = w.writeVec()
+		w.err = err
 	}
-	w.err = w.writeVec()
 	clear(w.vec) // let the caller's bodies go
+	w.releasePacked()
 	w.shrink()
-	return w.err
+	return err
 }
 
 // maxBuffersPerWrite bounds the buffers (headers and bodies) handed to one
@@ -79,29 +82,58 @@ const maxKeptFrames = 16
 // go.
 func (w *Writer) shrink() {
 	if cap(w.vec) > 2*maxKeptFrames && 4*len(w.vec) < cap(w.vec) {
-		w.hdrs, w.vec, w.part = nil, nil, nil
+		w.vec, w.part = nil, nil
 	}
 }
 
 // layOut fills vec with the batch's headers and bodies, in wire order.
 func (w *Writer) layOut(bodies [][]byte) error {
-	if need := headerLen * len(bodies); cap(w.hdrs) < need {
-		w.hdrs = make([]byte, need)
-	}
+	w.packed = packBuffers.Get().(*[]byte)
+	packed := (*w.packed)[:0]
 	w.vec = w.vec[:0]
-	for i, body := range bodies {
+	run := 0 // where the packed bytes not yet in vec begin
+	for _, body := range bodies {
 		if uint64(len(body)) > math.MaxUint32 {
 			return fmt.Errorf("framing: a body of %d bytes does not fit in a frame", len(body))
 		}
-		hdr := w.hdrs[headerLen*i : headerLen*(i+1) : headerLen*(i+1)]
-		binary.BigEndian.PutUint32(hdr, uint32(len(body)))
-		w.vec = append(w.vec, hdr)
-		if len(body) > 0 {
-			w.vec = append(w.vec, body)
+		packed = binary.BigEndian.AppendUint32(packed, uint32(len(body)))
+		if len(body) <= maxPackedBody {
+			packed = append(packed, body...)
+			continue
 		}
+		w.vec = append(w.vec, packed[run:], body)
+		run = len(packed)
 	}
+	if run < len(packed) {
+		w.vec = append(w.vec, packed[run:])
+	}
+	*w.packed = packed
 	return nil
 }
+
+// maxPackedBody is the largest body copied into the batch's packed buffer;
+// a larger one goes to writev as it is. Copying a small record costs less
+// than an iovec of its own, and keeps a batch of thousands of records to a
+// few iovecs.
+const maxPackedBody = 1 << 10
+
+// packBuffers hold the packed buffers of the batches being written, so that
+// idle connections hold none.
+var packBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// releasePacked gives the packed buffer back, unless a huge batch grew it.
+func (w *Writer) releasePacked() {
+	if w.packed == nil {
+		return
+	}
+	if cap(*w.packed) <= maxKeptPacked {
+		packBuffers.Put(w.packed)
+	}
+	w.packed = nil
+}
+
+// maxKeptPacked bounds the packed buffers kept for reuse.
+const maxKeptPacked = 1 << 20
 
 // writeVec writes vec to the destination, chunk bytes at a time.
 func (w *Writer) writeVec() error {
