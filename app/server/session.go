@@ -144,6 +144,7 @@ func (s *session) writeLoop() {
 	defer close(s.writerDone)
 	var batch []outFrame
 	calm := time.NewTimer(calmAfter)
+	calm.Stop()
 	defer calm.Stop()
 	for {
 		select {
@@ -155,8 +156,16 @@ func (s *session) writeLoop() {
 		if !s.flush(&batch) {
 			return
 		}
-		calm.Reset(calmAfter)
+		if s.holdsBurstBuffers(batch) {
+			calm.Reset(calmAfter)
+		}
 	}
+}
+
+// holdsBurstBuffers reports whether the writer holds buffers that trim
+// would drop; only then is the calm timer worth arming.
+func (s *session) holdsBurstBuffers(batch []outFrame) bool {
+	return cap(batch) > maxKeptBatch || cap(s.bodies) > 2*maxKeptBatch
 }
 
 // flush writes until the queue is empty. It returns false when the writer
