@@ -12,17 +12,6 @@ import (
 // container with at least this many items has its count in d.big.
 const bigCount = 255
 
-// openCount is a container open during the first pass.
-type openCount struct {
-	// slot is the container's place in the counts.
-	slot int
-	// items is how many items the container has begun so far: 1 from its
-	// first item on, one more for every comma. On input the second pass
-	// accepts, commas only follow items, so this is exact there.
-	items int
-	list  bool
-}
-
 // sizes is what the first pass finds the second pass will need.
 type sizes struct {
 	items, fields, records, escaped int
@@ -42,8 +31,14 @@ type sizes struct {
 // when the whole input is valid. It stops where the second pass must fail
 // at the latest: an unterminated string, nesting deeper than MaxDepth, the
 // end of the top-level object.
+//
+// Its open containers are in d.frames, which the second pass does not use
+// yet: for each, start is its slot in the counts and next is how many of
+// its items have begun, 1 from the first on and one more for every comma.
+// On input the second pass accepts, commas only follow items, so this is
+// exact there.
 func (d *decoder) count() {
-	var stack [MaxDepth]openCount
+	stack := &d.frames
 	depth := 0
 	var sz sizes
 	i := skipSpaceAt(d.s, 0)
@@ -62,6 +57,7 @@ scan:
 			if unescaped >= 0 {
 				sz.escaped += unescaped
 			}
+			d.noteEnd(end, unescaped < 0)
 			i = end
 		case '{', '[':
 			if depth > 0 {
@@ -73,10 +69,10 @@ scan:
 			if depth > 0 && c == '{' {
 				sz.records++
 			}
-			stack[depth] = openCount{slot: d.appendCount(), list: c == '['}
+			stack[depth] = frame{list: c == '[', start: d.appendCount()}
 			depth++
 		case ',':
-			stack[depth-1].items++
+			stack[depth-1].next++
 		case '}', ']':
 			depth--
 			d.closeCount(&stack[depth], &sz)
@@ -114,20 +110,32 @@ func (d *decoder) countAt(i int) *byte {
 	return &d.countBuf[i]
 }
 
-// begin notes that an item of o begins.
-func (o *openCount) begin() { o.items = max(o.items, 1) }
+// noteEnd keeps the offset of a string's closing quote for the second
+// pass, as long as d.ends has room, if the string has no escapes.
+func (d *decoder) noteEnd(end int, plain bool) {
+	if d.nEnds < len(d.ends) {
+		if plain {
+			d.ends[d.nEnds] = end
+		}
+		d.nEnds++
+	}
+}
 
-// closeCount records the item count of the container o.
-func (d *decoder) closeCount(o *openCount, sz *sizes) {
-	n := o.items
-	if o.list {
+// begin notes, in the first pass, that an item of f begins.
+func (f *frame) begin() { f.next = max(f.next, 1) }
+
+// closeCount records the item count of the container f at the end of the
+// first pass.
+func (d *decoder) closeCount(f *frame, sz *sizes) {
+	n := f.next
+	if f.list {
 		sz.items += n
 	} else {
 		sz.fields += n
 	}
-	*d.countAt(o.slot) = byte(min(n, bigCount))
+	*d.countAt(f.start) = byte(min(n, bigCount))
 	if n >= bigCount {
-		sz.big = append(sz.big, [2]int{o.slot, n})
+		sz.big = append(sz.big, [2]int{f.start, n})
 	}
 }
 

@@ -84,6 +84,14 @@ type decoder struct {
 	nCounts  int
 	big      []int
 	opened   int
+	// ends has the offsets of the closing quotes of the first nEnds strings
+	// of the input, or 0 for those with escapes, so that the second pass
+	// need not search for them again; strs counts the strings it has read.
+	// Both passes meet strings in the same order on every prefix the second
+	// accepts.
+	ends  [16]int
+	nEnds int
+	strs  int
 	// items holds the items of every list and fields the pairs of every
 	// object, each container in a range reserved when it opens; records
 	// holds the nested records. The *Used counters say how much is taken.
@@ -356,6 +364,12 @@ var keySeed = maphash.MakeSeed()
 // escapes is a substring of the input copy and costs no allocation.
 func (d *decoder) str() (string, error) {
 	open := d.pos
+	d.strs++
+	if d.strs <= d.nEnds && d.ends[d.strs-1] > 0 {
+		end := d.ends[d.strs-1]
+		d.pos = end + 1
+		return d.s[open+1 : end], nil
+	}
 	body := d.s[open+1:]
 	end := strings.IndexByte(body, '"')
 	if end < 0 {
