@@ -46,7 +46,8 @@ func Decode(src []byte) (domain.Record, error) {
 	return d.record()
 }
 
-// frame is one open object or list.
+// frame is one open object or list of the second pass. (The first pass
+// keeps its own open containers in the same array; see count.)
 type frame struct {
 	// list is true for a list, false for an object.
 	list bool
