@@ -46,7 +46,7 @@ func serve(ctx context.Context, s settings, stderr io.Writer) int {
 	if s.DebugAddr != "" {
 		go serveDebug(s.DebugAddr, stderr)
 	}
-	go trimMemory(ctx, 10*time.Second, 32<<20, log)
+	go trimMemory(ctx, 10*time.Second, 4<<20, 64<<20, log)
 	if err := srv.Serve(ctx); err != nil {
 		fmt.Fprintln(stderr, "pcx-server:", err)
 		return 1
