@@ -52,7 +52,7 @@ type session struct {
 	queue    []outFrame
 	queued   int64 // cost of the frames queued or being written
 	closed   bool  // no more frames are taken: the session is ending
-	draining bool  // the writer closes the connection once the queue is empty
+	draining bool  // the writer half-closes the connection once the queue is empty
 	killed   bool  // the connection is closed: the writer drops the queue
 
 	wake       chan struct{} // capacity 1: tells the writer to look at the queue
@@ -83,7 +83,8 @@ func (s *session) enqueue(f outFrame) {
 		s.mu.Unlock()
 		return
 	}
-	if s.queued+f.cost() > s.srv.cfg.MaxQueue {
+	cost := f.cost()
+	if s.queued+cost > s.srv.cfg.MaxQueue {
 		s.mu.Unlock()
 		s.kill(fmt.Sprintf("slow consumer: over %d bytes queued", s.srv.cfg.MaxQueue))
 		return
@@ -92,7 +93,7 @@ func (s *session) enqueue(f outFrame) {
 		f.payload.Retain()
 	}
 	s.queue = append(s.queue, f)
-	s.queued += f.cost()
+	s.queued += cost
 	s.mu.Unlock()
 	s.signal()
 }
@@ -104,8 +105,8 @@ func (s *session) signal() {
 	}
 }
 
-// finish stops taking frames and has the writer close the connection once
-// it has flushed what is queued.
+// finish stops taking frames and has the writer half-close the connection
+// once it has flushed what is queued.
 func (s *session) finish() {
 	s.mu.Lock()
 	s.closed = true
