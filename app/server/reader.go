@@ -18,6 +18,7 @@ var (
 	errAttachmentTooBig = errors.New("attachment is over the size limit")
 	errNoRoom           = errors.New("the server has no room for this attachment now")
 	errNotStored        = errors.New("the server could not store this attachment")
+	errLoginTimeout     = errors.New("login timed out")
 )
 
 // refusal is a record the server drops without ending the connection.
@@ -60,8 +61,6 @@ func (s *session) login() (bool, error) {
 		return true, s.conn.SetReadDeadline(time.Time{})
 	}
 }
-
-var errLoginTimeout = errors.New("login timed out")
 
 // tell sends the peer the reason something it sent was refused: a status
 // reply before login, an error notice after.
