@@ -10,6 +10,7 @@ import (
 // §3.4, §5: a text goes to every other logged-in client as the canonical
 // record time, nickname, text, and never back to its sender.
 func TestTextReachesEveryoneButTheSenderInCanonicalForm(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.room("Ivan", "Olga", "Petr")
 	ivan, olga, petr := c[0], c[1], c[2]
@@ -28,6 +29,7 @@ func TestTextReachesEveryoneButTheSenderInCanonicalForm(t *testing.T) {
 // §3.5: the join notice goes to everyone but the newcomer, the leave
 // notice to everyone left.
 func TestJoinAndLeaveNoticesGoToEveryoneElse(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.room("Ivan", "Olga")
 	ivan, olga := c[0], c[1]
@@ -48,6 +50,7 @@ func TestJoinAndLeaveNoticesGoToEveryoneElse(t *testing.T) {
 // refused with the exact reason, and the client may try again on the same
 // connection.
 func TestTakenNicknameIsRefusedAndTheClientMayRetry(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	s.room("Ivan")
 	c := s.dial()
@@ -61,6 +64,7 @@ func TestTakenNicknameIsRefusedAndTheClientMayRetry(t *testing.T) {
 // §5: a refused message costs its sender exactly one error notice, reaches
 // nobody, and the stream stays in step.
 func TestRefusedMessageGetsOneErrorNoticeAndReachesNobody(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.room("Ivan", "Olga")
 	ivan, olga := c[0], c[1]
@@ -74,6 +78,7 @@ func TestRefusedMessageGetsOneErrorNoticeAndReachesNobody(t *testing.T) {
 // §3.5, issue 3: SIGTERM tells every logged-in client, then the server
 // exits 0 (checked by stop).
 func TestShutdownSaysGoodbyeAndExitsZero(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	s.room("Ivan", "Olga")
 	s.stop()

@@ -118,6 +118,7 @@ func (o *orderChecker) see(m message) error {
 // none lost or duplicated, with many senders at once; no sender sees its
 // own.
 func TestPerSenderOrderWithManyConcurrentSenders(t *testing.T) {
+	t.Parallel()
 	const senders, receivers, perSender = 12, 3, 200
 	s := startServer(t)
 	var nicks []string
@@ -171,6 +172,7 @@ func TestPerSenderOrderWithManyConcurrentSenders(t *testing.T) {
 // come and go (their notices must not slip in between either); per-sender
 // order holds for files too.
 func TestAttachmentsStayAdjacentWithConcurrentSenders(t *testing.T) {
+	t.Parallel()
 	const senders, perSender = 5, 30
 	sizes := []int{0, 1, 777, 70_000, 1_200_000}
 	s := startServer(t)
@@ -385,6 +387,7 @@ func readPrefix(t *testing.T, c *client, sender string) int {
 // §5: a receiver whose queue passes --max-queue is cut off; the others get
 // everything and see it leave.
 func TestSlowReceiverIsCutOffByQueueBound(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "--max-queue", "1MiB")
 	cs := s.room("Fast", "Slow", "Sender")
 	slowReceiverRun(t, cs[0], cs[1], cs[2], 2560, 16<<10) // 40 MiB
@@ -395,6 +398,7 @@ func TestSlowReceiverIsCutOffByQueueBound(t *testing.T) {
 // §5: a receiver with data pending and no write progress for
 // --write-timeout is cut off even when its queue is under the bound.
 func TestStalledReceiverIsCutOffByWriteTimeout(t *testing.T) {
+	// Not parallel: a one-second write timeout must not meet a busy machine.
 	s := startServer(t, "--write-timeout", "1s", "--max-queue", "512MiB")
 	cs := s.room("Fast", "Stalled", "Sender")
 	slowReceiverRun(t, cs[0], cs[1], cs[2], 1280, 16<<10) // 20 MiB
@@ -404,6 +408,7 @@ func TestStalledReceiverIsCutOffByWriteTimeout(t *testing.T) {
 // §5: attachments held on disk do not count against the memory bound: a
 // receiver that keeps reading gets a file far larger than --max-queue.
 func TestLargeFileDoesNotCountAgainstTheQueueBound(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "--max-queue", "1MiB")
 	cs := s.room("Ivan", "Olga", "Petr")
 	ivan, olga, petr := cs[0], cs[1], cs[2]
@@ -434,6 +439,7 @@ func TestLargeFileDoesNotCountAgainstTheQueueBound(t *testing.T) {
 // §5: a payload cut off by a lost connection is never relayed; the others
 // see only the sender leave.
 func TestCutOffUploadIsNeverRelayed(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	cs := s.room("Ivan", "Olga")
 	ivan, olga := cs[0], cs[1]
@@ -468,6 +474,7 @@ func TestCutOffUploadIsNeverRelayed(t *testing.T) {
 // §5: everything a sender sent whole before its connection was lost is
 // relayed, then its leave notice.
 func TestLeaveNoticeComesAfterEveryMessage(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	cs := s.room("Ivan", "Olga")
 	ivan, olga := cs[0], cs[1]
@@ -496,6 +503,7 @@ func TestLeaveNoticeComesAfterEveryMessage(t *testing.T) {
 // whole, so one who logs in between the record and its payload gets it,
 // after its own login and before the sender's later messages.
 func TestMessageGoesToThoseLoggedInWhenItIsWhole(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	cs := s.room("Ivan", "Olga")
 	ivan, olga := cs[0], cs[1]
@@ -516,6 +524,7 @@ func TestMessageGoesToThoseLoggedInWhenItIsWhole(t *testing.T) {
 // certainly by the time anyone has been told that the holder left, so a
 // login right after the leave notice must succeed.
 func TestNicknameIsFreeOnceTheLeaveNoticeIsOut(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	olga := s.room("Olga")[0]
 	for round := 0; round < 200; round++ {
@@ -552,6 +561,7 @@ func TestNicknameIsFreeOnceTheLeaveNoticeIsOut(t *testing.T) {
 // connection until the server has seen the close. (A fresh nickname each
 // round keeps this test clear of the leave-notice race above.)
 func TestNicknameIsFreeRightAfterClose(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	olga := s.room("Olga")[0]
 	retried := 0

@@ -14,6 +14,7 @@ import (
 // then the notice, then the end of its stream; a client that has not
 // logged in gets no notice.
 func TestShutdownFlushesQueuesThenSaysGoodbye(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	stranger := s.dial()
 	half := s.dial()
@@ -41,6 +42,7 @@ func TestShutdownFlushesQueuesThenSaysGoodbye(t *testing.T) {
 // §3.5: a file being written to a receiver at SIGTERM is finished before
 // the notice (the grace is long enough for it).
 func TestShutdownFinishesAFileInFlight(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "--shutdown-grace", "5s")
 	cs := s.room("Ivan", "Olga")
 	ivan, olga := cs[0], cs[1]
@@ -59,6 +61,7 @@ func TestShutdownFinishesAFileInFlight(t *testing.T) {
 
 // Issue 3: SIGINT is a shutdown like SIGTERM.
 func TestShutdownOnSIGINT(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	s.room("Ivan", "Olga")
 	s.signal(syscall.SIGINT)
@@ -68,6 +71,7 @@ func TestShutdownOnSIGINT(t *testing.T) {
 // §3.5, §5: a client in the middle of an upload at shutdown is told too;
 // its unfinished message is never relayed.
 func TestShutdownDuringAnUpload(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	cs := s.room("Ivan", "Olga")
 	ivan := cs[0]
@@ -79,6 +83,7 @@ func TestShutdownDuringAnUpload(t *testing.T) {
 // Shutdown is bounded: a receiver that never reads does not keep the
 // server from exiting 0.
 func TestShutdownWithAReceiverThatNeverReads(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "--shutdown-grace", "1s")
 	cs := s.room("Ivan", "Deaf", "Olga")
 	ivan, deaf, olga := cs[0], cs[1], cs[2]
@@ -96,6 +101,7 @@ func TestShutdownWithAReceiverThatNeverReads(t *testing.T) {
 // §1 ("in both directions"): before login a record with an attachment key
 // is also followed by its payload, which must not be taken for a login.
 func TestPayloadBeforeLoginIsNotALogin(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.dial()
 	c.send([]byte(`{"text":"hi","attachment":"a.txt"}`), dict("nickname", "Smuggled"))
@@ -108,6 +114,7 @@ func TestPayloadBeforeLoginIsNotALogin(t *testing.T) {
 // §1: a login record with an attachment key is followed by a payload that
 // must not be relayed or read as a message.
 func TestPayloadAfterALoginRecordIsNotAMessage(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	olga := s.room("Olga")[0]
 	c := s.dial()
@@ -127,6 +134,7 @@ func TestPayloadAfterALoginRecordIsNotAMessage(t *testing.T) {
 // §5: a client that logs in and leaves at once: the others see the join
 // notice, then the leave notice.
 func TestJoinThenLeaveAtOnce(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	olga := s.room("Olga")[0]
 	for i := 0; i < 20; i++ {

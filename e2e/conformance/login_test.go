@@ -19,6 +19,7 @@ const (
 // §3.2: the three reasons PROTOCOL.md spells out, each on the same
 // connection, which may then log in.
 func TestLoginRefusalsWithNamedReasons(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	s.room("Ivan")
 	cases := []struct {
@@ -58,6 +59,7 @@ func TestLoginRefusalsWithNamedReasons(t *testing.T) {
 // §3.2, §4: every other rule of section 4 gets "a short specific sentence",
 // none of the three named ones.
 func TestLoginRefusalsWithSpecificReasons(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	cases := []struct{ name, nick string }{
 		{"33 characters", strings.Repeat("a", 33)},
@@ -100,6 +102,7 @@ func TestLoginRefusalsWithSpecificReasons(t *testing.T) {
 // §3.2: a non-string nickname is refused with some reason, and the
 // connection may still log in.
 func TestLoginWithANonStringNicknameIsRefused(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.dial()
 	for _, rec := range []string{`{"nickname":{"a":"b"}}`, `{"nickname":["Ivan"]}`, `{"nickname":{}}`, `{"nickname":[]}`} {
@@ -112,6 +115,7 @@ func TestLoginWithANonStringNicknameIsRefused(t *testing.T) {
 // §4: 1 to 32 characters (not bytes), anything printable but the listed
 // exceptions.
 func TestLoginAcceptsEveryAllowedNickname(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	for _, nick := range []string{
 		"a",
@@ -137,6 +141,7 @@ func TestLoginAcceptsEveryAllowedNickname(t *testing.T) {
 // §4: printable includes symbols; PROTOCOL.md names no narrower class.
 // Such nicknames still compare case- and width-insensitively.
 func TestLoginAcceptsSymbolNicknames(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	for _, nick := range []string{"fox🦊", "☃", "I♥Go"} {
 		t.Run(nick, func(t *testing.T) {
@@ -158,6 +163,7 @@ func TestLoginAcceptsSymbolNicknames(t *testing.T) {
 // §4: nicknames compare case- and width-insensitively; SERVER is the
 // server's in every form; messages show the nickname as typed.
 func TestNicknamesFoldCaseAndWidth(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.room("Ivan", "Ｏｌｇａ")
 	ivan, olga := c[0], c[1]
@@ -181,6 +187,7 @@ func TestNicknamesFoldCaseAndWidth(t *testing.T) {
 // §3.2: before its login succeeds a client receives nothing but status
 // replies: no messages, no join or leave notices.
 func TestNothingButStatusRepliesBeforeLogin(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	waiting := s.dial()
 	c := s.room("Ivan", "Olga", "Petr")
@@ -204,6 +211,7 @@ func TestNothingButStatusRepliesBeforeLogin(t *testing.T) {
 // whether it sent nothing or only failed logins; it does not touch one
 // that logged in.
 func TestLoginTimeout(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "--login-timeout", "1s")
 	silent := s.dial()
 	failing := s.dial()
@@ -224,6 +232,7 @@ func TestLoginTimeout(t *testing.T) {
 // §3.2: the login timeout runs from the connection, not from the last
 // attempt: retrying does not extend it.
 func TestLoginRetriesDoNotExtendTheTimeout(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "--login-timeout", "1s")
 	c := s.dial()
 	start := time.Now()
@@ -247,6 +256,7 @@ func TestLoginRetriesDoNotExtendTheTimeout(t *testing.T) {
 
 // §1: frames may arrive in any pieces, and several in one segment.
 func TestFramesSplitAndCoalesced(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	ivan := s.room("Ivan")[0]
 
@@ -278,6 +288,7 @@ func TestFramesSplitAndCoalesced(t *testing.T) {
 // §1, §5: a length over the hard cap ends the connection, before or after
 // login; the others see a logged-in one leave.
 func TestLengthOverTheHardCapEndsTheConnection(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	ivan := s.room("Ivan")[0]
 
@@ -302,6 +313,7 @@ func TestLengthOverTheHardCapEndsTheConnection(t *testing.T) {
 // server wait for 4 GiB; and a record over the record limit but under the
 // cap before login is refused as a status error, not by closing.
 func TestOversizedLoginRecordIsRefused(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.dial()
 	pad := strings.Repeat("x", 70_000)

@@ -6,15 +6,33 @@
 package conformance_test
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"go.uber.org/goleak"
 )
 
+// parallel is how many tests run at once unless -test.parallel says: each
+// test has its own server process and spends most of its time waiting on
+// loopback, so more of them than there are cores keep the cores busy.
+const parallel = 8
+
 func TestMain(m *testing.M) {
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if !explicit {
+		if err := flag.Set("test.parallel", strconv.Itoa(parallel)); err != nil {
+			panic(err)
+		}
+	}
+	// Built before any test's clock starts; a failed build is reported by
+	// the first test that needs the binary.
+	_, _ = buildServer()
 	code := m.Run()
 	if bin, err := buildServer(); err == nil {
 		os.RemoveAll(filepath.Dir(bin))

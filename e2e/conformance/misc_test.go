@@ -16,6 +16,7 @@ import (
 // name must be UTF-8, so invalid UTF-8 in unknown keys and their values is
 // accepted.
 func TestInvalidUTF8OutsideTheCheckedFieldsIsAccepted(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	cs := s.room("Ivan", "Olga")
 	ivan, olga := cs[0], cs[1]
@@ -33,6 +34,7 @@ func TestInvalidUTF8OutsideTheCheckedFieldsIsAccepted(t *testing.T) {
 // §2: whitespace is space, tab, CR and LF; other bytes between tokens are
 // malformed.
 func TestOtherWhitespaceBetweenTokensIsMalformed(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	cs := s.room("Ivan", "Olga")
 	ivan, olga := cs[0], cs[1]
@@ -54,6 +56,7 @@ func TestOtherWhitespaceBetweenTokensIsMalformed(t *testing.T) {
 // §4: PRECIS UsernameCaseMapped normalises to NFC, so a composed and a
 // decomposed é are one nickname; the relay shows each as typed.
 func TestNicknamesCompareAfterNormalisation(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	cs := s.room("José", "Olga")
 	olga := cs[1]
@@ -69,6 +72,7 @@ func TestNicknamesCompareAfterNormalisation(t *testing.T) {
 
 // §5 with the default --max-record replaced: the limit is the flag's.
 func TestRecordLimitFollowsTheFlag(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "--max-record", "1KiB")
 	cs := s.room("Ivan", "Olga")
 	ivan, olga := cs[0], cs[1]
@@ -85,6 +89,7 @@ func TestRecordLimitFollowsTheFlag(t *testing.T) {
 // Issue 3 (--max-spool): an attachment that would take the spool over its
 // limit is refused with an error notice and its payload dropped.
 func TestSpoolLimitRefusesAttachments(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "--max-spool", "2MiB")
 	cs := s.room("Ivan", "Olga")
 	ivan, olga := cs[0], cs[1]
@@ -98,6 +103,7 @@ func TestSpoolLimitRefusesAttachments(t *testing.T) {
 // §5: the write timeout also cuts off a receiver that stalls in the middle
 // of a payload held on disk; the others get every file and see it leave.
 func TestReceiverStalledInALargeFileIsCutOff(t *testing.T) {
+	// Not parallel: a one-second write timeout must not meet a busy machine.
 	s := startServer(t, "--write-timeout", "1s")
 	cs := s.room("Ivan", "Stalled", "Olga")
 	ivan, stalled, olga := cs[0], cs[1], cs[2]
@@ -130,6 +136,7 @@ func TestReceiverStalledInALargeFileIsCutOff(t *testing.T) {
 
 // Issue 3: a port already in use is a one-line error and exit 1.
 func TestPortInUseExitsOne(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	bin, err := buildServer()
 	require.NoError(t, err)

@@ -12,6 +12,7 @@ import (
 // everything else is literal) and relayed in canonical form, where only "
 // and \ are escaped.
 func TestTextsAreRelayedInCanonicalForm(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.room("Ivan", "Olga")
 	ivan, olga := c[0], c[1]
@@ -50,6 +51,7 @@ func TestTextsAreRelayedInCanonicalForm(t *testing.T) {
 // §2 reading: whitespace between tokens and around the object is
 // accepted, as in the examples of Lab1.md.
 func TestReadingAcceptsWhitespaceBetweenTokens(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	ivan := s.room("Ivan")[0]
 	olga := s.dial()
@@ -67,6 +69,7 @@ func TestReadingAcceptsWhitespaceBetweenTokens(t *testing.T) {
 // §3.3, §3.4: unknown keys are ignored; a client cannot set the time or
 // the nickname of its own message, nor the key order of the relay.
 func TestUnknownKeysAreIgnored(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.room("Ivan", "Olga")
 	ivan, olga := c[0], c[1]
@@ -100,6 +103,7 @@ func TestUnknownKeysAreIgnored(t *testing.T) {
 // §2: nesting up to 32 levels (the top-level object is 1) is accepted,
 // 33 refused as malformed, whether the levels are objects or lists.
 func TestNestingDepthLimit(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.room("Ivan", "Olga")
 	ivan, olga := c[0], c[1]
@@ -131,6 +135,7 @@ func TestNestingDepthLimit(t *testing.T) {
 // parseMessage on every record) and a stamp taken once the whole message,
 // payload included, is read.
 func TestStampIsTakenOnceThePayloadIsWhole(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.room("Ivan", "Olga")
 	ivan, olga := c[0], c[1]
@@ -156,6 +161,7 @@ func TestStampIsTakenOnceThePayloadIsWhole(t *testing.T) {
 
 // §3.5: notices are stamped too, in the same format, and in UTC.
 func TestNoticesAreStampedInUTC(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	ivan := s.room("Ivan")[0]
 	before := time.Now().UTC().Truncate(time.Microsecond)

@@ -26,6 +26,7 @@ func refusedOnce(t *testing.T, ivan, olga *client) string {
 // §2, §5: a record that cannot be parsed is dropped on its own with one
 // error notice; the connection stays.
 func TestMalformedRecordsAreRefusedOnce(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.room("Ivan", "Olga")
 	ivan, olga := c[0], c[1]
@@ -70,6 +71,7 @@ func TestMalformedRecordsAreRefusedOnce(t *testing.T) {
 // payload frame when it has an attachment key, whatever the value of that
 // key and whether or not it has a text.
 func TestRefusedMessagesDropTheirPayload(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.room("Ivan", "Olga")
 	ivan, olga := c[0], c[1]
@@ -114,6 +116,7 @@ func TestRefusedMessagesDropTheirPayload(t *testing.T) {
 
 // §6: the attachment name rules, refused and accepted.
 func TestAttachmentNames(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.room("Ivan", "Olga")
 	ivan, olga := c[0], c[1]
@@ -177,6 +180,7 @@ func TestAttachmentNames(t *testing.T) {
 
 // §1: a payload may be empty, and an empty payload is relayed as such.
 func TestEmptyPayloadIsRelayed(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.room("Ivan", "Olga", "Petr")
 	ivan, olga, petr := c[0], c[1], c[2]
@@ -193,6 +197,7 @@ func TestEmptyPayloadIsRelayed(t *testing.T) {
 // §5: the record limit (64 KiB by default) refuses longer records but
 // keeps the connection; only over 1 MiB is the connection ended.
 func TestRecordLimits(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.room("Ivan", "Olga")
 	ivan, olga := c[0], c[1]
@@ -226,6 +231,7 @@ func TestRecordLimits(t *testing.T) {
 // §5: an attachment over --max-attachment is refused with its payload
 // dropped; one of exactly the limit is relayed.
 func TestAttachmentSizeLimit(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "--max-attachment", "1KiB")
 	c := s.room("Ivan", "Olga")
 	ivan, olga := c[0], c[1]
@@ -246,6 +252,7 @@ func TestAttachmentSizeLimit(t *testing.T) {
 // §3.3: the receiver's frames for an attachment are in the order record,
 // payload; several messages in one write are all read.
 func TestMessagesAfterLoginInOneWrite(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.room("Ivan", "Olga")
 	ivan, olga := c[0], c[1]
@@ -261,6 +268,7 @@ func TestMessagesAfterLoginInOneWrite(t *testing.T) {
 // After login, a second login record is a message without a text: it is
 // refused with an error notice (not a status reply) and changes nothing.
 func TestSecondLoginIsARefusedMessage(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	c := s.room("Ivan", "Olga")
 	ivan, olga := c[0], c[1]

@@ -16,6 +16,7 @@ import (
 // §4: of many connections logging in at once with one nickname in various
 // case and width forms, exactly one succeeds.
 func TestConcurrentLoginsOfOneNicknameLetExactlyOneIn(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	for round := 0; round < 10; round++ {
 		// A fresh nickname each round: the last round's holder may not be
@@ -63,6 +64,7 @@ func TestConcurrentLoginsOfOneNicknameLetExactlyOneIn(t *testing.T) {
 // §5: join notice before any message of a user, leave notice after all of
 // them, with users coming and going while others talk.
 func TestJoinMessagesLeaveStayInOrderUnderChurn(t *testing.T) {
+	t.Parallel()
 	for _, graceful := range []bool{true, false} {
 		t.Run(map[bool]string{true: "half-close", false: "reset"}[graceful], func(t *testing.T) {
 			const churners, sessions, perSession = 6, 8, 5
@@ -217,6 +219,7 @@ func watchChurn(w *client, names []string, sessions, perSession int) error {
 // but steadily is never cut off, even when one payload takes many times
 // the timeout to write.
 func TestSteadySlowReaderIsNotCutOff(t *testing.T) {
+	// Not parallel: a one-second write timeout must not meet a busy machine.
 	s := startServer(t, "--write-timeout", "1s", "--max-queue", "64MiB")
 	cs := s.room("Ivan", "Olga")
 	ivan := cs[0]
@@ -260,6 +263,7 @@ func TestSteadySlowReaderIsNotCutOff(t *testing.T) {
 // server's next write to it fails while its messages still wait, whole,
 // in the server's receive buffer).
 func TestAbortiveCloseKeepsMessagesSentBeforeIt(t *testing.T) {
+	t.Parallel()
 	const rounds, perRound = 100, 20
 	s := startServer(t)
 	cs := s.room("Olga", "Petr", "Flood")
@@ -347,6 +351,7 @@ func countUntilLeave(t *testing.T, c *client, skip, who string) int {
 // §5: one sender, many receivers: every receiver gets every message, in
 // order, files included.
 func TestFanOutToManyReceivers(t *testing.T) {
+	t.Parallel()
 	const receivers, count = 150, 20
 	s := startServer(t)
 	sender := s.join("Sender")
@@ -400,6 +405,7 @@ func TestFanOutToManyReceivers(t *testing.T) {
 // §5: small payloads held in memory count against --max-queue: a receiver
 // that never reads is cut off by many small files too.
 func TestSmallFilesCountAgainstTheQueueBound(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "--max-queue", "1MiB")
 	cs := s.room("Fast", "Deaf", "Sender")
 	fast, deaf, sender := cs[0], cs[1], cs[2]
@@ -451,6 +457,7 @@ func TestSmallFilesCountAgainstTheQueueBound(t *testing.T) {
 // §1, §5: ten thousand records in one write are all read and relayed in
 // order.
 func TestManyRecordsInOneWrite(t *testing.T) {
+	t.Parallel()
 	const count = 10_000
 	s := startServer(t)
 	cs := s.room("Ivan", "Olga")
