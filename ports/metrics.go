@@ -36,8 +36,8 @@ type MetricEvent uint8
 
 const (
 	Refusal MetricEvent = iota // a record or connection refused, the session going on or not
-	CutOff                   // a session the server ended for a limit
-	Login                    // a login attempt's result
+	CutOff                     // a session the server ended for a limit
+	Login                      // a login attempt's result
 	NumMetricEvents
 )
 
