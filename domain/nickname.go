@@ -12,7 +12,8 @@ import (
 )
 
 // ServerName is the nickname the server's notices come from. Every nickname
-// that folds to the same key (server, Ｓｅｒｖｅｒ, ...) is reserved for it.
+// with the same key (server, Ｓｅｒｖｅｒ, the look-alikes ЅЕRVЕR and
+// 𝐒𝐄𝐑𝐕𝐄𝐑, ...) is reserved for it.
 const ServerName = "SERVER"
 
 // MaxNicknameRunes is the longest nickname, in characters.
@@ -28,10 +29,11 @@ var (
 	ErrNicknameBackslash    = newRule(ErrInvalidNickname, `nickname must not contain \`)
 	ErrNicknameQuote        = newRule(ErrInvalidNickname, `nickname must not contain "`)
 	ErrNicknameControl      = newRule(ErrInvalidNickname, "nickname must not contain control characters")
+	ErrNicknameInvisible    = newRule(ErrInvalidNickname, "nickname must not contain invisible characters")
 	ErrNicknameNotPrintable = newRule(ErrInvalidNickname, "nickname must be printable")
 )
 
-// ErrNicknameTaken is returned by Registry.Claim when the nickname's fold is
+// ErrNicknameTaken is returned by Registry.Claim when the nickname's key is
 // held by a logged-in user or by the server. It is not a rule of the name
 // itself, so it is not in the ErrInvalidNickname family.
 var ErrNicknameTaken = errors.New("this nickname is already taken")
@@ -40,7 +42,7 @@ var ErrNicknameTaken = errors.New("this nickname is already taken")
 // The zero Nickname is not valid; get one from ParseNickname.
 type Nickname struct {
 	typed string // as its owner typed it; shown in messages
-	key   string // PRECIS UsernameCaseMapped fold of typed; compared for uniqueness
+	key   string // lookalikeKey(typed): its skeleton after folding; compared for uniqueness
 }
 
 // ParseNickname checks s against the nickname rules and returns the first
@@ -49,14 +51,14 @@ func ParseNickname(s string) (Nickname, error) {
 	if err := checkNickname(s); err != nil {
 		return Nickname{}, err
 	}
-	return Nickname{typed: s, key: fold(s)}, nil
+	return Nickname{typed: s, key: lookalikeKey(s)}, nil
 }
 
-// fold is the key nicknames are compared by: PRECIS UsernameCaseMapped
-// (width mapping, case folding, NFC). PRECIS also keeps its own repertoire
-// and refuses symbols (☃, 🦊), compatibility characters (Ⅻ) and mixed
-// bidi, which section 4 allows as printable; such a name is folded by the
-// same mappings without the repertoire check.
+// fold is the first step of the key nicknames are compared by: PRECIS
+// UsernameCaseMapped (width mapping, case folding, NFC). PRECIS also keeps
+// its own repertoire and refuses symbols (☃, 🦊), compatibility characters
+// (Ⅻ) and mixed bidi, which section 4 allows as printable; such a name is
+// folded by the same mappings without the repertoire check.
 func fold(s string) string {
 	if key, err := precis.UsernameCaseMapped.String(s); err == nil {
 		return key
@@ -82,7 +84,8 @@ func checkNickname(s string) error {
 }
 
 // checkNicknameRune tests the most specific rule first, so that a tab is
-// reported as whitespace rather than as a control character.
+// reported as whitespace rather than as a control character, and a
+// zero-width space as invisible rather than as not printable.
 func checkNicknameRune(r rune) error {
 	switch {
 	case unicode.IsSpace(r):
@@ -93,6 +96,8 @@ func checkNicknameRune(r rune) error {
 		return ErrNicknameQuote
 	case unicode.IsControl(r):
 		return ErrNicknameControl
+	case isInvisible(r):
+		return ErrNicknameInvisible
 	case !unicode.IsPrint(r):
 		return ErrNicknameNotPrintable
 	}
@@ -102,8 +107,11 @@ func checkNicknameRune(r rune) error {
 // String returns the nickname as its owner typed it.
 func (n Nickname) String() string { return n.typed }
 
-// Key returns the fold that nicknames are compared by: two nicknames with
-// the same key cannot be logged in at once.
+// Key returns what nicknames are compared by: the confusable skeleton
+// (Unicode TR39) of the PRECIS fold, so that nicknames that differ only in
+// case, width or look-alike letters share it. Two nicknames with the same
+// key cannot be logged in at once. It is valid UTF-8, not meant to be
+// shown, and its own key.
 func (n Nickname) Key() string { return n.key }
 
 // IsZero reports whether n is the zero Nickname, which ParseNickname never

@@ -3,9 +3,12 @@ package domain
 import "sync"
 
 // Registry is the set of logged-in nicknames. It guarantees that no two
-// holders have nicknames with the same PRECIS fold (Nickname.Key) at once,
-// and that no one holds a nickname that folds like ServerName: `server`,
-// `SERVER` and `Ｓｅｒｖｅｒ` are always taken. It is safe for concurrent use.
+// holders have nicknames with the same key (Nickname.Key: the confusable
+// skeleton of the PRECIS fold) at once, so no one can log in as a
+// look-alike of a holder (Ιvan with a Greek Iota beside Ivan), and that no
+// one holds a nickname with the key of ServerName: `server`, `SERVER`,
+// `Ｓｅｒｖｅｒ`, `ЅЕRVЕR` (Cyrillic) and `𝐒𝐄𝐑𝐕𝐄𝐑` are always taken. It is
+// safe for concurrent use.
 type Registry struct {
 	mu sync.Mutex // guards held
 	// held has one entry per claimed nickname, by key. An entry exists from
@@ -13,7 +16,7 @@ type Registry struct {
 	held map[string]struct{}
 }
 
-// serverKey is the fold of ServerName, computed once.
+// serverKey is the key of ServerName, computed once.
 var serverKey = mustNickname(ServerName).Key()
 
 func mustNickname(s string) Nickname {
@@ -30,7 +33,7 @@ func NewRegistry() *Registry {
 }
 
 // Claim takes n for its caller. It returns ErrNicknameTaken when a nickname
-// with the same fold is held or n folds like ServerName, and
+// with the same key is held or n has the key of ServerName, and
 // ErrNicknameRequired for the zero Nickname.
 func (r *Registry) Claim(n Nickname) error {
 	if n.IsZero() {
@@ -49,7 +52,7 @@ func (r *Registry) Claim(n Nickname) error {
 }
 
 // Release frees n. Only the holder that claimed n may release it, once:
-// the registry cannot tell holders apart, since it stores folds only.
+// the registry cannot tell holders apart, since it stores keys only.
 func (r *Registry) Release(n Nickname) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -19,7 +19,8 @@ func nick(t *testing.T, s string) domain.Nickname {
 }
 
 func TestRegistryServerIsAlwaysTaken(t *testing.T) {
-	for _, name := range []string{"SERVER", "server", "Server", "sErVeR", "Ｓｅｒｖｅｒ", "ＳＥＲＶＥＲ"} {
+	for _, name := range []string{"SERVER", "server", "Server", "sErVeR", "Ｓｅｒｖｅｒ", "ＳＥＲＶＥＲ",
+		"ЅЕRVЕR", "𝐒𝐄𝐑𝐕𝐄𝐑", "𝘚𝘌𝘙𝘝𝘌𝘙", "SERVЕR", "ꓢꓰꓣꓦꓰꓣ"} {
 		t.Run(name, func(t *testing.T) {
 			reg := domain.NewRegistry()
 			assert.ErrorIs(t, reg.Claim(nick(t, name)), domain.ErrNicknameTaken)
@@ -50,12 +51,40 @@ func TestRegistryUniquenessByFold(t *testing.T) {
 	}
 }
 
+// PROTOCOL.md section 4: two nicknames whose skeletons (after folding)
+// are equal cannot both be logged in, whichever came first.
+func TestRegistryRefusesLookalikes(t *testing.T) {
+	tests := []struct {
+		name, holder, claimant string
+	}{
+		{"Greek capital Iota for I", "Ivan", "Ιvan"},
+		{"I for Greek capital Iota", "Ιvan", "Ivan"},
+		{"Roman numeral one for I", "Ivan", "Ⅰvan"},
+		{"Cyrillic a and o", "bob_and_alice", "bоb_аnd_аlice"},
+		{"mathematical bold", "Olga", "𝐎𝐥𝐠𝐚"},
+		{"r and n for m (TR39 says so; intended)", "Emma", "Ernrna"},
+		{"m for r and n", "ernrna", "Emma"},
+		{"zero for o", "bob", "b0b"},
+		{"one for l", "userl", "user1"},
+		{"mixed alphabets", "paypal", "𝔭𝒶ỿ𝕡𝕒ℓ"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			reg := domain.NewRegistry()
+			require.NoError(t, reg.Claim(nick(t, tt.holder)))
+			assert.ErrorIs(t, reg.Claim(nick(t, tt.claimant)), domain.ErrNicknameTaken)
+			assert.Equal(t, 1, reg.Len())
+		})
+	}
+}
+
 func TestRegistryDistinctNamesCoexist(t *testing.T) {
 	reg := domain.NewRegistry()
-	require.NoError(t, reg.Claim(nick(t, "Ivan")))
-	require.NoError(t, reg.Claim(nick(t, "Ivanka")))
-	require.NoError(t, reg.Claim(nick(t, "Иван")), "cyrillic does not fold to latin")
-	assert.Equal(t, 3, reg.Len())
+	names := []string{"Ivan", "Ivanka", "Иван", "Мария", "Maria", "李雷", "李", "user42", "user43", "42", "Olga", "ivan_2"}
+	for _, name := range names {
+		require.NoError(t, reg.Claim(nick(t, name)), "%q", name)
+	}
+	assert.Equal(t, len(names), reg.Len())
 }
 
 func TestRegistryReleaseFreesTheName(t *testing.T) {
