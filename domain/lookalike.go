@@ -6,6 +6,7 @@ import (
 
 	"go.mau.fi/util/confusable"
 	"golang.org/x/text/unicode/norm"
+	"golang.org/x/text/width"
 )
 
 // Look-alike nicknames (PROTOCOL.md section 4). The prototypes come from
@@ -39,6 +40,20 @@ func lookalikeKey(s string) string {
 		key = next
 	}
 	return key
+}
+
+// shapeKey is what nicknames are compared by besides lookalikeKey: the
+// skeleton of the name as it is shown (TR39 maps capitals to capitals),
+// then keyed like any name. Folding first loses what capitals look like:
+// the Greek capital Epsilon of SΕRVΕR folds to ε, whose prototype is not
+// e, so SΕRVΕR's key is not the server's, but its shape is. Widths are
+// folded first as the fold would, since confusables.txt maps only some
+// full-width letters. The price: a capital I and a small l look alike
+// (Ivan and lvan share a shape), and comparing by both keys is not
+// transitive (ALI shares a shape with all, and a key with Ali, which does
+// not look like all); the registry checks both, which needs none.
+func shapeKey(s string) string {
+	return lookalikeKey(skeleton(width.Fold.String(s)))
 }
 
 // skeleton is the skeleton of Unicode TR39 section 4: NFD, each code point

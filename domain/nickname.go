@@ -33,8 +33,8 @@ var (
 	ErrNicknameNotPrintable = newRule(ErrInvalidNickname, "nickname must be printable")
 )
 
-// ErrNicknameTaken is returned by Registry.Claim when the nickname's key is
-// held by a logged-in user or by the server. It is not a rule of the name
+// ErrNicknameTaken is returned by Registry.Claim when the nickname's key or
+// shape is held by a logged-in user or by the server. It is not a rule of the name
 // itself, so it is not in the ErrInvalidNickname family.
 var ErrNicknameTaken = errors.New("this nickname is already taken")
 
@@ -43,6 +43,7 @@ var ErrNicknameTaken = errors.New("this nickname is already taken")
 type Nickname struct {
 	typed string // as its owner typed it; shown in messages
 	key   string // lookalikeKey(typed): its skeleton after folding; compared for uniqueness
+	shape string // shapeKey(typed): its skeleton before folding; compared for uniqueness too
 }
 
 // ParseNickname checks s against the nickname rules and returns the first
@@ -51,7 +52,7 @@ func ParseNickname(s string) (Nickname, error) {
 	if err := checkNickname(s); err != nil {
 		return Nickname{}, err
 	}
-	return Nickname{typed: s, key: lookalikeKey(s)}, nil
+	return Nickname{typed: s, key: lookalikeKey(s), shape: shapeKey(s)}, nil
 }
 
 // fold is the first step of the key nicknames are compared by: PRECIS
@@ -113,6 +114,13 @@ func (n Nickname) String() string { return n.typed }
 // key cannot be logged in at once. It is valid UTF-8, not meant to be
 // shown, and its own key.
 func (n Nickname) Key() string { return n.key }
+
+// Shape returns the key of the nickname's look as typed: the skeleton
+// taken before case folding, so that capitals that look like Latin ones
+// but fold to letters that do not (Greek Ε, Cyrillic В, Cherokee Ꮪ) still
+// count. Two nicknames with the same shape cannot be logged in at once
+// either. It is valid UTF-8, not meant to be shown, and its own key.
+func (n Nickname) Shape() string { return n.shape }
 
 // IsZero reports whether n is the zero Nickname, which ParseNickname never
 // returns.

@@ -85,6 +85,38 @@ func TestNicknameKeys(t *testing.T) {
 	}
 }
 
+// The shape is the skeleton before folding: it sees the capitals that
+// folding would turn into letters that do not look Latin.
+func TestNicknameShapes(t *testing.T) {
+	tests := []struct {
+		name, a, b string
+		same       bool
+	}{
+		{"Greek capital Epsilon", "SERVER", "SΕRVΕR", true},
+		{"Cherokee", "SERVER", "ᏚᎬᎡᏙᎬᎡ", true},
+		{"Armenian Seh", "SERVER", "ՏERVER", true},
+		{"Greek capitals", "IVAN", "ΙVΑΝ", true},
+		{"Cyrillic capitals", "BOB", "ВОВ", true},
+		{"case still folds", "Ivan", "IVAN", true},
+		{"width still folds", "Ivan", "ＩＶＡＮ", true},
+		{"capital I and small l look alike", "Ivan", "lvan", true},
+		{"Cyrillic is not Latin", "Ivan", "Иван", false},
+		{"digits", "user42", "user43", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, b := mustParse(t, tt.a), mustParse(t, tt.b)
+			if tt.same {
+				assert.Equal(t, a.Shape(), b.Shape())
+			} else {
+				assert.NotEqual(t, a.Shape(), b.Shape())
+			}
+		})
+	}
+	assert.NotEqual(t, mustParse(t, "SΕRVΕR").Key(), mustParse(t, "SERVER").Key(),
+		"the key alone misses it: Ε folds to ε, whose prototype is not e")
+}
+
 // What the key keeps apart. Folding comes before the skeleton, as
 // PROTOCOL.md section 4 says, so capital I and small l, which TR39 maps
 // alike only in their upper and lower case forms, are different names.

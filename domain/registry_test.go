@@ -20,7 +20,8 @@ func nick(t *testing.T, s string) domain.Nickname {
 
 func TestRegistryServerIsAlwaysTaken(t *testing.T) {
 	for _, name := range []string{"SERVER", "server", "Server", "sErVeR", "Ｓｅｒｖｅｒ", "ＳＥＲＶＥＲ",
-		"ЅЕRVЕR", "𝐒𝐄𝐑𝐕𝐄𝐑", "𝘚𝘌𝘙𝘝𝘌𝘙", "SERVЕR", "ꓢꓰꓣꓦꓰꓣ"} {
+		"ЅЕRVЕR", "𝐒𝐄𝐑𝐕𝐄𝐑", "𝘚𝘌𝘙𝘝𝘌𝘙", "SERVЕR", "ꓢꓰꓣꓦꓰꓣ",
+		"SΕRVΕR", "sΕrvΕr", "ᏚᎬᎡᏙᎬᎡ", "ՏERVER", "SERVEᏒ"} {
 		t.Run(name, func(t *testing.T) {
 			reg := domain.NewRegistry()
 			assert.ErrorIs(t, reg.Claim(nick(t, name)), domain.ErrNicknameTaken)
@@ -67,6 +68,13 @@ func TestRegistryRefusesLookalikes(t *testing.T) {
 		{"zero for o", "bob", "b0b"},
 		{"one for l", "userl", "user1"},
 		{"mixed alphabets", "paypal", "𝔭𝒶ỿ𝕡𝕒ℓ"},
+		// Same shape: capitals that look Latin but fold to letters that
+		// do not.
+		{"Greek capitals", "IVAN", "ΙVΑΝ"},
+		{"Latin for Greek capitals", "ΙVΑΝ", "IVAN"},
+		{"Cyrillic capitals", "BOB", "ВОВ"},
+		{"Cherokee capitals", "SHE", "ᏚᎻᎬ"},
+		{"small l for capital I (the price of shapes)", "Ivan", "lvan"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,6 +93,16 @@ func TestRegistryDistinctNamesCoexist(t *testing.T) {
 		require.NoError(t, reg.Claim(nick(t, name)), "%q", name)
 	}
 	assert.Equal(t, len(names), reg.Len())
+}
+
+func TestRegistryReleaseFreesTheShape(t *testing.T) {
+	reg := domain.NewRegistry()
+	bob := nick(t, "BOB")
+	require.NoError(t, reg.Claim(bob))
+	require.ErrorIs(t, reg.Claim(nick(t, "ВОВ")), domain.ErrNicknameTaken)
+	reg.Release(bob)
+	require.NoError(t, reg.Claim(nick(t, "ВОВ")), "the look-alike may take it now")
+	assert.Equal(t, 1, reg.Len())
 }
 
 func TestRegistryReleaseFreesTheName(t *testing.T) {

@@ -39,37 +39,45 @@ func TestLookalikesOfServerAreTaken(t *testing.T) {
 		{"one Cyrillic Ie", "SERVЕR"},
 		{"Lisu letters", "ꓢꓰꓣꓦꓰꓣ"},
 		{"full width", "ＳＥＲＶＥＲ"},
+		{"Greek capital Epsilon", "SΕRVΕR"},
+		{"Cherokee letters", "ᏚᎬᎡᏙᎬᎡ"},
+		{"Armenian Seh", "ՏERVER"},
 	})
 }
 
 // §4: two nicknames with the same skeleton cannot both be logged in,
 // whichever logged in first; the holder keeps the name and the look-alike
-// may have it once the holder is gone.
+// may have it once the holder is gone. Skeletons are taken of the folded
+// name and of the name as shown (Greek and Cyrillic capitals).
 func TestLookalikesOfAHolderAreTaken(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)
-	c := s.room("Ivan", "Ιgor", "Emma") // Ιgor with a Greek capital Iota
-	ivan, igor, emma := c[0], c[1], c[2]
+	c := s.room("Ivan", "Ιgor", "Emma", "BOB") // Ιgor with a Greek capital Iota
+	ivan, igor, emma, bob := c[0], c[1], c[2], c[3]
 	refuse(t, s, reasonTaken, "Petr", []named{
 		{"Greek capital Iota for Latin I", "Ιvan"},
 		{"Latin I for Greek capital Iota", "Igor"},
 		{"Roman numeral one for I", "Ⅰvan"},
 		{"r and n for m, as TR39 says", "Ernrna"},
+		{"Greek capitals", "ΙVΑΝ"},
+		{"Cyrillic capitals", "ВОВ"},
+		{"small l for capital I", "lvan"},
 	})
-	for _, m := range []*client{ivan, igor, emma} {
+	for _, m := range []*client{ivan, igor, emma, bob} {
 		m.expectNotice(`User "Petr" connected`)
 	}
 
 	ivan.close()
-	for _, m := range []*client{igor, emma} {
+	for _, m := range []*client{igor, emma, bob} {
 		m.expectNotice(`User "Ivan" disconnected`)
 	}
 	lookalike := s.join("Ιvan")
-	for _, m := range []*client{igor, emma} {
+	for _, m := range []*client{igor, emma, bob} {
 		m.expectNotice(`User "Ιvan" connected`)
 	}
 	barrier(lookalike, emma, "shown as typed")
 	igor.expectText("Ιvan", "shown as typed")
+	bob.expectText("Ιvan", "shown as typed")
 }
 
 // §4: Default_Ignorable code points and the braille blank are refused
