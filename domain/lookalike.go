@@ -27,9 +27,9 @@ const maxKeyRounds = 4
 // lookalikeKey is what nicknames are compared by: the TR39 skeleton of the
 // PRECIS fold, folded again because prototypes are often upper case (0 maps
 // to O), and repeated until it no longer changes so that the key of a key
-// is itself. Case folding first is TR39's advice for case-insensitive
-// identifiers; it also means that I (capital i) and l (small L), which only
-// look alike in some fonts and only before folding, stay distinct.
+// is itself. Folding comes first as PROTOCOL.md section 4 says, so the key
+// is the same for every case and width of a name; what folding hides of
+// the capitals is shapeKey's part.
 func lookalikeKey(s string) string {
 	key := fold(s)
 	for range maxKeyRounds {
@@ -59,7 +59,7 @@ func shapeKey(s string) string {
 // skeleton is the skeleton of Unicode TR39 section 4: NFD, each code point
 // replaced by its prototype, NFD again. It is for comparing only; it is
 // no spelling to show anyone (Мария's is ʍapᴎᴙ). Default_Ignorable code
-// points, which TR39 drops here, never reach it: nicknames refuse them.
+// points never reach it: nicknames refuse them.
 func skeleton(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
