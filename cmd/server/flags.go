@@ -27,6 +27,8 @@ type settings struct {
 	LogLevel      slog.Level
 	LogFormat     string
 	DebugAddr     string
+	WebListen     string
+	WebOrigins    string
 }
 
 const usage = `pcx-server: the pcx chat relay.
@@ -57,6 +59,7 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 		MaxQueue:      8 << 20,
 		LogLevel:      slog.LevelInfo,
 		LogFormat:     "text",
+		WebListen:     ":23482",
 	}
 	fs := flag.NewFlagSet("pcx-server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -77,6 +80,8 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	env.value(logLevel{&s.LogLevel}, "log-level", "PCX_LOG_LEVEL", "log `level`: debug, info (the default), warn or error")
 	env.string(&s.LogFormat, "log-format", "PCX_LOG_FORMAT", "log `format`: text or json")
 	env.string(&s.DebugAddr, "debug-addr", "PCX_DEBUG_ADDR", "serve pprof profiles on this `address` (e.g. 127.0.0.1:6060); empty: off")
+	env.string(&s.WebListen, "web-listen", "PCX_WEB_LISTEN", "serve the chat page and its WebSocket on this `address` (host:port); empty: off")
+	env.string(&s.WebOrigins, "web-origins", "PCX_WEB_ORIGINS", "other `origins` whose pages may use the WebSocket, comma-separated host patterns (e.g. chat.example.com,*.example.org); the server's own is always allowed")
 	if err := env.err; err != nil {
 		return s, err
 	}

@@ -11,7 +11,6 @@ import (
 	"pcx/adapters/diskspool"
 	"pcx/adapters/memory"
 	"pcx/adapters/sysclock"
-	"pcx/adapters/tcp"
 	"pcx/app/server"
 	"pcx/ports"
 )
@@ -28,10 +27,10 @@ var common = wire.NewSet(
 	server.New,
 )
 
-// initServer builds the server on TCP. The cleanup closes the listener
-// and removes the spool.
+// initServer builds the server on TCP and, with --web-listen, WebSocket.
+// The cleanup closes the listeners and removes the spool.
 func initServer(s settings, log *slog.Logger) (*server.Server, func(), error) {
-	wire.Build(common, listenTCP, wire.Bind(new(ports.Listener), new(*tcp.Listener)))
+	wire.Build(common, listen)
 	return nil, nil, nil
 }
 

@@ -23,11 +23,11 @@ import (
 
 // Injectors from wire.go:
 
-// initServer builds the server on TCP. The cleanup closes the listener
-// and removes the spool.
+// initServer builds the server on TCP and, with --web-listen, WebSocket.
+// The cleanup closes the listeners and removes the spool.
 func initServer(s settings, log *slog.Logger) (*server.Server, func(), error) {
 	config := serverConfig(s)
-	listener, cleanup, err := listenTCP(s)
+	listener, cleanup, err := listen(s, log)
 	if err != nil {
 		return nil, nil, err
 	}
