@@ -6,8 +6,9 @@
 # Usage: loadgen/bench.sh [RUNS [SCENARIO...]]   (from the module root)
 # SERVER_ARGS adds flags to the server's command line (e.g. --spool-dir).
 # Scenarios: fanout10 fanout1 latency file1g file1g-compare file1g-none
-#            file100m10 file100m10-compare file100m10-none conns10k
-#            (default: all)
+#            file100m10 file100m10-compare file100m10-none file100m-compare
+#            conns10k (default: all but the -ws ones). NAME-ws runs scenario
+#            NAME over the server's WebSocket (cmd/loadgen --ws) instead of TCP.
 set -euo pipefail
 
 runs=${1:-3}
@@ -16,6 +17,7 @@ scenarios=("$@")
 [ ${#scenarios[@]} -gt 0 ] || scenarios=(fanout10 fanout1 latency file1g file1g-compare file1g-none file100m10 file100m10-compare file100m10-none conns10k)
 
 addr=127.0.0.1:23499
+webaddr=127.0.0.1:23498
 go build -o /tmp/pcx-server ./cmd/server
 go build -o /tmp/pcx-loadgen ./cmd/loadgen
 ulimit -n "$(ulimit -Hn)" # 10,000 connections need more than 1024 files on both sides
@@ -31,20 +33,24 @@ args_for() {
 	file100m10-none) echo --scenario files --receivers 10 --bytes 104857600 --verify none ;;
 	file100m10) echo --scenario files --receivers 10 --bytes 104857600 ;;
 	file100m10-compare) echo --scenario files --receivers 10 --bytes 104857600 --verify compare ;;
+	file100m-compare) echo --scenario files --receivers 1 --bytes 104857600 --verify compare ;;
 	conns10k) echo --scenario conns --clients 10000 --messages 5 ;;
 	*) echo "unknown scenario $1" >&2; exit 2 ;;
 	esac
 }
 
 for name in "${scenarios[@]}"; do
-	args=$(args_for "$name")
+	base=${name%-ws}
+	args=$(args_for "$base")
+	target=$addr
+	[ "$base" = "$name" ] || target=ws://$webaddr
 	for i in $(seq "$runs"); do
 		# shellcheck disable=SC2086 # SERVER_ARGS are words
-		/tmp/pcx-server --listen "$addr" ${SERVER_ARGS:-} >"/tmp/pcx-server-$name-$i.log" 2>&1 &
+		/tmp/pcx-server --listen "$addr" --web-listen "$webaddr" ${SERVER_ARGS:-} >"/tmp/pcx-server-$name-$i.log" 2>&1 &
 		pid=$!
 		for _ in $(seq 50); do (exec 3<>"/dev/tcp/${addr%:*}/${addr#*:}") 2>/dev/null && break; sleep 0.1; done
 		# shellcheck disable=SC2086 # args are words
-		line=$(timeout 300 /tmp/pcx-loadgen --server "$addr" --server-pid "$pid" --duration 240s $args 2>/dev/null) || true
+		line=$(timeout 300 /tmp/pcx-loadgen --server "$target" --server-pid "$pid" --duration 240s $args 2>/dev/null) || true
 		echo "bench=$name run=$i load1=$(cut -d' ' -f1 /proc/loadavg) $line"
 		kill "$pid"
 		wait "$pid" || true

@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	"pcx/adapters/dictcodec"
 	"pcx/adapters/framing"
+	"pcx/adapters/websocket"
 	"pcx/domain"
+	"pcx/ports"
 )
 
 const (
@@ -31,23 +34,43 @@ var ErrLoginRefused = errors.New("loadgen: login refused")
 type client struct {
 	index int
 	nick  string
-	conn  *framing.Conn
+	conn  ports.Conn
 }
 
 // dialLogin connects to addr and logs in as nick. It returns once the
 // server has said success: from then on the client receives every message.
 func dialLogin(ctx context.Context, addr, nick string) (*client, error) {
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", addr)
+	conn, err := dial(ctx, addr)
 	if err != nil {
-		return nil, fmt.Errorf("loadgen: dial %s: %w", addr, err)
+		return nil, err
 	}
-	c := &client{nick: nick, conn: framing.NewConn(nc, framing.Options{WriteTimeout: writeTimeout})}
+	c := &client{nick: nick, conn: conn}
 	if err := c.login(ctx); err != nil {
 		_ = c.conn.Close()
 		return nil, err
 	}
 	return c, nil
+}
+
+// WSScheme before a server address makes the clients dial the server's
+// WebSocket (PROTOCOL.md section 8) at that address instead of TCP.
+const WSScheme = "ws://"
+
+// dial connects to addr, over a WebSocket when it starts with WSScheme.
+func dial(ctx context.Context, addr string) (ports.Conn, error) {
+	if wsAddr, ok := strings.CutPrefix(addr, WSScheme); ok {
+		c, err := websocket.Dialer{WriteTimeout: writeTimeout}.Dial(ctx, wsAddr)
+		if err != nil {
+			return nil, fmt.Errorf("loadgen: %w", err)
+		}
+		return c, nil
+	}
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: dial %s: %w", addr, err)
+	}
+	return framing.NewConn(nc, framing.Options{WriteTimeout: writeTimeout}), nil
 }
 
 func (c *client) login(ctx context.Context) error {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"pcx/loadgen"
@@ -56,7 +57,7 @@ func main() {
 // the exit status.
 func run() int {
 	var cfg loadgen.Config
-	var asJSON bool
+	var asJSON, useWS bool
 	flag.StringVar(&cfg.Server, "server", "127.0.0.1:23480", "server `address`")
 	flag.StringVar(&cfg.Scenario, "scenario", loadgen.ScenarioFanout, "fanout, files or conns")
 	flag.IntVar(&cfg.Clients, "clients", 100, "fanout, conns: clients to log in")
@@ -74,12 +75,16 @@ func run() int {
 	flag.DurationVar(&cfg.Drain, "drain", 0, "how long without progress before the missing are counted lost (default 5s)")
 	flag.IntVar(&cfg.Parallel, "parallel", 0, "logins in flight at once (default 64)")
 	flag.BoolVar(&asJSON, "json", false, "print the summary as JSON")
+	flag.BoolVar(&useWS, "ws", false, "dial the server's WebSocket (give --server the web port, e.g. 127.0.0.1:23482); a server given as ws://host:port does too")
 	flag.Usage = func() {
 		fmt.Fprint(flag.CommandLine.Output(), usage)
 		flag.PrintDefaults()
 	}
 	flag.Parse()
 	cfg.Progress = os.Stderr
+	if useWS && !strings.HasPrefix(cfg.Server, loadgen.WSScheme) {
+		cfg.Server = loadgen.WSScheme + cfg.Server
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
