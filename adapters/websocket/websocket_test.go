@@ -160,6 +160,19 @@ func TestAWrongOrMissingSubprotocolClosesWith1002(t *testing.T) {
 			assert.Empty(t, conns, "no connection reaches the application")
 		})
 	}
+	t.Run("none", func(t *testing.T) {
+		l, conns := listen(t, websocket.Options{})
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		c, _, err := ws.Dial(ctx, "ws://"+l.Addr()+websocket.Path, nil)
+		require.NoError(t, err)
+		defer c.CloseNow()
+
+		_, _, err = c.Read(ctx)
+
+		assert.Equal(t, ws.StatusProtocolError, ws.CloseStatus(err), "close status: %v", err)
+		assert.Empty(t, conns, "no connection reaches the application")
+	})
 }
 
 func TestAForeignOriginIsRefusedWith403(t *testing.T) {

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
@@ -377,7 +378,30 @@ func (tb *tab) say(text, path string) {
 		tb.do(chromedp.SetUploadFiles(chromedp.CSS("#fileInput"), []string{path}))
 		tb.waitJS("the attachment", `document.getElementById("attached").classList.contains("on")`)
 	}
-	tb.do(chromedp.SendKeys(chromedp.CSS("#text"), text+"\r"))
+	tb.do(chromedp.SendKeys(chromedp.CSS("#text"), text))
+	tb.pressEnter(false)
+}
+
+// pressEnter presses Enter (with Shift when shift is true) in the focused
+// element as a keyboard does: one key-down that carries the text "\r",
+// which the page may cancel, and a key-up.
+func (tb *tab) pressEnter(shift bool) {
+	tb.t.Helper()
+	var mods int64
+	if shift {
+		mods = 8
+	}
+	tb.do(chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		down := input.DispatchKeyEventParams{Type: input.DispatchKeyEventTypeKeyDown, Modifiers: mods, Key: "Enter",
+			Code: "Enter", Text: "\r", UnmodifiedText: "\r", WindowsVirtualKeyCode: 13, NativeVirtualKeyCode: 13}
+		if _, err := chromedp.Call(ctx, input.DispatchKeyEvent, down); err != nil {
+			return err
+		}
+		up := down
+		up.Type, up.Text, up.UnmodifiedText = input.DispatchKeyEventTypeKeyUp, "", ""
+		_, err := chromedp.Call(ctx, input.DispatchKeyEvent, up)
+		return err
+	}))
 }
 
 // messageJS finds the message entry from nick with text.

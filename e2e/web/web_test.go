@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -10,6 +11,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"pcx/adapters/websocket"
 )
 
 func TestBrowsersAndATerminalExchangeTextsAndFiles(t *testing.T) {
@@ -26,6 +29,12 @@ func TestBrowsersAndATerminalExchangeTextsAndFiles(t *testing.T) {
 	ana.say("hello from Ana", "")
 	bob.waitMessage("Ana", "hello from Ana")
 	cli.stdout.waitFor(t, "[Ana] hello from Ana")
+	// Shift+Enter is a new line in the message, Enter sends it.
+	ana.do(chromedp.SendKeys(chromedp.CSS("#text"), "two"))
+	ana.pressEnter(true)
+	ana.say("lines", "")
+	bob.waitMessage("Ana", "two\nlines")
+	assert.Empty(t, eval[string](ana, `document.getElementById("text").value`), "the box is empty after sending")
 	cli.say(t, "hi from the terminal", "")
 	ana.waitMessage("Cli", "hi from the terminal")
 	bob.waitMessage("Cli", "hi from the terminal")
@@ -123,4 +132,21 @@ func TestThePageAndItsPolicy(t *testing.T) {
 	assert.Regexp(t, regexp.MustCompile(`script-src 'sha256-[A-Za-z0-9+/=]+'`), csp)
 	assert.Contains(t, csp, "default-src 'none'")
 	assert.Contains(t, s.log.String(), "open http://"+s.web+"/", "the URL to open is logged")
+
+	// A page of another site may not use the server's WebSocket.
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	_, err = websocket.Dialer{Origin: "https://evil.example"}.Dial(ctx, s.web)
+	var refused *websocket.UpgradeError
+	require.ErrorAs(t, err, &refused)
+	assert.Equal(t, http.StatusForbidden, refused.Status)
+	// The page's own origin may, and the connection is an ordinary one:
+	// a login on it is answered.
+	conn, err := websocket.Dialer{Origin: "http://" + s.web}.Dial(ctx, s.web)
+	require.NoError(t, err)
+	defer conn.Close()
+	require.NoError(t, conn.WriteFrames([][]byte{[]byte(`{"nickname":"Probe"}`)}))
+	reply, err := conn.ReadRecord(nil, 1<<10)
+	require.NoError(t, err)
+	assert.Equal(t, `{"status":"success"}`, string(reply))
 }
