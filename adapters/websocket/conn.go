@@ -32,8 +32,7 @@ var chunkBuffers = sync.Pool{New: func() any { b := make([]byte, chunkSize); ret
 // waits for the next chunk under its own deadline.
 type streamConn struct {
 	c      *ws.Conn
-	local  net.Addr
-	remote net.Addr
+	raw    net.Conn // the TCP (or TLS) connection under c
 	ctx    context.Context // cancelled by Close; bounds the pump and every write
 	cancel context.CancelFunc
 
@@ -48,8 +47,8 @@ type streamConn struct {
 	wmu           sync.Mutex // guards writeDeadline
 	writeDeadline time.Time  // bounds every Write from when it was set
 
-	writing atomic.Int32 // the writes in progress
-	closing atomic.Bool  // set by close before it looks at writing
+	closing   atomic.Bool // set by CloseWrite and Close: no more writes
+	closedNow atomic.Bool // set by Close
 
 	closeOnce sync.Once
 	closeErr  error // the result of closing c; written once inside closeOnce
@@ -57,12 +56,11 @@ type streamConn struct {
 
 var _ net.Conn = (*streamConn)(nil)
 
-// newStreamConn starts the pump of c. local and remote name the ends, for
-// logs.
-func newStreamConn(c *ws.Conn, local, remote net.Addr) *streamConn {
+// newStreamConn starts the pump of c, whose connection is raw.
+func newStreamConn(c *ws.Conn, raw net.Conn) *streamConn {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &streamConn{
-		c: c, local: local, remote: remote, ctx: ctx, cancel: cancel,
+		c: c, raw: raw, ctx: ctx, cancel: cancel,
 		chunks:       make(chan []byte),
 		consumed:     make(chan struct{}, 1),
 		pumpDone:     make(chan struct{}),
@@ -78,21 +76,29 @@ func newStreamConn(c *ws.Conn, local, remote net.Addr) *streamConn {
 // error; a text message is one (status 1003, PROTOCOL.md section 8).
 func (s *streamConn) pump() {
 	defer close(s.pumpDone)
-	defer close(s.chunks)
+	refused := s.pumpMessages()
+	close(s.chunks) // the reader sees pumpErr from here on
+	if refused {
+		_ = s.c.Close(ws.StatusUnsupportedData, "binary messages only")
+	}
+}
+
+// pumpMessages hands messages on until the first error, and says whether
+// it was a text message.
+func (s *streamConn) pumpMessages() (textMessage bool) {
 	for {
 		typ, r, err := s.c.Reader(s.ctx)
 		if err != nil {
-			s.pumpErr = streamError(err)
-			return
+			s.pumpErr = streamError(err, false)
+			return false
 		}
 		if typ != ws.MessageBinary {
 			s.pumpErr = errors.New("websocket: a text message: the stream is binary messages only")
-			_ = s.c.Close(ws.StatusUnsupportedData, "binary messages only")
-			return
+			return true
 		}
 		if err := s.pumpMessage(r); err != nil {
 			s.pumpErr = err
-			return
+			return false
 		}
 	}
 }
@@ -120,22 +126,26 @@ func (s *streamConn) pumpMessage(r io.Reader) error {
 		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 			return nil // the message ended
 		default:
-			return streamError(err)
+			return streamError(err, true)
 		}
 	}
 }
 
 // streamError turns the end of the peer's stream into io.EOF: a close with
-// status 1000 or 1001 is a peer that has said all it had to say. A
-// connection that ended without a close frame is an unexpected EOF, so that
-// a frame cut short by it reads as one.
-func streamError(err error) error {
+// status 1000 or 1001, or the connection's end between two messages, as a
+// TCP peer's close between two frames is. Inside a message the end is
+// io.ErrUnexpectedEOF; a frame cut short either way is the framing
+// reader's to report.
+func streamError(err error, inMessage bool) error {
 	switch ws.CloseStatus(err) {
 	case ws.StatusNormalClosure, ws.StatusGoingAway:
 		return io.EOF
 	case -1:
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return io.ErrUnexpectedEOF
+			if inMessage {
+				return io.ErrUnexpectedEOF
+			}
+			return io.EOF
 		}
 	}
 	return fmt.Errorf("websocket: read: %w", err)
@@ -220,8 +230,6 @@ func (s *streamConn) ReadFrom(r io.Reader) (int64, error) {
 }
 
 func (s *streamConn) writeMessage(p []byte) error {
-	s.writing.Add(1)
-	defer s.writing.Add(-1)
 	if s.closing.Load() {
 		return fmt.Errorf("websocket: write: %w", net.ErrClosed)
 	}
@@ -244,42 +252,39 @@ func (s *streamConn) writeMessage(p []byte) error {
 }
 
 // CloseWrite ends the stream this side sends with a close frame (status
-// 1000) once everything written has gone out; WebSocket has no half-close,
-// so reading ends too, once the peer answers the close or after 5 s.
+// 1000) after everything written, and waits (at most 5 s) for the peer to
+// answer it; WebSocket has no half-close, so reading ends too. A Close
+// meanwhile cuts the wait short.
 func (s *streamConn) CloseWrite() error {
-	return s.close(ws.StatusNormalClosure)
+	s.closing.Store(true)
+	err := s.c.Close(ws.StatusNormalClosure, "")
+	if err != nil && !errors.Is(err, net.ErrClosed) && ws.CloseStatus(err) == -1 && !s.closedNow.Load() {
+		return fmt.Errorf("websocket: close write: %w", err)
+	}
+	return nil
 }
 
-// Close closes the connection with status 1000.
+// Close ends the connection at once, as closing a TCP socket does: the
+// reads and writes in progress, and a close handshake of CloseWrite, fail.
+// It closes the TCP connection itself, so it never waits for the peer (the
+// server may close a slow receiver's connection while others wait).
 func (s *streamConn) Close() error {
-	return s.close(ws.StatusNormalClosure)
-}
-
-func (s *streamConn) close(code ws.StatusCode) error {
 	s.closeOnce.Do(func() {
 		s.closing.Store(true)
-		var err error
-		if s.writing.Load() > 0 {
-			// A write is stuck (the peer reads nothing): the close frame
-			// could not go out after it, so abort.
-			s.cancel()
-			err = s.c.CloseNow()
-		} else {
-			// The handshake: the close frame goes out after what was
-			// written, then it waits (at most 5 s) for the peer's answer.
-			err = s.c.Close(code, "")
-		}
+		s.closedNow.Store(true)
 		s.cancel()
+		err := s.raw.Close()
+		_ = s.c.CloseNow()
 		<-s.pumpDone
-		if err != nil && !errors.Is(err, net.ErrClosed) && ws.CloseStatus(err) == -1 {
+		if err != nil && !errors.Is(err, net.ErrClosed) {
 			s.closeErr = fmt.Errorf("websocket: close: %w", err)
 		}
 	})
 	return s.closeErr
 }
 
-func (s *streamConn) LocalAddr() net.Addr  { return s.local }
-func (s *streamConn) RemoteAddr() net.Addr { return s.remote }
+func (s *streamConn) LocalAddr() net.Addr  { return s.raw.LocalAddr() }
+func (s *streamConn) RemoteAddr() net.Addr { return s.raw.RemoteAddr() }
 
 func (s *streamConn) SetDeadline(t time.Time) error {
 	_ = s.SetReadDeadline(t)

@@ -10,8 +10,10 @@
 package websocket
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -124,7 +126,8 @@ func (l *Listener) upgrade(w http.ResponseWriter, r *http.Request) {
 		return
 	default:
 	}
-	c, err := ws.Accept(w, r, &ws.AcceptOptions{
+	hw := &hijackWatcher{ResponseWriter: w}
+	c, err := ws.Accept(hw, r, &ws.AcceptOptions{
 		Subprotocols:   []string{Subprotocol},
 		OriginPatterns: l.opts.OriginPatterns,
 	})
@@ -136,8 +139,7 @@ func (l *Listener) upgrade(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.SetReadLimit(MaxMessage)
-	local, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
-	conn := l.wrap(c, local, addrString(r.RemoteAddr))
+	conn := l.wrap(c, hw.conn)
 	select {
 	case l.accepted <- conn:
 	case <-l.closed:
@@ -145,8 +147,25 @@ func (l *Listener) upgrade(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (l *Listener) wrap(c *ws.Conn, local, remote net.Addr) *framing.Conn {
-	return framing.NewConn(newStreamConn(c, local, remote), framing.Options{WriteTimeout: l.opts.WriteTimeout})
+func (l *Listener) wrap(c *ws.Conn, raw net.Conn) *framing.Conn {
+	return framing.NewConn(newStreamConn(c, raw), framing.Options{WriteTimeout: l.opts.WriteTimeout})
+}
+
+// hijackWatcher keeps the connection that the upgrade takes over from the
+// HTTP server, so that Close can close it at once.
+type hijackWatcher struct {
+	http.ResponseWriter
+	conn net.Conn
+}
+
+func (h *hijackWatcher) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := h.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("websocket: the HTTP server cannot hand over connections")
+	}
+	c, brw, err := hj.Hijack()
+	h.conn = c
+	return c, brw, err
 }
 
 // Accept waits for the next WebSocket peer. After Close it returns an
@@ -214,19 +233,37 @@ var _ ports.Dialer = Dialer{}
 // Dial connects to the server at addr ("host:port"), giving up when ctx
 // ends.
 func (d Dialer) Dial(ctx context.Context, addr string) (ports.Conn, error) {
-	c, err := d.DialWebSocket(ctx, addr)
+	c, raw, err := d.dial(ctx, addr)
 	if err != nil {
 		return nil, err
 	}
 	c.SetReadLimit(MaxMessage)
-	return framing.NewConn(newStreamConn(c, nil, addrString(addr)), framing.Options{WriteTimeout: d.WriteTimeout}), nil
+	return framing.NewConn(newStreamConn(c, raw), framing.Options{WriteTimeout: d.WriteTimeout}), nil
 }
 
 // DialWebSocket makes the upgrade and returns the WebSocket itself, for
 // tests that speak it message by message.
 func (d Dialer) DialWebSocket(ctx context.Context, addr string) (*ws.Conn, error) {
+	c, _, err := d.dial(ctx, addr)
+	return c, err
+}
+
+// dial makes the upgrade and returns the WebSocket and the connection
+// under it.
+func (d Dialer) dial(ctx context.Context, addr string) (*ws.Conn, net.Conn, error) {
+	var raw net.Conn
+	var nd net.Dialer
+	transport := &http.Transport{
+		DialContext: func(ctx context.Context, network, a string) (net.Conn, error) {
+			c, err := nd.DialContext(ctx, network, a)
+			raw = c
+			return c, err
+		},
+		TLSClientConfig: d.TLS,
+	}
 	scheme := "ws"
-	opts := &ws.DialOptions{Subprotocols: []string{Subprotocol}, HTTPHeader: http.Header{}}
+	opts := &ws.DialOptions{Subprotocols: []string{Subprotocol}, HTTPHeader: http.Header{},
+		HTTPClient: &http.Client{Transport: transport}}
 	if d.Subprotocol != "" {
 		opts.Subprotocols = []string{d.Subprotocol}
 	}
@@ -235,16 +272,16 @@ func (d Dialer) DialWebSocket(ctx context.Context, addr string) (*ws.Conn, error
 	}
 	if d.TLS != nil {
 		scheme = "wss"
-		opts.HTTPClient = &http.Client{Transport: &http.Transport{TLSClientConfig: d.TLS}}
 	}
 	c, resp, err := ws.Dial(ctx, scheme+"://"+addr+Path, opts)
 	if err != nil {
+		transport.CloseIdleConnections()
 		if resp != nil {
-			return nil, &UpgradeError{Status: resp.StatusCode, err: err}
+			return nil, nil, &UpgradeError{Status: resp.StatusCode, err: err}
 		}
-		return nil, fmt.Errorf("websocket: dial %s: %w", addr, err)
+		return nil, nil, fmt.Errorf("websocket: dial %s: %w", addr, err)
 	}
-	return c, nil
+	return c, raw, nil
 }
 
 // UpgradeError is a dial that the server answered without upgrading.
@@ -259,8 +296,3 @@ func (e *UpgradeError) Error() string {
 
 func (e *UpgradeError) Unwrap() error { return e.err }
 
-// addrString is a peer's address as net/http gives it.
-type addrString string
-
-func (a addrString) Network() string { return "tcp" }
-func (a addrString) String() string  { return string(a) }

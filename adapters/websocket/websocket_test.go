@@ -254,3 +254,28 @@ func TestCloseWhileAnUpgradeWaitsForAccept(t *testing.T) {
 	assert.Error(t, err)
 	assert.False(t, errors.Is(err, context.DeadlineExceeded), "the waiting upgrade was closed: %v", err)
 }
+
+// The server closes a slow receiver's connection while others wait, so
+// Close must not wait for the peer, even while a CloseWrite waits for the
+// peer's answer (which a peer that reads nothing never gives; the
+// handshake's own bound is 5 s).
+func TestCloseDoesNotWaitForThePeer(t *testing.T) {
+	t.Parallel()
+	l, conns := listen(t, websocket.Options{})
+	dialRaw(t, l, websocket.Dialer{}) // never reads, so never answers a close
+	server := accepted(t, conns)
+	closedWrite := make(chan error, 1)
+	go func() { closedWrite <- server.CloseWrite() }()
+	time.Sleep(50 * time.Millisecond) // let the handshake start; Close must cut it short either way
+
+	closed := make(chan error, 1)
+	go func() { closed <- server.Close() }()
+
+	for _, ch := range []chan error{closed, closedWrite} {
+		select {
+		case <-ch:
+		case <-time.After(3 * time.Second):
+			t.Fatal("Close waited for the peer")
+		}
+	}
+}
