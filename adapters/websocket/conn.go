@@ -32,7 +32,7 @@ var chunkBuffers = sync.Pool{New: func() any { b := make([]byte, chunkSize); ret
 // waits for the next chunk under its own deadline.
 type streamConn struct {
 	c      *ws.Conn
-	raw    net.Conn // the TCP (or TLS) connection under c
+	raw    net.Conn        // the TCP (or TLS) connection under c
 	ctx    context.Context // cancelled by Close; bounds the pump and every write
 	cancel context.CancelFunc
 

@@ -295,4 +295,3 @@ func (e *UpgradeError) Error() string {
 }
 
 func (e *UpgradeError) Unwrap() error { return e.err }
-
