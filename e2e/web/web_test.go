@@ -52,12 +52,16 @@ func TestBrowsersAndATerminalExchangeTextsAndFiles(t *testing.T) {
 	// A file from a browser, sent in slices, reaches the terminal and the
 	// other browser whole; an image is previewed.
 	fromBob := randomFile(t, "picture.png", 3<<20+5)
+	watchProgress(ana, "#log")
+	watchProgress(bob, "#upload")
 	bob.say("a file from Bob", fromBob)
 	cli.stdout.waitFor(t, "[Bob] a file from Bob (saved as picture.png)")
 	assert.Equal(t, sha256File(t, fromBob), sha256File(t, filepath.Join(cli.dir, "picture.png")))
 	hash, _ := ana.fileHash("Bob", "picture.png")
 	assert.Equal(t, sha256File(t, fromBob), hash, "Ana's copy of picture.png")
 	assert.True(t, eval[bool](ana, `!!document.querySelector("#log a.file[data-name='picture.png'] img")`), "the image is previewed")
+	assert.True(t, eval[bool](ana, `window.sawProgress`), "Ana saw the file's progress while it arrived")
+	assert.True(t, eval[bool](bob, `window.sawProgress`), "Bob saw the upload's progress")
 	// Bob sees his own message once, with his file.
 	assert.True(t, eval[bool](bob, messageJS("Bob", "a file from Bob")+`.querySelector("a.file") !== null`))
 
@@ -149,4 +153,17 @@ func TestThePageAndItsPolicy(t *testing.T) {
 	reply, err := conn.ReadRecord(nil, 1<<10)
 	require.NoError(t, err)
 	assert.Equal(t, `{"status":"success"}`, string(reply))
+}
+
+// watchProgress has the page note (in window.sawProgress) whether a
+// progress bar ever shows inside the element sel, however briefly.
+func watchProgress(tb *tab, sel string) {
+	tb.t.Helper()
+	eval[bool](tb, `(() => {
+		const root = document.querySelector(`+js(sel)+`);
+		window.sawProgress = false;
+		const seen = () => { if (root.offsetParent !== null && root.querySelector("progress")) window.sawProgress = true; };
+		new MutationObserver(seen).observe(root, { childList: true, subtree: true, attributes: true });
+		return true;
+	})()`)
 }
