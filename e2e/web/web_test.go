@@ -106,12 +106,17 @@ func TestTextIsShownAsTextNeverAsHTML(t *testing.T) {
 	assert.Zero(t, tb.dialogs.Load(), "no alert was shown")
 }
 
-func TestThePageReconnectsWhenTheServerComesBack(t *testing.T) {
+func TestThePageLogsInAgainAfterAReloadAndAServerRestart(t *testing.T) {
 	needBrowser(t)
 	t.Parallel()
 	s := startServer(t)
 	tb := newTab(t, false)
 	tb.open(s, "Ana")
+
+	// A reload logs in again as the same nickname, though the server may
+	// not yet have seen the old page's connection end.
+	tb.do(chromedp.Reload())
+	tb.waitJS("the login after the reload", `document.getElementById("state").textContent === "connected as Ana"`)
 
 	s.stop()
 	tb.waitJS("the lost connection", `document.getElementById("state").classList.contains("down") && document.getElementById("log").textContent.includes("Connection lost")`)
