@@ -29,7 +29,7 @@ func TestHelpListsEveryFlag(t *testing.T) {
 	var out bytes.Buffer
 	require.Equal(t, 0, run([]string{"--help"}, noEnv, &out))
 	for _, flag := range []string{"listen", "max-record", "max-attachment", "max-queue", "write-timeout",
-		"login-timeout", "spool-dir", "max-spool", "log-level", "log-format", "PCX_LISTEN"} {
+		"login-timeout", "spool-dir", "max-spool", "log-level", "log-format", "PCX_LISTEN", "web-listen", "web-origins", "PCX_WEB_LISTEN"} {
 		require.Contains(t, out.String(), flag)
 	}
 }
