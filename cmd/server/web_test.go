@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,28 +35,43 @@ func TestTheWebFlags(t *testing.T) {
 	assert.Empty(t, s.WebListen, "'' turns it off")
 }
 
-func TestTheServerAcceptsFromTCPAndWebSocketAtOnce(t *testing.T) {
+// startBoth runs the fully wired server on loopback with its TCP and web
+// listeners, and returns their addresses; the web one as the log gives it.
+func startBoth(t *testing.T, s settings) (tcpAddr, webAddr string) {
+	t.Helper()
 	var logged bytes.Buffer
-	s := settings{Listen: "127.0.0.1:0", WebListen: "127.0.0.1:0", WriteTimeout: 10 * time.Second,
-		SpoolDir: t.TempDir(), ShutdownGrace: time.Second}
+	s.Listen, s.WebListen = "127.0.0.1:0", "127.0.0.1:0"
+	if s.WriteTimeout == 0 {
+		s.WriteTimeout = 10 * time.Second
+	}
+	s.SpoolDir, s.ShutdownGrace = t.TempDir(), time.Second
 	srv, cleanup, err := initServer(s, slog.New(slog.NewTextHandler(&logged, nil)))
 	require.NoError(t, err)
 	// The URL is logged while the listeners open, before Serve logs anything.
 	m := regexp.MustCompile(`open http://(127\.0\.0\.1:\d+)/`).FindStringSubmatch(logged.String())
-	require.NotNil(t, m, "the URL to open is logged: %s", logged.String())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- srv.Serve(ctx) }()
-	defer func() {
+	t.Cleanup(func() {
 		cancel()
 		require.NoError(t, <-done)
 		cleanup()
-	}()
+	})
+	require.NotNil(t, m, "the URL to open is logged")
+	return srv.Addr(), m[1]
+}
 
-	conn, err := websocket.Dialer{}.Dial(ctx, m[1])
+func dialWeb(t *testing.T, addr string) *testpeer.Peer {
+	t.Helper()
+	conn, err := websocket.Dialer{}.Dial(context.Background(), addr)
 	require.NoError(t, err)
-	web := testpeer.New(t, conn)
-	plain := dialTCP(t, srv.Addr())
+	return testpeer.New(t, conn)
+}
+
+func TestTheServerAcceptsFromTCPAndWebSocketAtOnce(t *testing.T) {
+	tcpAddr, webAddr := startBoth(t, settings{})
+	web := dialWeb(t, webAddr)
+	plain := dialTCP(t, tcpAddr)
 	web.Login("Web")
 	plain.Login("Plain")
 	web.Expect("SERVER", `User "Plain" connected`)
@@ -65,4 +82,40 @@ func TestTheServerAcceptsFromTCPAndWebSocketAtOnce(t *testing.T) {
 	plain.SendRaw(testpeer.Encode("text", "back", "attachment", "g.bin"), []byte("payload over TCP"))
 	web.Expect("Plain", "back")
 	assert.Equal(t, "payload over TCP", string(web.NextPayload()))
+}
+
+// A WebSocket receiver that reads nothing is cut off like a TCP one, and
+// the others get everything meanwhile.
+func TestASleepingWebSocketReceiverIsCutOff(t *testing.T) {
+	tcpAddr, webAddr := startBoth(t, settings{MaxQueue: 8 << 20})
+	sender, reader := dialTCP(t, tcpAddr), dialTCP(t, tcpAddr)
+	sender.Login("sender")
+	reader.Login("reader")
+	sender.Expect("SERVER", `User "reader" connected`)
+	dialWeb(t, webAddr).Login("sleeper") // and never reads again
+	reader.Expect("SERVER", `User "sleeper" connected`)
+
+	const messages = 400 // 400 × 64 KiB = 25 MiB, three times the queue bound
+	text := strings.Repeat("y", 64<<10-100)
+	window := make(chan struct{}, 16)
+	go func() {
+		for i := range messages {
+			window <- struct{}{}
+			if sender.Conn.WriteFrames([][]byte{testpeer.Encode("text", fmt.Sprintf("%04d%s", i, text))}) != nil {
+				return
+			}
+		}
+	}()
+	next, sawLeave := 0, false
+	for next < messages || !sawLeave {
+		nick, got := reader.NextMessage()
+		if nick == "SERVER" {
+			require.Equal(t, `User "sleeper" disconnected`, got)
+			sawLeave = true
+			continue
+		}
+		require.Equal(t, fmt.Sprintf("%04d", next), got[:4])
+		next++
+		<-window
+	}
 }
