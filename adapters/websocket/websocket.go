@@ -204,11 +204,9 @@ func (l *Listener) URL(host string) string {
 	if l.opts.TLS != nil {
 		scheme = "https"
 	}
-	_, port, _ := net.SplitHostPort(l.Addr())
-	if h, _, err := net.SplitHostPort(l.Addr()); err == nil {
-		if ip := net.ParseIP(h); ip != nil && !ip.IsUnspecified() {
-			host = h
-		}
+	bound, port, _ := net.SplitHostPort(l.Addr())
+	if ip := net.ParseIP(bound); ip != nil && !ip.IsUnspecified() {
+		host = bound
 	}
 	return (&url.URL{Scheme: scheme, Host: net.JoinHostPort(host, port), Path: "/"}).String()
 }
