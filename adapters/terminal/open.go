@@ -19,8 +19,10 @@ type Console struct {
 
 // Open returns the UI for standard input and output: interactive when both
 // are terminals, scripted otherwise. In the interactive mode the terminal
-// is put in raw mode and follows window resizes until Close; colour is on
-// unless NO_COLOR is set (https://no-color.org), and progress is shown.
+// is put in raw mode, with bracketed paste on (so that a pasted text with
+// line breaks comes as one), and follows window resizes until Close;
+// colour is on unless NO_COLOR is set (https://no-color.org), and progress
+// is shown.
 func Open(stdin, stdout *os.File, stderr io.Writer) (*Console, error) {
 	in, out := int(stdin.Fd()), int(stdout.Fd())
 	if !term.IsTerminal(in) || !term.IsTerminal(out) {
@@ -39,6 +41,7 @@ func Open(stdin, stdout *os.File, stderr io.Writer) (*Console, error) {
 		io.Reader
 		io.Writer
 	}{stdin, stdout}, width, Options{Color: !noColor, Progress: true})
+	stdout.WriteString(bracketedPasteOn)
 
 	resized := make(chan os.Signal, 1)
 	signal.Notify(resized, syscall.SIGWINCH)
@@ -46,8 +49,8 @@ func Open(stdin, stdout *os.File, stderr io.Writer) (*Console, error) {
 	go func() {
 		defer close(stopped)
 		for range resized {
-			if w, h, err := term.GetSize(out); err == nil {
-				ui.term.SetSize(w, h)
+			if w, _, err := term.GetSize(out); err == nil {
+				ui.Resize(w)
 			}
 		}
 	}()
@@ -57,11 +60,18 @@ func Open(stdin, stdout *os.File, stderr io.Writer) (*Console, error) {
 		<-stopped
 		// Clear the prompt and whatever was typed after it, so that what
 		// is printed next starts on a clean line.
-		stdout.WriteString("\r\x1b[K")
+		stdout.WriteString("\r\x1b[K" + bracketedPasteOff)
 		term.Restore(in, state)
 	}
 	return &Console{UI: ui, restore: restore}, nil
 }
+
+// Bracketed paste mode: the terminal sends a paste between ESC [ 200 ~ and
+// ESC [ 201 ~.
+const (
+	bracketedPasteOn  = "\x1b[?2004h"
+	bracketedPasteOff = "\x1b[?2004l"
+)
 
 // Close gives the terminal back as it was. Call it once, before anything
 // else is printed.

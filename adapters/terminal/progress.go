@@ -19,7 +19,7 @@ import (
 // line editor: a bar written straight to the terminal would land in the
 // middle of the line being typed.
 func (ui *UI) Track(name string, size int64, dir ports.Direction, r io.Reader) (io.Reader, func()) {
-	if ui.term == nil || !ui.opts.Progress || size < ProgressMin {
+	if ui.editor == nil || !ui.opts.Progress || size < ProgressMin {
 		return r, func() {}
 	}
 	b := &bar{ui: ui}

@@ -1,12 +1,14 @@
 // Package terminal is the client's user interface on a text terminal
 // (ports.UI). It works in one of two modes, chosen by whoever builds it:
 //
-//   - interactive, when a person sits at a terminal: golang.org/x/term's
-//     line editor reads the input in raw mode and redraws the prompt and
+//   - interactive, when a person sits at a terminal: a line editor
+//     (editor.go) reads the input in raw mode and redraws the prompt and
 //     the half-typed line below every line printed, so arriving messages
-//     never garble what the user types; progress of large transfers shows
-//     in the prompt line; SERVER notices are coloured unless NO_COLOR says
-//     otherwise;
+//     never garble what the user types; it edits by grapheme cluster and
+//     display width, takes a bracketed paste as one text, keeps the
+//     messages sent in a history and completes paths at the attachment
+//     prompt; progress of large transfers shows in the prompt line;
+//     SERVER notices are coloured unless NO_COLOR says otherwise;
 //   - scripted, when input comes from a file or a pipe: no prompts, no
 //     colour, no progress; messages go to standard output one a line, the
 //     client's own remarks to standard error.
@@ -22,8 +24,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/term"
 
 	"pcx/ports"
 )
@@ -46,9 +46,9 @@ type UI struct {
 	lines *lineReader
 	now   func() time.Time // the time of an event the server did not stamp
 
-	// Interactive mode: term is the line editor; every write goes through
-	// it. Scripted mode: term is nil.
-	term *term.Terminal
+	// Interactive mode: editor is the line editor; every write goes
+	// through it. Scripted mode: editor is nil.
+	editor *editor
 
 	// Scripted mode only: out takes messages, errOut the client's own
 	// remarks. mu serialises writes to them.
@@ -56,10 +56,10 @@ type UI struct {
 	out    io.Writer
 	errOut io.Writer
 
-	// prompt is the question being asked and bars the transfers in
-	// progress, shown before it. promptMu guards both.
+	// bars are the transfers in progress, shown before the prompt.
+	// promptMu guards them, and orders the changes of what the editor
+	// shows before the prompt.
 	promptMu sync.Mutex
-	prompt   string
 	bars     []*bar
 }
 
@@ -78,16 +78,21 @@ func NewScripted(in io.Reader, out, errOut io.Writer) *UI {
 // which must already be in raw mode (see Open), of the given width.
 func NewInteractive(rw io.ReadWriter, width int, opts Options) *UI {
 	ui := &UI{opts: opts, now: time.Now}
-	ui.term = term.NewTerminal(rw, "")
-	if width > 0 {
-		ui.term.SetSize(width, 0)
-	}
+	ui.editor = newEditor(rw, width)
 	ui.lines = newLineReader(ui.readTerminal)
 	return ui
 }
 
+// Resize tells an interactive UI that the terminal is now width columns
+// wide.
+func (ui *UI) Resize(width int) {
+	if ui.editor != nil {
+		ui.editor.resize(width)
+	}
+}
+
 // Interactive implements ports.UI.
-func (ui *UI) Interactive() bool { return ui.term != nil }
+func (ui *UI) Interactive() bool { return ui.editor != nil }
 
 // ReadLine implements ports.UI.
 func (ui *UI) ReadLine(ctx context.Context, p ports.Prompt) (string, error) {
@@ -95,16 +100,13 @@ func (ui *UI) ReadLine(ctx context.Context, p ports.Prompt) (string, error) {
 }
 
 // readTerminal reads one line with the line editor, after the question p.
+// Only the messages typed go in the history, and only a path is completed.
 func (ui *UI) readTerminal(p ports.Prompt) (string, error) {
-	ui.promptMu.Lock()
-	ui.prompt = prompts[p]
-	ui.term.SetPrompt(ui.fullPrompt())
-	ui.promptMu.Unlock()
-	line, err := ui.term.ReadLine()
-	if err == term.ErrPasteIndicator {
-		err = nil // a pasted line is a line like any other
+	opts := lineOptions{history: p == ports.PromptText}
+	if p == ports.PromptAttachment {
+		opts.complete = completePath
 	}
-	return line, err
+	return ui.editor.readLine(prompts[p], opts)
 }
 
 // prompts are the questions of the interactive mode.
@@ -117,8 +119,8 @@ var prompts = map[ports.Prompt]string{
 // Show implements ports.UI.
 func (ui *UI) Show(e ports.Event) {
 	line := ui.format(e)
-	if ui.term != nil {
-		ui.term.Write([]byte(line + "\n"))
+	if ui.editor != nil {
+		ui.editor.print(line)
 		return
 	}
 	w := ui.out
@@ -177,22 +179,12 @@ func (ui *UI) paint(b *strings.Builder, color, s string) {
 	b.WriteString("\x1b[" + color + "m" + s + "\x1b[0m")
 }
 
-// fullPrompt is the prompt with the transfers in progress before it.
-// promptMu must be held.
-func (ui *UI) fullPrompt() string {
-	if len(ui.bars) == 0 {
-		return ui.prompt
-	}
+// repaintPrompt shows the transfers in progress before the prompt at
+// once. promptMu must be held.
+func (ui *UI) repaintPrompt() {
 	var b strings.Builder
 	for _, bar := range ui.bars {
 		b.WriteString("[" + bar.text() + "] ")
 	}
-	b.WriteString(ui.prompt)
-	return b.String()
-}
-
-// repaintPrompt shows a changed prompt at once. promptMu must be held.
-func (ui *UI) repaintPrompt() {
-	ui.term.SetPrompt(ui.fullPrompt())
-	ui.term.Write(nil) // redraws prompt and line when they are on screen
+	ui.editor.setStatus(b.String())
 }
