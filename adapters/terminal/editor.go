@@ -369,7 +369,7 @@ func (e *editor) render(b *bytes.Buffer) {
 	for _, w := range l.widths {
 		textWidth += w
 	}
-	minEdit := min(cols, max(10, cols/3))
+	minEdit := max(cols/3, min(10, cols/2), 1) // columns the prompt leaves to the line
 	prompt, promptWidths := fitPrompt(e.status, e.prompt, cols-min(textWidth+1, minEdit))
 	editCols := cols
 	for _, w := range promptWidths {
@@ -381,7 +381,7 @@ func (e *editor) render(b *bytes.Buffer) {
 	e.drawn = append(e.drawn[:0], promptWidths...)
 	b.WriteString("\r")
 	b.WriteString(prompt)
-	if win.start > 0 {
+	if win.left {
 		b.WriteString("…")
 		e.drawn = append(e.drawn, 1)
 	}
@@ -400,7 +400,7 @@ func (e *editor) render(b *bytes.Buffer) {
 		b.WriteString("\x1b7")
 		e.drawnCursor = len(e.drawn)
 	}
-	if win.end < l.len() {
+	if win.right {
 		b.WriteString("…")
 		e.drawn = append(e.drawn, 1)
 	}
@@ -482,16 +482,18 @@ func cutLeft(s string, n int) string {
 }
 
 // window is the part of a line shown when it scrolls sideways: clusters
-// start to end (exclusive), after a … when start > 0 and before one when
-// end is not the end of the line.
-type window struct{ start, end int }
+// start to end (exclusive), after a … if left, before one if right.
+type window struct {
+	start, end  int
+	left, right bool
+}
 
 // scrollWindow chooses which clusters of a line, of the given widths, to
 // show in cols columns so that the cursor (before cluster pos) is seen,
 // moving the previous window (first cluster scroll) as little as it can.
 // A cursor moved off the left edge brings a third of the row of what is
 // before it along; text deleted at the end pulls the text before into
-// view.
+// view. Rows too narrow for a … on each side of a character show no ….
 func scrollWindow(widths []int, pos, scroll, cols int) window {
 	n := len(widths)
 	x := make([]int, n+1) // x[i]: the columns before cluster i
@@ -503,10 +505,11 @@ func scrollWindow(widths []int, pos, scroll, cols int) window {
 		atEnd = 1
 	}
 	if x[n]+atEnd <= cols {
-		return window{0, n}
+		return window{0, n, false, false}
 	}
+	markers := cols >= 4
 	marker := func(start int) int {
-		if start > 0 {
+		if markers && start > 0 {
 			return 1
 		}
 		return 0
@@ -520,7 +523,11 @@ func scrollWindow(widths []int, pos, scroll, cols int) window {
 		if pos < n {
 			cursorWidth = widths[pos]
 		}
-		return marker(start)+x[pos]-x[start]+cursorWidth+1 <= cols
+		right := 0
+		if markers {
+			right = 1
+		}
+		return marker(start)+x[pos]-x[start]+cursorWidth+right <= cols
 	}
 	start := min(scroll, pos)
 	if scroll > pos {
@@ -534,12 +541,18 @@ func scrollWindow(widths []int, pos, scroll, cols int) window {
 	for start > 0 && tailFits(start-1) {
 		start--
 	}
+	win := window{start: start, end: n, left: marker(start) > 0}
 	if tailFits(start) {
-		return window{start, n}
+		return win
 	}
-	end := start
-	for end < n && marker(start)+x[end+1]-x[start]+1 <= cols {
-		end++
+	win.right = markers
+	room := cols - marker(start)
+	if markers {
+		room--
 	}
-	return window{start, end}
+	win.end = start
+	for win.end < n && x[win.end+1]-x[start] <= room {
+		win.end++
+	}
+	return win
 }
