@@ -45,10 +45,12 @@ func theRowFits(t *testing.T, e *editor, screen *terminaltest.Screen) {
 	width := screen.Width()
 	require.LessOrEqual(t, sum(e.drawn), max(width-1, 1), "drawn %v", e.drawn)
 	require.Less(t, e.drawnCursor, len(e.drawn)+1)
-	last := screen.LastLine()
-	require.LessOrEqual(t, uniseg.StringWidth(last), max(width-1, 1), "%q", last)
+	lines := screen.Lines()
 	row, _ := screen.Cursor()
-	require.GreaterOrEqual(t, row, len(screen.Lines())-1, "nothing drawn below the cursor:\n%s", screen)
+	require.GreaterOrEqual(t, row, len(lines)-1, "nothing drawn below the cursor:\n%s", screen)
+	if row < len(lines) {
+		require.LessOrEqual(t, uniseg.StringWidth(lines[row]), max(width-1, 1), "%q", lines[row])
+	}
 }
 
 func TestEveryRowFitsTheWidth(t *testing.T) {
@@ -70,7 +72,10 @@ func FuzzEditor(f *testing.F) {
 	f.Add("\x1b[200~a\r\nb\x1b[201~\x1b[A\x1b[B", 7)
 	f.Add("e\u0301\u0301\u200d🇫🇷🇩\x17\x1bb\x1bf", 5)
 	f.Fuzz(func(t *testing.T, keys string, width int) {
-		width = 2 + abs(width)%60
+		if len(keys) > 256 {
+			t.Skip("each key redraws the line: long inputs only make the fuzzer slow")
+		}
+		width = 2 + int(uint(width)%60)
 		screen := terminaltest.NewScreen(width)
 		e := newEditor(struct {
 			io.Reader
@@ -84,11 +89,4 @@ func FuzzEditor(f *testing.F) {
 			require.Equal(t, keepable(text), text, "only what may be kept is typed")
 		})
 	})
-}
-
-func abs(n int) int {
-	if n < 0 {
-		return -n
-	}
-	return n
 }
