@@ -213,7 +213,7 @@ func (e *editor) complete(complete func(string) (string, []string)) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	switch {
-	case completed != before:
+	case completed != before && strings.HasPrefix(completed, before):
 		e.line.insert(completed[len(before):])
 		e.redraw()
 	case len(candidates) > 1:
