@@ -254,8 +254,9 @@ func columns(names []string, width, limit int) string {
 	return b.String()
 }
 
-// print shows text (one or more lines) above the prompt, and redraws the
-// prompt and the line under it.
+// print shows text, one or more lines, above the prompt, and redraws the
+// prompt and the line under it. A last line break is optional; a bell
+// (BEL) at the very end rings once the text is shown.
 func (e *editor) print(text string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -264,12 +265,17 @@ func (e *editor) print(text string) {
 
 // printLocked is print. mu must be held.
 func (e *editor) printLocked(text string) {
+	bell := strings.HasSuffix(text, "\a")
+	text = strings.TrimSuffix(strings.TrimSuffix(text, "\a"), "\n")
 	var b bytes.Buffer
 	if e.editing {
 		b.WriteString("\r\x1b[K")
 	}
 	b.WriteString(strings.ReplaceAll(text, "\n", "\r\n"))
 	b.WriteString("\r\n")
+	if bell {
+		b.WriteString("\a")
+	}
 	if e.editing {
 		e.render(&b)
 	}

@@ -90,3 +90,21 @@ func FuzzEditor(f *testing.F) {
 		})
 	})
 }
+
+func TestPrintTakesAnOptionalLineBreakAndABell(t *testing.T) {
+	for _, text := range []string{"one\ntwo", "one\ntwo\n", "one\ntwo\n\a"} {
+		var out strings.Builder
+		e := newEditor(struct {
+			io.Reader
+			io.Writer
+		}{nil, &out}, 20)
+		e.start("> ", lineOptions{})
+		out.Reset()
+		e.print(text)
+		want := "\r\x1b[Kone\r\ntwo\r\n"
+		if strings.HasSuffix(text, "\a") {
+			want += "\a"
+		}
+		require.True(t, strings.HasPrefix(out.String(), want+"\r> "), "%q: %q", text, out.String())
+	}
+}
