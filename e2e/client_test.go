@@ -40,21 +40,21 @@ func TestMessagesReachEveryoneButTheSender(t *testing.T) {
 	addr, _ := startServer(t)
 	ivan := join(t, addr, "Ivan")
 	olga := join(t, addr, "Olga")
-	ivan.stdout.waitFor(t, `[SERVER] User "Olga" connected`)
+	ivan.stdout.waitFor(t, `SERVER: User "Olga" connected`)
 	petr := join(t, addr, "Petr")
-	olga.stdout.waitFor(t, `[SERVER] User "Petr" connected`)
+	olga.stdout.waitFor(t, `SERVER: User "Petr" connected`)
 
 	ivan.say(t, "Hello", "")
 	ivan.say(t, "Привет, \"все\" \\ \x1b[31m", "")
 
 	for _, c := range []*scripted{olga, petr} {
-		assert.Regexp(t, `^<\d\d:\d\d> \[Ivan\] Hello$`, c.stdout.waitFor(t, "[Ivan] Hello"))
-		assert.Regexp(t, `^<\d\d:\d\d> \[Ivan\] Привет, "все" \\ $`, c.stdout.waitFor(t, "[Ivan] Привет"),
+		assert.Regexp(t, `^<\d\d:\d\d> Ivan: Hello$`, c.stdout.waitFor(t, "Ivan: Hello"))
+		assert.Regexp(t, `^<\d\d:\d\d> Ivan: Привет, "все" \\ $`, c.stdout.waitFor(t, "Ivan: Привет"),
 			"the escape sequence a peer sent is not printed")
 	}
 	require.NoError(t, ivan.leave(t))
-	petr.stdout.waitFor(t, `[SERVER] User "Ivan" disconnected`)
-	assert.NotContains(t, ivan.stdout.String(), "[Ivan]", "no echo of one's own messages")
+	petr.stdout.waitFor(t, `SERVER: User "Ivan" disconnected`)
+	assert.NotContains(t, ivan.stdout.String(), "Ivan:", "no echo of one's own messages")
 	require.NoError(t, olga.leave(t))
 	require.NoError(t, petr.leave(t))
 }
@@ -77,10 +77,12 @@ func TestFilesOfEverySizeArriveWhole(t *testing.T) {
 	ivan.say(t, "after", "")
 
 	assert.Contains(t, ivan.stderr.waitFor(t, "empty.txt"), "the file is empty")
-	assert.Contains(t, olga.stdout.waitFor(t, "[Ivan] empty"), "] empty", "the text went without the file")
-	assert.Contains(t, olga.stdout.waitFor(t, "[Ivan] one byte"), "(saved as one.bin)")
-	assert.Contains(t, olga.stdout.waitFor(t, "[Ivan] five MiB"), "(saved as big.bin)")
-	olga.stdout.waitFor(t, "[Ivan] after")
+	olga.stdout.waitFor(t, "Ivan: empty")
+	olga.stdout.waitFor(t, "Ivan: one byte")
+	olga.stdout.waitFor(t, `saved as "one.bin"`)
+	olga.stdout.waitFor(t, "Ivan: five MiB")
+	olga.stdout.waitFor(t, `saved as "big.bin"`)
+	olga.stdout.waitFor(t, "Ivan: after")
 	for name, content := range files {
 		got, err := os.ReadFile(filepath.Join(olga.dir, name))
 		require.NoError(t, err)
@@ -102,11 +104,13 @@ func TestFilesWithTheSameNameNeverOverwrite(t *testing.T) {
 	for i, version := range []string{"first", "second"} {
 		require.NoError(t, os.WriteFile(photo, []byte(version), 0o644))
 		ivan.say(t, version, photo)
-		ivan.stderr.waitCount(t, "sent photo.jpg", i+1) // read whole before it changes
+		ivan.stderr.waitCount(t, `sent "photo.jpg"`, i+1) // read whole before it changes
 	}
 
-	assert.Contains(t, olga.stdout.waitFor(t, "[Ivan] first"), "(saved as photo (1).jpg)")
-	assert.Contains(t, olga.stdout.waitFor(t, "[Ivan] second"), "(saved as photo (2).jpg)")
+	olga.stdout.waitFor(t, "Ivan: first")
+	olga.stdout.waitFor(t, `saved as "photo (1).jpg"`)
+	olga.stdout.waitFor(t, "Ivan: second")
+	olga.stdout.waitFor(t, `saved as "photo (2).jpg"`)
 	assert.Equal(t, map[string]string{
 		"photo.jpg": "Olga's own", "photo (1).jpg": "first", "photo (2).jpg": "second",
 	}, folder(t, olga.dir))
@@ -132,7 +136,7 @@ func TestALostServerEndsTheClientWithAnError(t *testing.T) {
 	stop()
 
 	require.ErrorIs(t, ivan.result(t), client.ErrConnectionLost)
-	ivan.stdout.waitFor(t, "[SERVER] Server is shutting down")
+	ivan.stdout.waitFor(t, "SERVER: Server is shutting down")
 }
 
 func folder(t *testing.T, dir string) map[string]string {

@@ -32,7 +32,13 @@ const wait = 20 * time.Second
 // or stop is called.
 func startServer(t *testing.T) (addr string, stop func()) {
 	t.Helper()
-	l, err := tcp.Listen("127.0.0.1:0", tcp.Options{WriteTimeout: 10 * time.Second})
+	return startServerAt(t, "127.0.0.1:0")
+}
+
+// startServerAt runs the real server on addr, as startServer does.
+func startServerAt(t *testing.T, addr string) (string, func()) {
+	t.Helper()
+	l, err := tcp.Listen(addr, tcp.Options{WriteTimeout: 10 * time.Second})
 	require.NoError(t, err)
 	spool, err := diskspool.New(diskspool.Options{Dir: t.TempDir()})
 	require.NoError(t, err)
@@ -46,7 +52,7 @@ func startServer(t *testing.T) (addr string, stop func()) {
 		srv.Serve(ctx)
 	}()
 	var once sync.Once
-	stop = func() {
+	stop := func() {
 		once.Do(func() {
 			cancel()
 			<-done
@@ -158,6 +164,14 @@ func startClient(t *testing.T, addr, nick string) *scripted {
 // makes.
 func startClientIn(t *testing.T, addr, nick, dir string) *scripted {
 	t.Helper()
+	return startClientWith(t, client.Config{Server: addr, Nickname: nick}, dir)
+}
+
+// startClientWith runs a scripted client with cfg; it saves files in dir,
+// which it makes.
+func startClientWith(t *testing.T, cfg client.Config, dir string) *scripted {
+	t.Helper()
+	nick := cfg.Nickname
 	require.NoError(t, os.MkdirAll(dir, 0o755))
 	downloads, err := localfs.NewDownloads(dir)
 	require.NoError(t, err)
@@ -166,7 +180,7 @@ func startClientIn(t *testing.T, addr, nick, dir string) *scripted {
 	ui := terminal.NewScripted(in, c.stdout, c.stderr)
 	cl := client.New(tcp.Dialer{Options: tcp.Options{WriteTimeout: 10 * time.Second}}, dictcodec.New(), ui, downloads, localfs.NewUploads())
 	go func() {
-		c.done <- cl.Run(context.Background(), client.Config{Server: addr, Nickname: nick})
+		c.done <- cl.Run(context.Background(), cfg)
 		downloads.Close()
 	}()
 	t.Cleanup(func() {

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -72,9 +73,11 @@ func TestHostileNamesFromARawPeerStayInTheFolder(t *testing.T) {
 	mallory.send(chat("disguised", "evil\u202egpj.exe"), []byte("evil"))
 	mallory.send(chat("done", "y"), []byte("y"))
 
-	assert.Contains(t, olga.stdout.waitFor(t, "[Mallory] hidden"), "(saved as profile)")
-	assert.Contains(t, olga.stdout.waitFor(t, "[Mallory] disguised"), "(saved as evilgpj.exe)")
-	olga.stdout.waitFor(t, "[Mallory] done")
+	olga.stdout.waitFor(t, "Mallory: hidden")
+	olga.stdout.waitFor(t, `saved as "profile"`)
+	olga.stdout.waitFor(t, "Mallory: disguised")
+	olga.stdout.waitFor(t, `saved as "evilgpj.exe"`)
+	olga.stdout.waitFor(t, "Mallory: done")
 	assert.NotContains(t, olga.stdout.String(), "climb", "a refused message reaches nobody")
 	assert.Equal(t, map[string]string{"profile": "evil", "evilgpj.exe": "evil", "y": "y"}, folder(t, olga.dir))
 	require.NoError(t, olga.leave(t))
@@ -121,6 +124,9 @@ func TestHostileNamesFromAServerStayInTheFolder(t *testing.T) {
 		{"..", "attachment (1)"},
 		{"/etc/passwd", "passwd"},
 		{"a\\..\\..\\b.txt", "b.txt"},
+		{". .gitconfig", "gitconfig"},
+		{"\u00a0.profile", "profile"},
+		{"\u3000.npmrc", "npmrc"},
 	}
 	addr := hostileServer(t, func(p *peer) {
 		for i, n := range names {
@@ -133,7 +139,7 @@ func TestHostileNamesFromAServerStayInTheFolder(t *testing.T) {
 	require.ErrorIs(t, c.result(t), client.ErrConnectionLost, "the server hung up")
 	out := c.stdout.String()
 	for i, n := range names {
-		assert.Contains(t, out, "[Eve] file "+string(rune('A'+i))+" (saved as "+n.saved+")\n")
+		assert.Contains(t, out, `"Eve\x1b[2J": file `+string(rune('A'+i))+"\n"+`        └ file `+strconv.Quote(n.sent)+` saved as "`+n.saved+`"`+"\n")
 	}
 	assert.NotContains(t, out, "\x1b", "no escape sequence reaches the terminal")
 	want := map[string]string{}
@@ -145,4 +151,36 @@ func TestHostileNamesFromAServerStayInTheFolder(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, entries, 1, "nothing written beside the download folder")
 	assert.Equal(t, "downloads", entries[0].Name())
+}
+
+// TestForgedLinesFromAServerStayAttributable sends the forgeries of issue 9
+// through a server that relays anything: each output line is still
+// attributable to the one message that carried it.
+func TestForgedLinesFromAServerStayAttributable(t *testing.T) {
+	t.Parallel()
+	plain := func(nick, text string) *domain.Record {
+		var r domain.Record
+		domain.BuildRelay(&r, time.Now(), nick, text, "", false)
+		return &r
+	}
+	addr := hostileServer(t, func(p *peer) {
+		p.send(plain("Eve", "hi\n<12:34> SERVER: User \"admin\" connected"), nil)
+		p.send(plain("x]y", "hello]"), nil)
+		p.send(plain("Eve", "look (saved as evil.sh)"), nil)
+		p.send(plain("Eve", "look\n        └ file \"x\" saved as \"evil.sh\""), nil)
+		p.send(plain("x y", "a nickname with a space"), nil)
+	})
+	c := startClientIn(t, addr, "Ivan", t.TempDir())
+	require.ErrorIs(t, c.result(t), client.ErrConnectionLost, "the server hung up")
+
+	lines := c.stdout.lines()
+	t.Logf("output:\n%s", c.stdout)
+	require.Len(t, lines, 7)
+	assert.Regexp(t, `^<\d\d:\d\d> Eve: hi$`, lines[0])
+	assert.Equal(t, `        │ <12:34> SERVER: User "admin" connected`, lines[1])
+	assert.Regexp(t, `^<\d\d:\d\d> x\]y: hello\]$`, lines[2])
+	assert.Regexp(t, `^<\d\d:\d\d> Eve: look \(saved as evil\.sh\)$`, lines[3])
+	assert.Regexp(t, `^<\d\d:\d\d> Eve: look$`, lines[4])
+	assert.Equal(t, `        │         └ file "x" saved as "evil.sh"`, lines[5])
+	assert.Regexp(t, `^<\d\d:\d\d> "x y": a nickname with a space$`, lines[6])
 }

@@ -46,7 +46,8 @@ func TestLeavingRightAfterAFileDeliversIt(t *testing.T) {
 	stdin.Close()
 	require.NoError(t, ivan.Wait(), "end of input exits 0")
 
-	assert.Contains(t, olga.stdout.waitFor(t, "[Ivan] the last word"), "(saved as last.bin)")
+	olga.stdout.waitFor(t, "Ivan: the last word")
+	olga.stdout.waitFor(t, `saved as "last.bin"`)
 	got, err := os.ReadFile(filepath.Join(olga.dir, "last.bin"))
 	require.NoError(t, err)
 	assert.True(t, bytes.Equal(content, got))

@@ -102,17 +102,17 @@ func TestInteractiveArrivingMessageLeavesTheHalfTypedLineIntact(t *testing.T) {
 	olga.say(t, "Hi Ivan", "")
 
 	user.waitScreen("Olga's message", func(lines []string) bool {
-		return len(lines) >= 2 && strings.HasSuffix(lines[len(lines)-2], "[Olga] Hi Ivan")
+		return len(lines) >= 2 && strings.HasSuffix(lines[len(lines)-2], "Olga: Hi Ivan")
 	})
 	assert.Equal(t, "> hel", user.screen.LastLine(), "the half-typed line is redrawn below the message")
 	user.typeKeys("lo\r")
 	user.waitLastLine("attach a file (path, or Enter for none):")
 	user.typeKeys("\r")
-	olga.stdout.waitFor(t, "[Ivan] hello")
+	olga.stdout.waitFor(t, "Ivan: hello")
 
 	require.NoError(t, olga.leave(t))
 	user.waitScreen("the notice", func(lines []string) bool {
-		return len(lines) >= 2 && strings.HasSuffix(lines[len(lines)-2], `[SERVER] User "Olga" disconnected`)
+		return len(lines) >= 2 && strings.HasSuffix(lines[len(lines)-2], `SERVER: User "Olga" disconnected`)
 	})
 	user.mu.Lock()
 	assert.Contains(t, user.raw.String(), "\x1b[1;36m", "SERVER notices are coloured")

@@ -36,6 +36,19 @@ const (
 	// EventError is something that went wrong and that the user must see,
 	// such as a refused nickname.
 	EventError
+	// EventLoggedIn says the server took the nickname in Nickname: the UI
+	// may mark the messages that mention it.
+	EventLoggedIn
+	// EventWho is the server's list of who is online (PROTOCOL.md section
+	// 7): Users in login order, Text as the server wrote it.
+	EventWho
+	// EventLost says the connection to the server is lost, Text why.
+	// Retry is how long the client waits before it dials again, zero when
+	// it gives up (then the caller of the client has the last word).
+	EventLost
+	// EventSent says a file went out: Attachment is its name, Size its
+	// length.
+	EventSent
 )
 
 // Event is one thing to show the user. Message and notice events carry the
@@ -49,12 +62,20 @@ type Event struct {
 	// Text is the message or the remark; not sanitised, so the UI must make
 	// it harmless to display (a peer may send escape sequences).
 	Text string
-	// Attachment is the file name a message came with, as sent, or "".
+	// Attachment is the file name a message came with, as sent, or "";
+	// for an error event, the path of a file that could not be attached.
+	// For EventSent, the name of the file sent.
 	Attachment string
 	// SavedAs is the name the attachment was saved under, "" when it was
 	// not saved; then SaveError says why.
 	SavedAs   string
 	SaveError string
+	// Size is the length of the attachment in bytes.
+	Size int64
+	// Users lists who is online, for EventWho.
+	Users []string
+	// Retry is the wait before the next attempt, for EventLost.
+	Retry time.Duration
 }
 
 // Direction says which way a tracked transfer goes.

@@ -206,3 +206,94 @@ func limitFileSize(t *testing.T, n uint64) {
 		signal.Reset(syscall.SIGXFSZ)
 	})
 }
+
+func newLimited(t *testing.T, limits localfs.Limits, free func() (int64, bool)) (*localfs.Downloads, string) {
+	t.Helper()
+	dir := t.TempDir()
+	d, err := localfs.NewDownloads(dir, limits)
+	require.NoError(t, err)
+	t.Cleanup(func() { d.Close() })
+	if free != nil {
+		localfs.SetFreeSpace(d, free)
+	}
+	return d, dir
+}
+
+// stream is a payload followed by what comes after it on the connection,
+// so a test can see that Save read the payload to its end and no further.
+func stream(payload int, after string) *strings.Reader {
+	return strings.NewReader(strings.Repeat("x", payload) + after)
+}
+
+func TestAFileOverMaxFileIsReadAndDropped(t *testing.T) {
+	d, dir := newLimited(t, localfs.Limits{MaxFile: 10}, nil)
+	r := stream(11, "next")
+
+	_, err := d.Save("big.bin", 11, r)
+
+	require.ErrorIs(t, err, localfs.ErrFileTooLarge)
+	rest, _ := io.ReadAll(r)
+	assert.Equal(t, "next", string(rest), "the stream stays in step")
+	assert.Empty(t, listing(t, dir))
+	assert.Equal(t, "ok.bin", save(t, d, "ok.bin", "0123456789"), "a file at the limit is taken")
+}
+
+func TestAFileThatWouldFillTheDiskIsDropped(t *testing.T) {
+	d, dir := newLimited(t, localfs.Limits{MinFree: 1000}, func() (int64, bool) { return 1500, true })
+	r := stream(501, "next")
+
+	_, err := d.Save("big.bin", 501, r)
+
+	require.ErrorIs(t, err, localfs.ErrDiskLow)
+	rest, _ := io.ReadAll(r)
+	assert.Equal(t, "next", string(rest))
+	assert.Empty(t, listing(t, dir))
+	assert.Equal(t, "ok.bin", save(t, d, "ok.bin", strings.Repeat("x", 500)))
+}
+
+func TestADiskFilledByOthersDuringAFileStopsIt(t *testing.T) {
+	var mu sync.Mutex
+	looks := 0
+	free := func() (int64, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		looks++
+		if looks == 1 {
+			return 100 << 20, true // plenty when the file starts
+		}
+		return 1 << 20, true // then someone else fills the disk
+	}
+	d, dir := newLimited(t, localfs.Limits{MinFree: 10 << 20}, free)
+	const size = 40 << 20
+	r := stream(size, "next")
+
+	_, err := d.Save("big.bin", size, r)
+
+	require.ErrorIs(t, err, localfs.ErrDiskLow)
+	rest, _ := io.ReadAll(r)
+	assert.Equal(t, "next", string(rest), "the rest of the file is read and dropped")
+	assert.Empty(t, listing(t, dir), "the part written is removed")
+}
+
+func TestTheRealFreeSpaceIsChecked(t *testing.T) {
+	d, dir := newLimited(t, localfs.Limits{MinFree: 1 << 62}, nil)
+	_, err := d.Save("a.txt", 1, strings.NewReader("x"))
+	require.ErrorIs(t, err, localfs.ErrDiskLow, "no disk has 4 EiB free")
+	assert.Empty(t, listing(t, dir))
+}
+
+func TestManyFilesOfOneNameTakeTheNextFreeNames(t *testing.T) {
+	d, dir := newDownloads(t)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "log (3).txt"), []byte("someone else's"), 0o644))
+	const n = 3000
+	seen := map[string]bool{}
+	for i := range n {
+		saved := save(t, d, "log.txt", "x")
+		require.False(t, seen[saved], "file %d reused %q", i, saved)
+		seen[saved] = true
+	}
+	assert.True(t, seen["log.txt"])
+	assert.True(t, seen["log (3000).txt"], "one name is skipped, the one that was taken")
+	assert.False(t, seen["log (3).txt"])
+	assert.Len(t, listing(t, dir), n+1)
+}

@@ -18,28 +18,64 @@ const fallbackName = "attachment"
 const maxStemBytes = 200
 
 // CleanName reduces a file name a peer sent to one that is safe to create
-// in the download folder and to show on a terminal: the last path element
-// only, without ANSI escape sequences, control or invisible format
-// characters (such as bidirectional overrides that disguise an extension),
-// invalid UTF-8, surrounding spaces or leading dots (no hidden files, no
-// "." or ".."). Nothing left gives "attachment".
+// in the download folder and to show on a terminal. It promises, whatever
+// it is given (FuzzCleanName checks every promise):
+//
+//   - the result is valid UTF-8, 1 to maxStemBytes bytes long;
+//   - it has no `/` and no `\`: it is the last path element only;
+//   - it has no ANSI escape sequence, no control character and no format,
+//     bidirectional or other invisible (default-ignorable) character, so
+//     nothing can disguise an extension or redraw a terminal;
+//   - it never starts with a dot, with whitespace (Unicode White_Space,
+//     U+00A0 and U+3000 included) or with an invisible character, and never
+//     ends with whitespace: no received file is hidden (PROTOCOL.md
+//     section 6), not even ". .gitconfig", U+00A0 ".profile" or
+//     U+3000 ".npmrc".
+//
+// Each step may expose what an earlier one already passed (trimming spaces
+// uncovers a dot, removing a dot uncovers a space), so the steps run again
+// until the name no longer changes. Nothing left gives "attachment".
 func CleanName(name string) string {
-	s := ansi.Strip(strings.ToValidUTF8(name, ""))
+	s := name
+	for {
+		next := cleanOnce(s)
+		if next == s {
+			break
+		}
+		s = next
+	}
+	if s == "" {
+		return fallbackName
+	}
+	return s
+}
+
+// cleanOnce applies every step of CleanName once.
+func cleanOnce(s string) string {
+	s = ansi.Strip(strings.ToValidUTF8(s, ""))
 	if i := strings.LastIndexAny(s, `/\`); i >= 0 {
 		s = s[i+1:]
 	}
 	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+		if isInvisible(r) {
 			return -1
 		}
 		return r
 	}, s)
-	s = strings.TrimLeft(strings.TrimSpace(s), ".")
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return fallbackName
-	}
+	s = strings.TrimLeftFunc(s, func(r rune) bool { return r == '.' || unicode.IsSpace(r) })
+	s = strings.TrimRightFunc(s, unicode.IsSpace)
 	return shorten(s)
+}
+
+// isInvisible reports control, format (which holds the bidirectional
+// controls) and other default-ignorable characters: they show nothing, or
+// change how the rest is shown.
+func isInvisible(r rune) bool {
+	return unicode.IsControl(r) || unicode.In(r, invisible...)
+}
+
+var invisible = []*unicode.RangeTable{
+	unicode.Cf, unicode.Bidi_Control, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector,
 }
 
 // shorten cuts an overlong name to maxStemBytes, keeping a short extension
@@ -49,7 +85,7 @@ func shorten(s string) string {
 		return s
 	}
 	ext := filepath.Ext(s)
-	if len(ext) > 16 {
+	if len(ext) > 16 || !utf8.ValidString(ext) {
 		ext = ""
 	}
 	stem := s[:maxStemBytes-len(ext)]

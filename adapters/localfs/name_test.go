@@ -3,9 +3,11 @@ package localfs_test
 import (
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"pcx/adapters/localfs"
 )
@@ -37,6 +39,16 @@ func TestCleanName(t *testing.T) {
 		{"only an escape", "\x1b[31m", "attachment"},
 		{"slash only", "/", "attachment"},
 		{"escape hiding a path", "\x1b[31m../../x", "x"},
+		{"dot space dot", ". .gitconfig", "gitconfig"},
+		{"the fuzzer's crasher", ". .0", "0"},
+		{"no-break space before a dot", "\u00a0.profile", "profile"},
+		{"ideographic space before a dot", "\u3000.npmrc", "npmrc"},
+		{"zero-width space before a dot", "\u200b.bashrc", "bashrc"},
+		{"hangul filler before a dot", "\u3164.ssh", "ssh"},
+		{"line separator between dots", ". \u2028. .x", "x"},
+		{"escape between dots", ".\x1b[0m.x", "x"},
+		{"trailing spaces go", "a.txt \u00a0", "a.txt"},
+		{"only dots and spaces", ". . .", "attachment"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -53,18 +65,38 @@ func TestCleanNameShortensLongNamesKeepingTheExtension(t *testing.T) {
 	assert.True(t, utf8.ValidString(got))
 }
 
+// FuzzCleanName checks every promise of CleanName on any input; the seed
+// corpus in testdata/fuzz/FuzzCleanName keeps the inputs that once broke
+// one (". .0" gave the hidden ".0").
 func FuzzCleanName(f *testing.F) {
-	for _, s := range []string{"photo.jpg", "../../x", "\x1b[31mred", ".", "\u009b2J", "a\xffb"} {
+	for _, s := range []string{
+		"photo.jpg", "../../x", "\x1b[31mred", ".", "\u009b2J", "a\xffb",
+		". .gitconfig", "\u00a0.profile", "\u3000.npmrc", "\u200b.bashrc", "\u3164.x",
+		" . . .\u2028.ssh", strings.Repeat("a", 300) + ". .x",
+	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		got := localfs.CleanName(s)
-		assert.NotEmpty(t, got)
-		assert.True(t, utf8.ValidString(got))
-		assert.LessOrEqual(t, len(got), 255)
-		assert.NotContains(t, got, "/")
-		assert.NotContains(t, got, `\`)
-		assert.NotContains(t, got, "\x1b")
-		assert.False(t, strings.HasPrefix(got, "."))
+		checkCleanNamePromises(t, s, localfs.CleanName(s))
 	})
+}
+
+func checkCleanNamePromises(t *testing.T, given, got string) {
+	t.Helper()
+	require.NotEmpty(t, got, "given %q", given)
+	require.True(t, utf8.ValidString(got), "invalid UTF-8 %q from %q", got, given)
+	require.LessOrEqual(t, len(got), 255, "too long from %q", given)
+	require.NotContains(t, got, "/", "from %q", given)
+	require.NotContains(t, got, `\`, "from %q", given)
+	first, _ := utf8.DecodeRuneInString(got)
+	last, _ := utf8.DecodeLastRuneInString(got)
+	require.NotEqual(t, '.', first, "hidden file %q from %q", got, given)
+	require.False(t, unicode.IsSpace(first), "leading space in %q from %q", got, given)
+	require.False(t, unicode.IsSpace(last), "trailing space in %q from %q", got, given)
+	for _, r := range got {
+		require.False(t, unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Bidi_Control, r) ||
+			unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r) || unicode.Is(unicode.Variation_Selector, r),
+			"invisible %U in %q from %q", r, got, given)
+	}
+	require.Equal(t, got, localfs.CleanName(got), "not a fixpoint: %q from %q", got, given)
 }

@@ -28,3 +28,10 @@ func clean(s string) string {
 func isBidiControl(r rune) bool {
 	return (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069') || r == '\u200e' || r == '\u200f' || r == '\u061c'
 }
+
+// isInvisible reports format characters (bidirectional controls, zero-width
+// spaces and joiners) and other default-ignorable ones: a nickname that
+// holds one is shown quoted, so that it cannot pass for another.
+func isInvisible(r rune) bool {
+	return unicode.In(r, unicode.Cf, unicode.Bidi_Control, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector)
+}

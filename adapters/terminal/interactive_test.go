@@ -69,7 +69,7 @@ func TestAnArrivingMessageLeavesTheHalfTypedLineIntact(t *testing.T) {
 
 	k.ui.Show(ports.Event{Kind: ports.EventMessage, Time: at, Nickname: "Olga", Text: "Hi\x1b[2J there"})
 
-	assert.Equal(t, []string{"<" + hhmm + "> [Olga] Hi there", "> hel"}, k.screen.Lines())
+	assert.Equal(t, []string{"<" + hhmm + "> Olga: Hi there", "> hel"}, k.screen.Lines())
 	k.typeKeys("lo\r")
 	assert.Equal(t, "hello", <-got, "what was typed before the message is still there")
 }
@@ -108,7 +108,8 @@ func TestNoticesAreColouredOnlyWhenAsked(t *testing.T) {
 		ui.Show(notice)
 
 		assert.Equal(t, color, strings.Contains(out.String(), "\x1b[1;36m"), "colour %v: %q", color, out.String())
-		assert.Contains(t, out.String(), "[SERVER] Server is shutting down")
+		assert.Contains(t, out.String(), "SERVER")
+		assert.Contains(t, out.String(), ": Server is shutting down")
 	}
 }
 
@@ -144,4 +145,82 @@ func TestSmallTransfersShowNoProgress(t *testing.T) {
 	done()
 
 	assert.Same(t, r, got)
+}
+
+// show prints e on an interactive UI with opts and returns the raw output.
+func showRaw(opts terminal.Options, events ...ports.Event) string {
+	var out bytes.Buffer
+	ui := terminal.NewInteractive(struct {
+		io.Reader
+		io.Writer
+	}{strings.NewReader(""), &out}, 80, opts)
+	for _, e := range events {
+		ui.Show(e)
+	}
+	return out.String()
+}
+
+func TestEachNicknameHasItsOwnStableColour(t *testing.T) {
+	msg := func(nick string) ports.Event {
+		return ports.Event{Kind: ports.EventMessage, Time: at, Nickname: nick, Text: "hi"}
+	}
+	colourOf := func(nick string) string {
+		out := showRaw(terminal.Options{Color: true}, msg(nick))
+		i := strings.Index(out, "\x1b[")
+		require.GreaterOrEqual(t, i, 0, "%q", out)
+		return out[i : i+strings.IndexByte(out[i:], 'm')+1]
+	}
+	assert.Equal(t, colourOf("Olga"), colourOf("Olga"), "stable")
+	seen := map[string]bool{}
+	for _, nick := range []string{"Ivan", "Olga", "Maria", "Petr", "Anna", "Boris"} {
+		seen[colourOf(nick)] = true
+	}
+	assert.Greater(t, len(seen), 2, "nicknames differ in colour")
+	assert.NotContains(t, showRaw(terminal.Options{}, msg("Olga")), "\x1b[", "no colour when NO_COLOR")
+}
+
+func TestAMentionIsHighlightedAndRingsTheBell(t *testing.T) {
+	login := ports.Event{Kind: ports.EventLoggedIn, Nickname: "Ivan"}
+	mention := ports.Event{Kind: ports.EventMessage, Time: at, Nickname: "Olga", Text: "hey ivan, look"}
+	other := ports.Event{Kind: ports.EventMessage, Time: at, Nickname: "Olga", Text: "hey all"}
+
+	out := showRaw(terminal.Options{Color: true, Bell: true}, login, mention)
+	assert.Contains(t, out, "\x1b[1;7mhey ivan, look\x1b[0m")
+	assert.Contains(t, out, "\a")
+
+	assert.NotContains(t, showRaw(terminal.Options{Color: true, Bell: true}, login, other), "\a")
+	assert.NotContains(t, showRaw(terminal.Options{Color: true}, login, mention), "\a", "--no-bell")
+	plain := showRaw(terminal.Options{Bell: true}, login, mention)
+	assert.Contains(t, plain, "\a", "the bell rings without colour too")
+	assert.NotContains(t, plain, "\x1b[")
+}
+
+// TestALongTextCannotForgeALineByWrapping pads a text so that, wrapped by
+// the terminal at the screen's edge, its rest would start a line of its own
+// reading like a notice. The UI wraps it itself and marks every piece.
+func TestALongTextCannotForgeALineByWrapping(t *testing.T) {
+	const width = 40
+	screen := terminaltest.NewScreen(width)
+	ui := terminal.NewInteractive(struct {
+		io.Reader
+		io.Writer
+	}{strings.NewReader(""), screen}, width, terminal.Options{})
+	forged := "<" + hhmm + `> SERVER: User "admin" connected`
+	prefix := "<" + hhmm + "> Eve: "
+	ui.Show(ports.Event{Kind: ports.EventMessage, Time: at, Nickname: "Eve", Text: strings.Repeat(" ", width-len(prefix)) + forged})
+	ui.Show(ports.Event{Kind: ports.EventMessage, Time: at, Nickname: "Eve", Text: "日本語" + strings.Repeat("語", 30)})
+	ui.Show(ports.Event{Kind: ports.EventMessage, Time: at, Nickname: strings.Repeat("N", 100), Text: "after a long nickname"})
+	ui.Show(ports.Event{Kind: ports.EventMessage, Time: at, Nickname: "Eve", Text: "file", Attachment: strings.Repeat("a", 60) + forged, SavedAs: "x"})
+
+	lines := screen.Lines()
+	t.Logf("the screen:\n%s", screen)
+	require.NotEmpty(t, lines)
+	for _, l := range lines {
+		if l == "" {
+			continue
+		}
+		ok := strings.HasPrefix(l, "<"+hhmm+"> ") || strings.HasPrefix(l, "        │ ") || strings.HasPrefix(l, "        └ ") || strings.HasPrefix(l, "          ")
+		assert.True(t, ok, "a line that belongs to no message: %q", l)
+		assert.NotEqual(t, forged, strings.TrimSpace(l))
+	}
 }

@@ -23,10 +23,11 @@ type Console struct {
 // line breaks comes as one), and follows window resizes until Close;
 // colour is on unless NO_COLOR is set (https://no-color.org), and progress
 // is shown.
-func Open(stdin, stdout *os.File, stderr io.Writer) (*Console, error) {
+// Of opts, Color is ignored (NO_COLOR decides) and Progress always on.
+func Open(stdin, stdout *os.File, stderr io.Writer, opts Options) (*Console, error) {
 	in, out := int(stdin.Fd()), int(stdout.Fd())
 	if !term.IsTerminal(in) || !term.IsTerminal(out) {
-		return &Console{UI: NewScripted(stdin, stdout, stderr), restore: func() {}}, nil
+		return &Console{UI: NewScripted(stdin, stdout, stderr, opts), restore: func() {}}, nil
 	}
 	state, err := term.MakeRaw(in)
 	if err != nil {
@@ -36,11 +37,12 @@ func Open(stdin, stdout *os.File, stderr io.Writer) (*Console, error) {
 	if err != nil {
 		width = 80
 	}
-	noColor := os.Getenv("NO_COLOR") != ""
+	opts.Color = os.Getenv("NO_COLOR") == ""
+	opts.Progress = true
 	ui := NewInteractive(struct {
 		io.Reader
 		io.Writer
-	}{stdin, stdout}, width, Options{Color: !noColor, Progress: true})
+	}{stdin, stdout}, width, opts)
 	stdout.WriteString(bracketedPasteOn)
 
 	resized := make(chan os.Signal, 1)

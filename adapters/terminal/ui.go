@@ -19,10 +19,10 @@ package terminal
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"pcx/ports"
@@ -38,6 +38,10 @@ type Options struct {
 	// Progress shows the progress of transfers of ProgressMin bytes or
 	// more.
 	Progress bool
+	// Seconds shows times as HH:MM:SS instead of HH:MM.
+	Seconds bool
+	// Bell rings the terminal's bell for a message that names the user.
+	Bell bool
 }
 
 // UI implements ports.UI on a terminal or on plain streams.
@@ -45,16 +49,21 @@ type UI struct {
 	opts  Options
 	lines *lineReader
 	now   func() time.Time // the time of an event the server did not stamp
+	// width is the screen's width in columns, 0 when unknown (scripted):
+	// texts are wrapped to it, each piece marked, so that the terminal
+	// never wraps a line where it cannot be marked.
+	width atomic.Int32
 
 	// Interactive mode: editor is the line editor; every write goes
 	// through it. Scripted mode: editor is nil.
 	editor *editor
 
 	// Scripted mode only: out takes messages, errOut the client's own
-	// remarks. mu serialises writes to them.
+	// remarks. mu serialises writes to them, and guards self.
 	mu     sync.Mutex
 	out    io.Writer
 	errOut io.Writer
+	self   string // the user's nickname once logged in; guarded by mu
 
 	// bars are the transfers in progress, shown before the prompt.
 	// promptMu guards them, and orders the changes of what the editor
@@ -66,10 +75,13 @@ type UI struct {
 var _ ports.UI = (*UI)(nil)
 
 // NewScripted returns a UI that reads lines from in, writes messages to out
-// and remarks to errOut, and asks nothing. It never colours nor shows
-// progress, whatever opts say.
-func NewScripted(in io.Reader, out, errOut io.Writer) *UI {
+// and remarks to errOut, and asks nothing. It never colours, rings nor
+// shows progress. Of opts, only the first counts, and only its Seconds.
+func NewScripted(in io.Reader, out, errOut io.Writer, opts ...Options) *UI {
 	ui := &UI{out: out, errOut: errOut, now: time.Now}
+	if len(opts) > 0 {
+		ui.opts.Seconds = opts[0].Seconds
+	}
 	ui.lines = newLineReader(newScriptReader(in).readLine)
 	return ui
 }
@@ -79,6 +91,7 @@ func NewScripted(in io.Reader, out, errOut io.Writer) *UI {
 func NewInteractive(rw io.ReadWriter, width int, opts Options) *UI {
 	ui := &UI{opts: opts, now: time.Now}
 	ui.editor = newEditor(rw, width)
+	ui.width.Store(int32(max(width, 0)))
 	ui.lines = newLineReader(ui.readTerminal)
 	return ui
 }
@@ -88,6 +101,7 @@ func NewInteractive(rw io.ReadWriter, width int, opts Options) *UI {
 func (ui *UI) Resize(width int) {
 	if ui.editor != nil {
 		ui.editor.resize(width)
+		ui.width.Store(int32(max(width, 0)))
 	}
 }
 
@@ -118,65 +132,31 @@ var prompts = map[ports.Prompt]string{
 
 // Show implements ports.UI.
 func (ui *UI) Show(e ports.Event) {
-	line := ui.format(e)
+	if e.Kind == ports.EventLost && e.Retry == 0 {
+		return // the caller of the client says it, as the last word
+	}
+	ui.mu.Lock()
+	if e.Kind == ports.EventLoggedIn {
+		ui.self = e.Nickname
+	}
+	r := ui.render(e, ui.self)
+	ui.mu.Unlock()
+	text := strings.Join(r.lines, "\n") + "\n"
+	if r.mention && ui.opts.Bell {
+		text += "\a"
+	}
 	if ui.editor != nil {
-		ui.editor.print(line)
+		ui.editor.print(text)
 		return
 	}
 	w := ui.out
-	if e.Kind == ports.EventInfo || e.Kind == ports.EventError {
+	switch e.Kind {
+	case ports.EventInfo, ports.EventError, ports.EventLoggedIn, ports.EventSent, ports.EventLost:
 		w = ui.errOut
 	}
 	ui.mu.Lock()
 	defer ui.mu.Unlock()
-	fmt.Fprintln(w, line)
-}
-
-// format writes an event as one line (or more, when a text has line
-// breaks): "<15:04> [Ivan] text (saved as NAME)" in local time.
-func (ui *UI) format(e ports.Event) string {
-	var b strings.Builder
-	switch e.Kind {
-	case ports.EventInfo:
-		ui.paint(&b, colorInfo, "* "+clean(e.Text))
-		return b.String()
-	case ports.EventError:
-		ui.paint(&b, colorError, "! "+clean(e.Text))
-		return b.String()
-	}
-	at := e.Time
-	if at.IsZero() {
-		at = ui.now()
-	}
-	line := fmt.Sprintf("<%s> [%s] %s", at.Local().Format("15:04"), clean(e.Nickname), clean(e.Text))
-	switch {
-	case e.Attachment == "":
-	case e.SavedAs != "":
-		line += fmt.Sprintf(" (saved as %s)", clean(e.SavedAs))
-	default:
-		line += fmt.Sprintf(" (file %q not saved: %s)", clean(e.Attachment), clean(e.SaveError))
-	}
-	if e.Kind == ports.EventNotice {
-		ui.paint(&b, colorNotice, line)
-	} else {
-		b.WriteString(line)
-	}
-	return b.String()
-}
-
-// Colours, as SGR parameters.
-const (
-	colorNotice = "1;36" // bold cyan
-	colorInfo   = "2"    // dim
-	colorError  = "31"   // red
-)
-
-func (ui *UI) paint(b *strings.Builder, color, s string) {
-	if !ui.opts.Color {
-		b.WriteString(s)
-		return
-	}
-	b.WriteString("\x1b[" + color + "m" + s + "\x1b[0m")
+	io.WriteString(w, text)
 }
 
 // repaintPrompt shows the transfers in progress before the prompt at

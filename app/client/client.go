@@ -35,6 +35,9 @@ var (
 	// ErrNicknameRefused means the server refused the nickname and nobody is
 	// at the keyboard to offer another.
 	ErrNicknameRefused = errors.New("client: cannot log in")
+	// ErrFilesNotSent means the session ended normally but some files
+	// could not be attached (Config.StrictFiles).
+	ErrFilesNotSent = errors.New("client: some files were not sent")
 )
 
 // QuitCommand typed at either prompt ends the session (the seed's "\q").
@@ -56,6 +59,18 @@ type Config struct {
 	// LeaveTimeout bounds how long leaving waits for the server to close the
 	// connection after this side has finished sending (default 3 s).
 	LeaveTimeout time.Duration
+	// WhoTimeout is how long an answer to "who" may take before the user is
+	// told that the server cannot list users (default 2 s, PROTOCOL.md
+	// section 7).
+	WhoTimeout time.Duration
+	// Reconnect makes a lost connection a pause: the client reports it,
+	// dials again after RetryMin, doubling up to RetryMax (defaults 1 s
+	// and 30 s), and logs in again under the same nickname.
+	Reconnect          bool
+	RetryMin, RetryMax time.Duration
+	// StrictFiles makes Run return ErrFilesNotSent at the end when a file
+	// could not be attached (its text went alone), so a program notices.
+	StrictFiles bool
 }
 
 func (c Config) withDefaults() Config {
@@ -67,6 +82,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.LeaveTimeout == 0 {
 		c.LeaveTimeout = 3 * time.Second
+	}
+	if c.WhoTimeout == 0 {
+		c.WhoTimeout = 2 * time.Second
+	}
+	if c.RetryMin == 0 {
+		c.RetryMin = time.Second
+	}
+	if c.RetryMax == 0 {
+		c.RetryMax = 30 * time.Second
 	}
 	return c
 }
@@ -89,9 +113,75 @@ func New(dialer ports.Dialer, codec ports.Codec, ui ports.UI, downloads ports.Do
 // Run connects, logs in as cfg.Nickname and chats until the user leaves (\q,
 // end of input, or ctx done), which returns nil. It returns an error wrapping
 // ErrUnreachable, ErrNicknameRefused or ErrConnectionLost when the session
-// cannot start or ends against the user's will.
+// cannot start or ends against the user's will; with cfg.Reconnect a
+// connection lost after a login is dialled again instead, until the user
+// leaves. A loss is shown (ports.EventLost) the moment it is known.
 func (c *Client) Run(ctx context.Context, cfg Config) error {
 	cfg = cfg.withDefaults()
+	st := &carried{nick: cfg.Nickname}
+	wait := cfg.RetryMin
+	for {
+		err := c.runSession(ctx, cfg, st)
+		if err == nil {
+			if cfg.StrictFiles && st.unsent > 0 {
+				return fmt.Errorf("%w: %d could not be attached", ErrFilesNotSent, st.unsent)
+			}
+			return nil
+		}
+		retry := cfg.Reconnect && st.loggedIn &&
+			(errors.Is(err, ErrConnectionLost) || errors.Is(err, ErrUnreachable) || errors.Is(err, ErrNicknameRefused))
+		if !retry {
+			if errors.Is(err, ErrConnectionLost) {
+				c.ui.Show(ports.Event{Kind: ports.EventLost, Text: RootCause(err).Error()})
+			}
+			return err
+		}
+		if st.fresh {
+			wait, st.fresh = cfg.RetryMin, false // the last connection got in: start over
+		}
+		c.ui.Show(ports.Event{Kind: ports.EventLost, Text: RootCause(err).Error(), Retry: wait})
+		if c.waitOffline(ctx, wait, st) {
+			return nil
+		}
+		wait = min(2*wait, cfg.RetryMax)
+	}
+}
+
+// waitOffline waits before the next dial while the user may go on typing:
+// a text typed meanwhile is kept for the next connection, and leaving
+// (\q, end of input) ends the wait and the client, which it reports.
+func (c *Client) waitOffline(ctx context.Context, wait time.Duration, st *carried) (left bool) {
+	waitCtx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	for !st.hasPending {
+		text, err := c.ui.ReadLine(waitCtx, ports.PromptText)
+		if err == nil && text != QuitCommand {
+			st.pending, st.hasPending = text, true
+			break
+		}
+		// The wait is over (the line in flight is kept for the next
+		// ReadLine), or the user left.
+		return ctx.Err() != nil || waitCtx.Err() == nil
+	}
+	<-waitCtx.Done()
+	return ctx.Err() != nil
+}
+
+// carried is what outlives one connection: who the user is, whether they
+// ever got in, and what they were doing when it was lost.
+type carried struct {
+	nick     string
+	loggedIn bool // some connection logged in: a later loss may be retried
+	fresh    bool // the latest connection logged in
+	// pending is a text read before the connection was lost at its
+	// attachment prompt; the next session asks for its file again.
+	pending    string
+	hasPending bool
+	unsent     int // files that could not be attached
+}
+
+// runSession dials, logs in and chats once.
+func (c *Client) runSession(ctx context.Context, cfg Config, st *carried) error {
 	conn, err := c.dialer.Dial(ctx, cfg.Server)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -103,13 +193,34 @@ func (c *Client) Run(ctx context.Context, cfg Config) error {
 	// A blocked read or write of the login ends when the user leaves.
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
-
-	s := &session{client: c, cfg: cfg, conn: conn}
+	cfg.Nickname = st.nick
+	s := &session{client: c, cfg: cfg, conn: conn, carried: st, retrying: st.loggedIn}
 	if err := s.login(ctx); err != nil {
 		if ctx.Err() != nil || errors.Is(err, errLeave) {
 			return nil
 		}
 		return err
 	}
+	st.nick, st.loggedIn, st.fresh = s.nick, true, true
 	return s.chat(ctx)
+}
+
+// RootCause follows a chain of wraps to its end; where an error wraps
+// several, as "%w: %w" does (the kind, then the cause), it follows the last.
+func RootCause(err error) error {
+	for {
+		var next error
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			next = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			if errs := u.Unwrap(); len(errs) > 0 {
+				next = errs[len(errs)-1]
+			}
+		}
+		if next == nil {
+			return err
+		}
+		err = next
+	}
 }

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -18,6 +20,7 @@ import (
 	"pcx/app/client"
 	"pcx/domain"
 	"pcx/ports"
+	"pcx/ports/mocks"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -36,11 +39,11 @@ func TestUnreachableServerIsOneError(t *testing.T) {
 func TestLoginThenEndOfInputLeavesCleanly(t *testing.T) {
 	h := newHarness(t, false)
 	h.dialOK()
-	h.expectSent(sentRec("nickname=Ivan"))
+	h.expectSent(sentRec("nickname=Ivan"), sentWho)
 	h.server(rec(status("success")))
 
 	require.NoError(t, h.run())
-	assert.Len(t, h.shown(ports.EventInfo), 1, "the user is told they are in")
+	assert.Equal(t, []ports.Event{{Kind: ports.EventLoggedIn, Nickname: "Ivan"}}, h.shown(ports.EventLoggedIn), "the user is told they are in")
 }
 
 func TestRefusedNicknameEndsAScriptWithTheServersReason(t *testing.T) {
@@ -58,8 +61,8 @@ func TestRefusedNicknameEndsAScriptWithTheServersReason(t *testing.T) {
 func TestRefusedNicknameIsAskedAgainInATerminal(t *testing.T) {
 	h := newHarness(t, true)
 	h.dialOK()
-	h.expectSent(sentRec("nickname=Ivan"), sentRec("nickname=Ivan2"), sentRec("text=hi"))
-	h.server(rec(status("error: this nickname is already taken")), rec(status("success")))
+	h.expectSent(sentRec("nickname=Ivan"), sentRec("nickname=Ivan2"), sentWho, sentRec("text=hi"))
+	h.server(rec(status("error: this nickname is already taken")), rec(status("success")).after(2))
 	h.user(nickname(""), nickname("Ivan2"), text("hi"), attach(""))
 
 	require.NoError(t, h.run())
@@ -90,7 +93,6 @@ func TestInvalidNicknameIsNeverSent(t *testing.T) {
 func TestUnreadableLoginReplyIsAProtocolFailure(t *testing.T) {
 	for name, f := range map[string]frame{
 		"not a record":       {raw: []byte("garbage")},
-		"no status":          rec(relay("SERVER", "hello")),
 		"neither ok nor err": rec(status("maybe")),
 		"connection closed":  readErr(io.EOF),
 	} {
@@ -105,10 +107,39 @@ func TestUnreadableLoginReplyIsAProtocolFailure(t *testing.T) {
 	}
 }
 
+// The reference server relays messages to connections that have not
+// logged in yet: before its login reply the client skips them, files too.
+func TestRecordsBeforeTheLoginReplyAreSkipped(t *testing.T) {
+	h := newHarness(t, false)
+	h.dialOK()
+	h.expectSent(sentRec("nickname=Ivan"), sentWho)
+	h.server(rec(relay("Olga", "too early")), rec(relayFile("Olga", "early file", "a.bin")), file([]byte("dropped")),
+		rec(status("success")), rec(relay("Olga", "in time")))
+	h.conn.EXPECT().SkipFrame().Return(nil)
+	h.user(step{prompt: ports.PromptText, err: io.EOF, waitShown: 2})
+	require.NoError(t, h.run())
+	assert.Equal(t, []string{"in time"}, h.texts(ports.EventMessage))
+}
+
+// A server that hangs up after refusing a nickname (the reference does) is
+// reported at once, while the person is still asked for another one.
+func TestARefusalFollowedByAHangUpIsALossAtOnce(t *testing.T) {
+	h := newHarness(t, true)
+	h.dialOK()
+	h.expectSent(sentRec("nickname=Ivan"))
+	h.server(rec(status("error: this nickname is already taken")), readErr(io.EOF))
+	h.user(blockAt(ports.PromptNickname))
+	err := h.run()
+	require.ErrorIs(t, err, client.ErrConnectionLost)
+	assert.ErrorIs(t, err, io.EOF)
+	assert.Contains(t, err.Error(), "closed the connection after refusing the nickname")
+	assert.Equal(t, 1, h.stepsLeft(), "no other nickname was asked for")
+}
+
 func TestTextsAreSentInOrderAndEmptyOnesSkipped(t *testing.T) {
 	h := newHarness(t, false)
 	h.dialOK()
-	h.expectSent(sentRec("nickname=Ivan"), sentRec("text=Hello"), sentRec("text=second"))
+	h.expectSent(sentRec("nickname=Ivan"), sentWho, sentRec("text=Hello"), sentRec("text=second"))
 	h.server(rec(status("success")))
 	h.user(text("Hello"), attach(""), text(""), attach(""), text("second"), attach(""))
 
@@ -119,7 +150,7 @@ func TestAFileGoesRightAfterItsRecord(t *testing.T) {
 	content := []byte("JPEG bytes")
 	h := newHarness(t, false)
 	h.dialOK()
-	h.expectSent(sentRec("nickname=Ivan"), sentRec("text=look", "attachment=photo.jpg"), sentFile(content))
+	h.expectSent(sentRec("nickname=Ivan"), sentWho, sentRec("text=look", "attachment=photo.jpg"), sentFile(content))
 	h.server(rec(status("success")))
 	h.uploads.EXPECT().Open("/tmp/photo.jpg").Return(upload("photo.jpg", content), nil)
 	h.user(text("look"), attach("/tmp/photo.jpg"))
@@ -159,7 +190,7 @@ func TestAFileThatCannotBeSentNeverLosesTheText(t *testing.T) {
 		t.Run(tc.name+", in a script the text goes alone", func(t *testing.T) {
 			h := newHarness(t, false)
 			h.dialOK()
-			h.expectSent(sentRec("nickname=Ivan"), sentRec("text=keep me"))
+			h.expectSent(sentRec("nickname=Ivan"), sentWho, sentRec("text=keep me"))
 			h.server(rec(status("success")))
 			tc.open(h)
 			h.user(text("keep me"), attach("bad"))
@@ -174,7 +205,7 @@ func TestAFileThatCannotBeSentNeverLosesTheText(t *testing.T) {
 			content := []byte("x")
 			h := newHarness(t, true)
 			h.dialOK()
-			h.expectSent(sentRec("nickname=Ivan"), sentRec("text=keep me", "attachment=good.txt"), sentFile(content))
+			h.expectSent(sentRec("nickname=Ivan"), sentWho, sentRec("text=keep me", "attachment=good.txt"), sentFile(content))
 			h.server(rec(status("success")))
 			tc.open(h)
 			h.uploads.EXPECT().Open("good").Return(upload("good.txt", content), nil)
@@ -196,7 +227,7 @@ func TestQuitOrEndOfInputAtTheAttachmentPromptStillSendsTheText(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t, false)
 			h.dialOK()
-			h.expectSent(sentRec("nickname=Ivan"), sentRec("text=bye"))
+			h.expectSent(sentRec("nickname=Ivan"), sentWho, sentRec("text=bye"))
 			h.server(rec(status("success")))
 			h.user(text("bye"), last, text("never read"))
 
@@ -208,7 +239,7 @@ func TestQuitOrEndOfInputAtTheAttachmentPromptStillSendsTheText(t *testing.T) {
 func TestQuitAtTheTextPromptSendsNothingMore(t *testing.T) {
 	h := newHarness(t, false)
 	h.dialOK()
-	h.expectSent(sentRec("nickname=Ivan"))
+	h.expectSent(sentRec("nickname=Ivan"), sentWho)
 	h.server(rec(status("success")))
 	h.user(text(`\q`), text("never read"))
 
@@ -218,7 +249,7 @@ func TestQuitAtTheTextPromptSendsNothingMore(t *testing.T) {
 func TestATooLongMessageIsRefusedBeforeItIsSent(t *testing.T) {
 	h := newHarness(t, false)
 	h.dialOK()
-	h.expectSent(sentRec("nickname=Ivan"), sentRec("text=short"))
+	h.expectSent(sentRec("nickname=Ivan"), sentWho, sentRec("text=short"))
 	h.server(rec(status("success")))
 	h.user(text(strings.Repeat("x", 70<<10)), attach(""), text("short"), attach(""))
 
@@ -231,7 +262,7 @@ func TestATooLongMessageIsRefusedBeforeItIsSent(t *testing.T) {
 func TestMessagesAndNoticesAreShownAsTheyArrive(t *testing.T) {
 	h := newHarness(t, false)
 	h.dialOK()
-	h.expectSent(sentRec("nickname=Ivan"))
+	h.expectSent(sentRec("nickname=Ivan"), sentWho)
 	h.server(rec(status("success")), rec(relay("SERVER", `User "Olga" connected`)), rec(relay("Olga", "Hi Ivan")))
 	h.user(step{prompt: ports.PromptText, err: io.EOF, waitShown: 3})
 
@@ -246,7 +277,7 @@ func TestAReceivedFileIsSavedAndTheMessageSaysWhere(t *testing.T) {
 	content := []byte("PNG")
 	h := newHarness(t, false)
 	h.dialOK()
-	h.expectSent(sentRec("nickname=Ivan"))
+	h.expectSent(sentRec("nickname=Ivan"), sentWho)
 	h.server(rec(status("success")), rec(relayFile("Olga", "look", "../../x.png")), file(content), rec(relay("Olga", "after")))
 	h.store.EXPECT().Save("../../x.png", int64(3), gomock.Any()).DoAndReturn(func(_ string, n int64, r io.Reader) (string, error) {
 		got, err := io.ReadAll(io.LimitReader(r, n))
@@ -258,7 +289,7 @@ func TestAReceivedFileIsSavedAndTheMessageSaysWhere(t *testing.T) {
 
 	require.NoError(t, h.run())
 	assert.Equal(t, []ports.Event{
-		{Kind: ports.EventMessage, Time: at, Nickname: "Olga", Text: "look", Attachment: "../../x.png", SavedAs: "x.png"},
+		{Kind: ports.EventMessage, Time: at, Nickname: "Olga", Text: "look", Attachment: "../../x.png", SavedAs: "x.png", Size: 3},
 		{Kind: ports.EventMessage, Time: at, Nickname: "Olga", Text: "after"},
 	}, h.shown(ports.EventMessage))
 }
@@ -266,7 +297,7 @@ func TestAReceivedFileIsSavedAndTheMessageSaysWhere(t *testing.T) {
 func TestAFileThatCannotBeSavedIsReportedAndTheChatGoesOn(t *testing.T) {
 	h := newHarness(t, false)
 	h.dialOK()
-	h.expectSent(sentRec("nickname=Ivan"))
+	h.expectSent(sentRec("nickname=Ivan"), sentWho)
 	h.server(rec(status("success")), rec(relayFile("Olga", "look", "x.png")), file([]byte("PNG")), rec(relay("Olga", "after")))
 	h.store.EXPECT().Save("x.png", int64(3), gomock.Any()).DoAndReturn(func(_ string, n int64, r io.Reader) (string, error) {
 		_, err := io.Copy(io.Discard, io.LimitReader(r, n)) // the store keeps the stream in step
@@ -286,7 +317,7 @@ func TestAFileThatCannotBeSavedIsReportedAndTheChatGoesOn(t *testing.T) {
 func TestAFileCutOffByTheServerIsALostConnection(t *testing.T) {
 	h := newHarness(t, false)
 	h.dialOK()
-	h.expectSent(sentRec("nickname=Ivan"))
+	h.expectSent(sentRec("nickname=Ivan"), sentWho)
 	h.server(rec(status("success")), rec(relayFile("Olga", "look", "x.png")))
 	h.conn.EXPECT().ReadPayload().Return(int64(10), io.MultiReader(strings.NewReader("abc"), iotest.ErrReader(io.ErrUnexpectedEOF)), nil)
 	h.store.EXPECT().Save("x.png", int64(10), gomock.Any()).DoAndReturn(func(_ string, n int64, r io.Reader) (string, error) {
@@ -305,7 +336,7 @@ func TestAFileCutOffByTheServerIsALostConnection(t *testing.T) {
 func TestALostServerEndsAPromptAtOnce(t *testing.T) {
 	h := newHarness(t, true)
 	h.dialOK()
-	h.expectSent(sentRec("nickname=Ivan"))
+	h.expectSent(sentRec("nickname=Ivan"), sentWho)
 	h.server(rec(status("success")), readErr(syscall.ECONNRESET))
 	h.user(blockAt(ports.PromptText))
 
@@ -332,7 +363,7 @@ func TestAFailedSendEndsTheSession(t *testing.T) {
 func TestUnreadableRecordsAreSkippedAndTheirPayloadsDropped(t *testing.T) {
 	h := newHarness(t, false)
 	h.dialOK()
-	h.expectSent(sentRec("nickname=Ivan"))
+	h.expectSent(sentRec("nickname=Ivan"), sentWho)
 	noText := domain.NewRecord(
 		domain.Field{Key: "nickname", Value: domain.Str("Olga")},
 		domain.Field{Key: "attachment", Value: domain.Str("a.bin")},
@@ -349,7 +380,7 @@ func TestUnreadableRecordsAreSkippedAndTheirPayloadsDropped(t *testing.T) {
 func TestAnOverlongRecordIsSkipped(t *testing.T) {
 	h := newHarness(t, false)
 	h.dialOK()
-	h.expectSent(sentRec("nickname=Ivan"))
+	h.expectSent(sentRec("nickname=Ivan"), sentWho)
 	h.server(rec(status("success")), readErr(&ports.FrameTooLargeError{Len: 2 << 20, Max: 1 << 20}), rec(relay("Olga", "next")))
 	h.conn.EXPECT().SkipFrame().Return(nil)
 	h.user(step{prompt: ports.PromptText, err: io.EOF, waitShown: 3})
@@ -361,7 +392,7 @@ func TestAnOverlongRecordIsSkipped(t *testing.T) {
 func TestCancellingTheContextLeavesCleanly(t *testing.T) {
 	h := newHarness(t, false)
 	h.dialOK()
-	h.expectSent(sentRec("nickname=Ivan"))
+	h.expectSent(sentRec("nickname=Ivan"), sentWho)
 	h.server(rec(status("success")))
 	h.user(blockAt(ports.PromptText))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -381,7 +412,7 @@ func TestLeavingHalfClosesAndWaitsForTheServer(t *testing.T) {
 	h := newHarness(t, false)
 	h.halfClosed = make(chan struct{})
 	h.dialOK()
-	h.expectSent(sentRec("nickname=Ivan"), sentRec("text=last"))
+	h.expectSent(sentRec("nickname=Ivan"), sentWho, sentRec("text=last"))
 	gomock.InOrder(
 		h.conn.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).Return(encode(status("success")), nil),
 		h.conn.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).DoAndReturn(func([]byte, int) ([]byte, error) {
@@ -399,7 +430,7 @@ func TestLeavingHalfClosesAndWaitsForTheServer(t *testing.T) {
 func TestAFileThatShrinksWhileSentEndsTheSessionSayingSo(t *testing.T) {
 	h := newHarness(t, false)
 	h.dialOK()
-	h.expectSent(sentRec("nickname=Ivan"), sentRec("text=log", "attachment=app.log"))
+	h.expectSent(sentRec("nickname=Ivan"), sentWho, sentRec("text=log", "attachment=app.log"))
 	h.conn.EXPECT().WritePayload(int64(10), gomock.Any()).Return(fmt.Errorf("framing: payload source ended after 3 of 10 bytes: %w", io.ErrUnexpectedEOF))
 	h.server(rec(status("success")))
 	h.uploads.EXPECT().Open("app.log").Return(upload("app.log", []byte("0123456789")), nil)
@@ -410,4 +441,114 @@ func TestAFileThatShrinksWhileSentEndsTheSessionSayingSo(t *testing.T) {
 	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
 	assert.NotErrorIs(t, err, client.ErrConnectionLost)
 	assert.Contains(t, err.Error(), `"app.log" got shorter while it was being sent`)
+}
+
+func TestCommandsAndEscapes(t *testing.T) {
+	h := newHarness(t, false)
+	h.dialOK()
+	h.expectSent(sentRec("nickname=Ivan"), sentWho, sentWho, sentRec("text=/who"), sentRec(`text=\q`), sentRec(`text=\\q`),
+		sentRec(`text=\\srv\share`), sentRec("text=plain"))
+	h.server(rec(status("success")))
+	h.user(text("/who"), text("/help"), text("/nope x"), text("//who"), attach(""), text(`\\q`), attach(""), text(`\\\q`), attach(""),
+		text(`\\srv\share`), attach(""), text("plain"), attach(""))
+	require.NoError(t, h.run())
+	infos := h.texts(ports.EventInfo)
+	require.Len(t, infos, 1)
+	assert.Contains(t, infos[0], "/who")
+	errs := h.texts(ports.EventError)
+	require.NotEmpty(t, errs)
+	assert.Contains(t, errs[0], `unknown command "/nope"`)
+}
+
+func TestTheServersListIsShownAsWho(t *testing.T) {
+	var who domain.Record
+	domain.BuildWhoReply(&who, at, []string{"Ivan", "Olga"})
+	h := newHarness(t, false)
+	h.dialOK()
+	h.expectSent(sentRec("nickname=Ivan"), sentWho)
+	h.server(rec(status("success")), rec(&who))
+	h.user(step{prompt: ports.PromptText, err: io.EOF, waitShown: 2})
+	require.NoError(t, h.runWith(client.Config{WhoTimeout: 50 * time.Millisecond}))
+	assert.Equal(t, []ports.Event{{Kind: ports.EventWho, Time: at, Nickname: "SERVER", Text: "Online (2): Ivan, Olga", Users: []string{"Ivan", "Olga"}}},
+		h.shown(ports.EventWho))
+	time.Sleep(100 * time.Millisecond) // past the timeout: no complaint comes, the list did
+	assert.Empty(t, h.texts(ports.EventError))
+}
+
+func TestAServerWithoutWhoIsSaidToBeUnableToList(t *testing.T) {
+	h := newHarness(t, false)
+	h.dialOK()
+	h.expectSent(sentRec("nickname=Ivan"), sentWho)
+	h.server(rec(status("success")))
+	h.user(step{prompt: ports.PromptText, err: io.EOF, waitShown: 2})
+	require.NoError(t, h.runWith(client.Config{WhoTimeout: 10 * time.Millisecond}))
+	assert.Equal(t, []string{"the server did not answer /who: it cannot list users"}, h.texts(ports.EventError))
+}
+
+func TestStrictFilesMakesAnUnsentFileAnError(t *testing.T) {
+	h := newHarness(t, false)
+	h.dialOK()
+	h.expectSent(sentRec("nickname=Ivan"), sentWho, sentRec("text=keep me"))
+	h.server(rec(status("success")))
+	h.uploads.EXPECT().Open("bad").Return(ports.Upload{}, errors.New("no such file"))
+	h.user(text("keep me"), attach("bad"))
+	err := h.runWith(client.Config{StrictFiles: true})
+	require.ErrorIs(t, err, client.ErrFilesNotSent)
+}
+
+func TestALossIsShownAsAnEvent(t *testing.T) {
+	h := newHarness(t, false)
+	h.dialOK()
+	h.expectSent(sentRec("nickname=Ivan"), sentWho)
+	h.server(rec(status("success")), readErr(io.EOF))
+	h.user(blockAt(ports.PromptText))
+	require.ErrorIs(t, h.run(), client.ErrConnectionLost)
+	assert.Equal(t, []ports.Event{{Kind: ports.EventLost, Text: "EOF"}}, h.shown(ports.EventLost))
+}
+
+func TestTheUserCanLeaveWhileTheClientWaitsToReconnect(t *testing.T) {
+	h := newHarness(t, false)
+	h.dialOK()
+	h.dialer.EXPECT().Dial(gomock.Any(), "server:1").Return(nil, syscall.ECONNREFUSED).AnyTimes()
+	h.expectSent(sentRec("nickname=Ivan"), sentWho)
+	h.server(rec(status("success")), readErr(io.EOF))
+	h.user(blockAt(ports.PromptText), eof(ports.PromptText))
+	require.NoError(t, h.runWith(client.Config{Reconnect: true, RetryMin: time.Hour}), "end of input leaves, without waiting an hour")
+	lost := h.shown(ports.EventLost)
+	require.Len(t, lost, 1)
+	assert.Equal(t, time.Hour, lost[0].Retry)
+}
+
+func TestATextTypedWhileOfflineGoesOnTheNextConnection(t *testing.T) {
+	h := newHarness(t, false)
+	h.dialOK()
+	conn2 := mocks.NewMockConn(gomock.NewController(t))
+	h.dialer.EXPECT().Dial(gomock.Any(), "server:1").Return(conn2, nil)
+	h.expectSent(sentRec("nickname=Ivan"), sentWho)
+	h.server(rec(status("success")), readErr(io.EOF))
+	var sent []string
+	var mu sync.Mutex
+	conn2.EXPECT().WriteFrames(gomock.Any()).DoAndReturn(func(b [][]byte) error {
+		mu.Lock()
+		defer mu.Unlock()
+		sent = append(sent, string(b[0]))
+		return nil
+	}).AnyTimes()
+	closed2 := make(chan struct{})
+	var once sync.Once
+	conn2.EXPECT().Close().DoAndReturn(func() error { once.Do(func() { close(closed2) }); return nil }).AnyTimes()
+	conn2.EXPECT().CloseWrite().Return(errors.New("no half-close")).AnyTimes()
+	gomock.InOrder(
+		conn2.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).Return(encode(status("success")), nil),
+		conn2.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).DoAndReturn(func([]byte, int) ([]byte, error) {
+			<-closed2
+			return nil, ports.ErrClosed
+		}).AnyTimes(),
+	)
+	h.user(blockAt(ports.PromptText), text("typed offline"), attach(""))
+	require.NoError(t, h.runWith(client.Config{Reconnect: true, RetryMin: 20 * time.Millisecond}))
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []string{"nickname=Ivan\x00", "command=who\x00", "text=typed offline\x00"}, sent)
+	assert.Len(t, h.shown(ports.EventLoggedIn), 2)
 }

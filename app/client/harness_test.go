@@ -28,6 +28,13 @@ type fakeCodec struct{}
 func (fakeCodec) AppendRecord(dst []byte, r *domain.Record) []byte {
 	for _, f := range r.Fields() {
 		s, _ := f.Value.String()
+		if items, ok := f.Value.List(); ok { // a list of strings: \x02 then items split by \x01
+			parts := make([]string, len(items))
+			for i, it := range items {
+				parts[i], _ = it.String()
+			}
+			s = "\x02" + strings.Join(parts, "\x01")
+		}
 		dst = append(dst, f.Key...)
 		dst = append(dst, '=')
 		dst = append(dst, s...)
@@ -47,6 +54,14 @@ func (fakeCodec) DecodeRecord(src []byte) (domain.Record, error) {
 		k, v, ok := strings.Cut(pair, "=")
 		if !ok {
 			return r, errFakeSyntax
+		}
+		if list, ok := strings.CutPrefix(v, "\x02"); ok {
+			var items []domain.Value
+			for _, it := range strings.Split(list, "\x01") {
+				items = append(items, domain.Str(it))
+			}
+			r.Append(k, domain.ListOf(items...))
+			continue
 		}
 		r.Append(k, domain.Str(v))
 	}
@@ -82,7 +97,13 @@ type frame struct {
 	payload []byte
 	isFile  bool
 	err     error
+	// afterSent holds the frame back until the client has written that
+	// many records, as a server answers a login only once it has it.
+	afterSent int
 }
+
+// after holds f back until the client has written n records.
+func (f frame) after(n int) frame { f.afterSent = n; return f }
 
 func rec(r *domain.Record) frame { return frame{rec: r} }
 func file(b []byte) frame        { return frame{payload: b, isFile: true} }
@@ -124,7 +145,9 @@ type harness struct {
 	mu     sync.Mutex
 	cond   *sync.Cond
 	events []ports.Event // guarded by mu
-	steps  []step        // guarded by mu; what ReadLine has still to give
+	// sentRecords counts the records written; guarded by mu.
+	sentRecords int
+	steps       []step // guarded by mu; what ReadLine has still to give
 }
 
 func newHarness(t *testing.T, interactive bool) *harness {
@@ -141,7 +164,12 @@ func newHarness(t *testing.T, interactive bool) *harness {
 	h.cond = sync.NewCond(&h.mu)
 	h.client = client.New(h.dialer, fakeCodec{}, h.ui, h.store, h.uploads)
 	h.conn.EXPECT().Close().DoAndReturn(func() error {
-		h.closeOnce.Do(func() { close(h.closed) })
+		h.closeOnce.Do(func() {
+			close(h.closed)
+			h.mu.Lock()
+			h.cond.Broadcast() // wakes waitSent
+			h.mu.Unlock()
+		})
 		return nil
 	}).AnyTimes()
 	h.conn.EXPECT().CloseWrite().DoAndReturn(func() error {
@@ -209,7 +237,11 @@ func (h *harness) server(frames ...frame) {
 		case f.err != nil:
 			calls = append(calls, h.conn.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).Return(nil, f.err))
 		case f.rec != nil:
-			calls = append(calls, h.conn.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).Return(encode(f.rec), nil))
+			body, n := encode(f.rec), f.afterSent
+			calls = append(calls, h.conn.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).DoAndReturn(func([]byte, int) ([]byte, error) {
+				h.waitSent(n)
+				return body, nil
+			}))
 		default:
 			calls = append(calls, h.conn.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).Return(f.raw, nil))
 		}
@@ -251,6 +283,10 @@ func (h *harness) expectSent(frames ...sent) {
 		calls = append(calls, h.conn.EXPECT().WriteFrames(gomock.Any()).DoAndReturn(func(bodies [][]byte) error {
 			require.Len(h.t, bodies, 1)
 			assert.Equal(h.t, want, string(bodies[0]), "record")
+			h.mu.Lock()
+			h.sentRecords++
+			h.cond.Broadcast()
+			h.mu.Unlock()
 			return nil
 		}))
 	}
@@ -288,4 +324,36 @@ func (h *harness) texts(kinds ...ports.EventKind) []string {
 
 func upload(name string, content []byte) ports.Upload {
 	return ports.Upload{Name: name, Size: int64(len(content)), Body: io.NopCloser(bytes.NewReader(content))}
+}
+
+// sentWho is the question "who is online" the client asks once after login.
+var sentWho = sentRec("command=who")
+
+// runWith runs the client with cfg's settings over the harness's server
+// and nickname.
+func (h *harness) runWith(cfg client.Config) error {
+	cfg.Server, cfg.Nickname = "server:1", "Ivan"
+	return h.client.Run(context.Background(), cfg)
+}
+
+// stepsLeft is how many of the user's steps were never asked for.
+func (h *harness) stepsLeft() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.steps)
+}
+
+// waitSent waits until the client has written n records, or the
+// connection is closed.
+func (h *harness) waitSent(n int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for h.sentRecords < n {
+		select {
+		case <-h.closed:
+			return
+		default:
+		}
+		h.cond.Wait()
+	}
 }

@@ -53,6 +53,10 @@ func (s *session) handle(rec *domain.Record) error {
 	ev := ports.Event{Kind: ports.EventMessage, Time: rel.Time, Nickname: rel.Nickname, Text: rel.Text}
 	if rel.Nickname == domain.ServerName {
 		ev.Kind = ports.EventNotice
+		if users, ok := domain.ParseWhoReply(rec); ok && !rel.HasAttachment {
+			ev.Kind, ev.Users = ports.EventWho, users
+			s.whoAnswered()
+		}
 	}
 	if rel.HasAttachment {
 		ev.Attachment = rel.Attachment
@@ -73,6 +77,7 @@ func (s *session) receiveFile(ev *ports.Event) error {
 	}
 	src := &countingReader{r: r}
 	tracked, done := s.client.ui.Track(ev.Attachment, size, ports.Receiving, src)
+	ev.Size = size
 	savedAs, err := s.client.downloads.Save(ev.Attachment, size, tracked)
 	done()
 	if src.n < size {

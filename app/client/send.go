@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"pcx/domain"
 	"pcx/ports"
@@ -18,16 +19,27 @@ type outgoing struct {
 }
 
 // input reads the user's lines and queues them: a text, then the path of a
-// file to attach or an empty line, as the seed's two prompts ask. It
-// returns errLeave when the user leaves, ctx's error when the session ends
-// first.
+// file to attach or an empty line, as the seed's two prompts ask; a
+// command (/who, /help) takes one line. It returns errLeave when the user
+// leaves, ctx's error when the session ends first.
 func (s *session) input(ctx context.Context, queue chan<- outgoing) error {
 	for {
-		text, err := s.client.ui.ReadLine(ctx, ports.PromptText)
-		if err != nil || text == QuitCommand {
-			return leaveOr(ctx)
+		text, err := s.nextText(ctx)
+		if err != nil {
+			return err
+		}
+		text, isCommand := s.command(ctx, queue, text)
+		if isCommand {
+			continue
 		}
 		up, quit := s.askAttachment(ctx)
+		if ctx.Err() != nil {
+			// Lost at the attachment prompt: the text waits for the next
+			// connection (--reconnect), where its file is asked for again.
+			s.carried.pending, s.carried.hasPending = text, true
+			closeUpload(up)
+			return ctx.Err()
+		}
 		if up != nil || text != "" {
 			if err := s.enqueue(ctx, queue, text, up); err != nil {
 				return err
@@ -37,6 +49,58 @@ func (s *session) input(ctx context.Context, queue chan<- outgoing) error {
 			return leaveOr(ctx)
 		}
 	}
+}
+
+// nextText is the text the user typed before a connection was lost at its
+// attachment prompt, or else the next line at the text prompt.
+func (s *session) nextText(ctx context.Context) (string, error) {
+	if s.carried.hasPending {
+		s.carried.hasPending = false
+		return s.carried.pending, nil
+	}
+	text, err := s.client.ui.ReadLine(ctx, ports.PromptText)
+	if err != nil || text == QuitCommand {
+		return "", leaveOr(ctx)
+	}
+	return text, nil
+}
+
+// Commands typed at the text prompt.
+const (
+	whoCommand  = "/who"
+	helpCommand = "/help"
+)
+
+// helpText lists what can be typed at the text prompt.
+const helpText = `commands: /who lists who is online; /help shows this; \q leaves. ` +
+	`A text that starts with / is sent by typing it with one more: //text sends /text, and \\q sends \q.`
+
+// isEscapedQuit reports a text of two or more backslashes and a q: it
+// stands for itself with one backslash less, so that \\q sends \q. Other
+// texts that start with a backslash (a Windows path) go as typed.
+func isEscapedQuit(text string) bool {
+	return len(text) >= 3 && strings.TrimLeft(text, `\`) == "q"
+}
+
+// command carries out a command line and reports whether text was one;
+// otherwise it returns the text to send, with an escaping "/" or "\"
+// taken off ("//x" sends "/x", "\\q" sends "\q"; see isEscapedQuit).
+func (s *session) command(ctx context.Context, queue chan<- outgoing, text string) (string, bool) {
+	switch {
+	case strings.HasPrefix(text, "//"), isEscapedQuit(text):
+		return text[1:], false
+	case text == whoCommand:
+		s.askWho(ctx, queue)
+	case text == helpCommand:
+		s.client.ui.Show(ports.Event{Kind: ports.EventInfo, Text: helpText})
+	case strings.HasPrefix(text, "/"):
+		name, _, _ := strings.Cut(text, " ")
+		s.client.ui.Show(ports.Event{Kind: ports.EventError, Text: fmt.Sprintf(
+			"unknown command %q; /help lists them; type //%s to send it as a text", name, text[1:])})
+	default:
+		return text, false
+	}
+	return "", true
 }
 
 // leaveOr tells a user who left from a session that ended under them.
@@ -93,7 +157,8 @@ func (s *session) askAttachment(ctx context.Context) (up *ports.Upload, quit boo
 			ui.Show(ports.Event{Kind: ports.EventError, Text: problem + "; type another path, or press Enter to send the text alone"})
 			continue
 		}
-		ui.Show(ports.Event{Kind: ports.EventError, Text: problem + "; the text goes without it"})
+		s.carried.unsent++
+		ui.Show(ports.Event{Kind: ports.EventError, Text: problem + "; the text goes without it", Attachment: path})
 		return nil, false
 	}
 }
@@ -168,20 +233,6 @@ func (s *session) writeOne(o outgoing) error {
 	case err != nil:
 		return fmt.Errorf("%w: sending the file %q: %w", ErrConnectionLost, o.up.Name, err)
 	}
-	s.client.ui.Show(ports.Event{Kind: ports.EventInfo, Text: fmt.Sprintf("sent %s (%s)", o.up.Name, humanSize(o.up.Size))})
+	s.client.ui.Show(ports.Event{Kind: ports.EventSent, Attachment: o.up.Name, Size: o.up.Size})
 	return nil
-}
-
-// humanSize writes n bytes the way people read sizes.
-func humanSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"pcx/domain"
 	"pcx/ports"
@@ -12,14 +13,23 @@ import (
 
 // session is one connection's conversation.
 type session struct {
-	client *Client
-	cfg    Config
-	conn   ports.Conn
+	client  *Client
+	cfg     Config
+	conn    ports.Conn
+	carried *carried // owned by the goroutine that calls Run
 
 	// Owned by the goroutine that calls Run: the login, then the input
 	// loop, which encodes each message before it is queued.
-	outRec domain.Record
-	outBuf []byte
+	outRec   domain.Record
+	outBuf   []byte
+	loginBuf []byte // the login replies' read buffer; owned by awaitReply while it runs
+	// nick is the nickname the server took; retrying says this is a new
+	// connection after a lost one (--reconnect), so a refused nickname is
+	// tried again later rather than asked for.
+	nick     string
+	retrying bool
+
+	who whoState
 }
 
 // queueLen bounds the messages typed ahead of the writer, which may be busy
@@ -28,62 +38,157 @@ const queueLen = 64
 
 // login sends nicknames until the server takes one (PROTOCOL.md section 3,
 // steps 1 and 2). A refusal ends the client unless a person can offer
-// another nickname.
+// another nickname. While the person thinks, the next reply is already
+// awaited: a server that hangs up after a refusal (the reference does) is
+// reported at once, not after the next nickname.
 func (s *session) login(ctx context.Context) error {
 	ui := s.client.ui
 	nick := s.cfg.Nickname
-	var buf []byte
+	replies := make(chan loginReply, 1)
+	awaiting := false // a read of the next reply is in flight
+	defer func() {
+		if awaiting {
+			s.conn.Close() // ends the read in flight
+			<-replies
+		}
+	}()
 	for {
-		problem, err := s.tryLogin(nick, &buf)
-		if err != nil {
-			return err
+		if _, err := domain.ParseNickname(nick); err != nil {
+			problem := fmt.Sprintf("the nickname %q cannot be used: %v", nick, err)
+			if !ui.Interactive() {
+				return fmt.Errorf("%w: %s", ErrNicknameRefused, problem)
+			}
+			ui.Show(ports.Event{Kind: ports.EventError, Text: problem})
+		} else {
+			domain.BuildLogin(&s.outRec, nick)
+			if err := s.writeRecord(); err != nil {
+				return fmt.Errorf("%w: sending the login: %w", ErrConnectionLost, err)
+			}
+			if !awaiting {
+				go s.awaitReply(replies)
+			}
+			r := <-replies
+			awaiting = false
+			if r.err != nil {
+				return r.err
+			}
+			if r.ok {
+				s.nick = nick
+				ui.Show(ports.Event{Kind: ports.EventLoggedIn, Nickname: nick})
+				return nil
+			}
+			problem := fmt.Sprintf("the server refused the nickname %q: %s", nick, r.reason)
+			if !ui.Interactive() || s.retrying {
+				return fmt.Errorf("%w: %s", ErrNicknameRefused, problem)
+			}
+			ui.Show(ports.Event{Kind: ports.EventError, Text: problem})
 		}
-		if problem == "" {
-			ui.Show(ports.Event{Kind: ports.EventInfo, Text: fmt.Sprintf("logged in as %s; type a message, or %s to leave", nick, QuitCommand)})
-			return nil
+		if !awaiting {
+			awaiting = true
+			go s.awaitReply(replies)
 		}
-		if !ui.Interactive() {
-			return fmt.Errorf("%w: %s", ErrNicknameRefused, problem)
-		}
-		ui.Show(ports.Event{Kind: ports.EventError, Text: problem})
-		if nick, err = s.askNickname(ctx); err != nil {
+		var err error
+		if nick, err = s.askNickname(ctx, replies); err != nil {
+			if errors.Is(err, ErrConnectionLost) {
+				awaiting = false
+			}
 			return err
 		}
 	}
 }
 
-// tryLogin checks nick and offers it to the server. problem says, in
-// words for the user, why it was not taken; err means the session failed.
-func (s *session) tryLogin(nick string, buf *[]byte) (problem string, err error) {
-	if _, err := domain.ParseNickname(nick); err != nil {
-		return fmt.Sprintf("the nickname %q cannot be used: %v", nick, err), nil
+// loginReply is the server's answer to a login, or why none came.
+type loginReply struct {
+	ok     bool
+	reason string
+	err    error // wraps ErrConnectionLost
+}
+
+// awaitReply reads the next status reply and hands it over. Records that
+// are not status replies are skipped: the reference server relays messages
+// to connections that have not logged in yet.
+func (s *session) awaitReply(replies chan<- loginReply) {
+	for {
+		body, err := s.conn.ReadRecord(s.loginBuf[:0], s.cfg.MaxReadRecord)
+		if err != nil {
+			replies <- loginReply{err: fmt.Errorf("%w: waiting for the reply to the login: %w", ErrConnectionLost, err)}
+			return
+		}
+		s.loginBuf = body
+		rec, err := s.client.codec.DecodeRecord(body)
+		if err != nil {
+			// Nobody knows whether a payload follows: the stream is lost.
+			replies <- loginReply{err: fmt.Errorf("%w: the reply to the login cannot be read: %w", ErrConnectionLost, err)}
+			return
+		}
+		if !rec.Has(domain.KeyStatus) {
+			if domain.HasAttachmentKey(&rec) {
+				if err := s.skipPayload(); err != nil {
+					replies <- loginReply{err: fmt.Errorf("%w: before the reply to the login: %w", ErrConnectionLost, err)}
+					return
+				}
+			}
+			continue
+		}
+		ok, reason, err := domain.ParseStatus(&rec)
+		if err != nil {
+			err = fmt.Errorf("%w: the reply to the login cannot be read: %w", ErrConnectionLost, err)
+		}
+		replies <- loginReply{ok: ok, reason: reason, err: err}
+		return
 	}
-	domain.BuildLogin(&s.outRec, nick)
-	if err := s.writeRecord(); err != nil {
-		return "", fmt.Errorf("%w: sending the login: %w", ErrConnectionLost, err)
-	}
-	body, err := s.conn.ReadRecord((*buf)[:0], s.cfg.MaxReadRecord)
-	if err != nil {
-		return "", fmt.Errorf("%w: waiting for the reply to the login: %w", ErrConnectionLost, err)
-	}
-	*buf = body
-	rec, err := s.client.codec.DecodeRecord(body)
-	if err != nil {
-		return "", fmt.Errorf("%w: the reply to the login cannot be read: %w", ErrConnectionLost, err)
-	}
-	ok, reason, err := domain.ParseStatus(&rec)
-	switch {
-	case err != nil:
-		return "", fmt.Errorf("%w: the reply to the login cannot be read: %w", ErrConnectionLost, err)
-	case !ok:
-		return fmt.Sprintf("the server refused the nickname %q: %s", nick, reason), nil
-	}
-	return "", nil
 }
 
 // askNickname asks the person at the keyboard for another nickname. Leaving
-// (\q, end of input) gives errLeave.
-func (s *session) askNickname(ctx context.Context) (string, error) {
+// (\q, end of input) gives errLeave; a server that speaks or hangs up in
+// the meantime ends the question at once with an error that wraps
+// ErrConnectionLost.
+func (s *session) askNickname(ctx context.Context, replies <-chan loginReply) (string, error) {
+	// The reference server hangs up right after a refusal: give it a
+	// moment, so that the loss is told instead of a question.
+	select {
+	case r := <-replies:
+		return "", unasked(r)
+	case <-time.After(hangUpGrace):
+	case <-ctx.Done():
+		return "", errLeave
+	}
+	askCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var early loginReply
+	got := make(chan struct{})
+	stop := make(chan struct{})
+	go func() {
+		defer close(got)
+		select {
+		case early = <-replies:
+			cancel()
+		case <-stop:
+		}
+	}()
+	line, err := s.readNickname(askCtx)
+	close(stop)
+	<-got
+	if askCtx.Err() != nil && ctx.Err() == nil {
+		return "", unasked(early)
+	}
+	return line, err
+}
+
+// hangUpGrace is how long a refusal waits for the server to hang up before
+// the person is asked for another nickname.
+const hangUpGrace = 200 * time.Millisecond
+
+// unasked is the error for a reply that came before another login was
+// sent: the server hung up, or spoke out of turn.
+func unasked(r loginReply) error {
+	if r.err != nil {
+		return fmt.Errorf("%w: the server closed the connection after refusing the nickname: %w", ErrConnectionLost, RootCause(r.err))
+	}
+	return fmt.Errorf("%w: the server sent a status reply to no login", ErrConnectionLost)
+}
+
+func (s *session) readNickname(ctx context.Context) (string, error) {
 	for {
 		line, err := s.client.ui.ReadLine(ctx, ports.PromptNickname)
 		switch {
@@ -121,6 +226,8 @@ func (s *session) chat(ctx context.Context) error {
 		s.write(queue, cancel)
 	}()
 
+	defer s.endWho()
+	s.askWho(sessCtx, queue) // once after login, the list of who is here
 	inputErr := s.input(sessCtx, queue)
 	close(queue)
 	<-written // everything queued is sent, or the connection failed

@@ -118,6 +118,9 @@ func (s *session) relayNext() error {
 	if err != nil {
 		return err
 	}
+	if handled, err := s.command(&rec); handled {
+		return err
+	}
 	msg, invalid := domain.ParseChatMessage(&rec)
 	if !domain.HasAttachmentKey(&rec) {
 		if invalid != nil {

@@ -38,6 +38,7 @@ type Server struct {
 	members  []*session            // logged in; each knows its index here
 	sessions map[*session]struct{} // every live connection
 	closing  bool                  // set once by shutdown; no new joins or relays
+	joins    uint64                // logins so far: the next member's joinSeq
 
 	wg sync.WaitGroup // one count per connection's reader goroutine
 }
@@ -133,6 +134,8 @@ func (srv *Server) join(s *session, status []byte) bool {
 	srv.fanOut(outFrame{record: notice}, nil)
 	s.enqueue(outFrame{record: status})
 	s.memberIndex = len(srv.members)
+	s.joinSeq = srv.joins
+	srv.joins++
 	srv.members = append(srv.members, s)
 	return true
 }

@@ -40,8 +40,9 @@ type session struct {
 	// Owned by the reader goroutine; nick and memberIndex are also read
 	// by the server under srv.mu once the session has joined.
 	nick        domain.Nickname
-	joined      bool // login succeeded; only the reader goroutine touches it
-	memberIndex int  // position in srv.members; guarded by srv.mu
+	joined      bool   // login succeeded; only the reader goroutine touches it
+	memberIndex int    // position in srv.members; guarded by srv.mu
+	joinSeq     uint64 // login order, for "who"; guarded by srv.mu
 	readBuf     []byte
 	scratch     domain.Record
 

@@ -5,6 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"runtime/debug"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -14,12 +17,25 @@ const writeTimeout = 30 * time.Second
 // DefaultServer is where the client connects unless told otherwise.
 const DefaultServer = "127.0.0.1:23480"
 
+// version is set at build time (-ldflags "-X main.version=v1.2.3"); when
+// it is not, the module's version or VCS revision stands in.
+var version = ""
+
 // settings is everything the command line and the environment can set.
 type settings struct {
-	Server   string
-	Dir      string
-	Nickname string
+	Server    string
+	Dir       string
+	Nickname  string
+	MaxFile   byteSize // largest received file kept
+	MinFree   byteSize // disk that must stay free in Dir
+	JSON      bool     // JSON lines in and out, for programs
+	Reconnect bool
+	Seconds   bool
+	NoBell    bool
 }
+
+// errVersion is parseSettings' answer to --version.
+var errVersion = errors.New("version asked")
 
 const usage = `pcx-client: chat with everyone on a pcx server, and swap files.
 
@@ -33,40 +49,67 @@ input is a terminal; otherwise the client exits with status 1).
 Type a message and press Enter; then type the path of a file to send with
 it, or just press Enter to send the text alone. Messages from the others
 appear above the line you are typing, as
-  <15:04> [Olga] hello (saved as photo.jpg)
+  <15:04> Olga: hello
+          │ a second line of the same message
+          └ file "photo.jpg" saved as "photo.jpg"
 and the files they send are saved in the download folder, never over an
-existing file (photo (1).jpg, ...). Leave with \q, Ctrl-D or Ctrl-C.
+existing file (photo (1).jpg, ...). /who lists who is online, /help the
+commands; //text sends a text that starts with /. Leave with \q, Ctrl-D
+or Ctrl-C.
 
 When input is not a terminal, lines are read in pairs, a text then a path
 or an empty line, and the client leaves at the end of input once all is
-sent.
+sent. With --json, programs write one JSON object a line,
+{"text":"...","file":"path"}, and read one a line for each event (see
+README).
 
 Exit status: 0 when you leave, 1 when the server cannot be reached, refuses
-the nickname or goes away, 2 for a bad command line.
+the nickname or goes away (or, with --json, a file could not be sent), 2
+for a bad command line.
 
-Flags:
+Flags (a flag wins over its PCX_ environment variable):
 `
 
-// parseSettings reads the flags in args over the environment's PCX_SERVER
-// over the defaults.
-func parseSettings(args []string, getenv func(string) string, stderr io.Writer) (settings, error) {
-	s := settings{Server: DefaultServer, Dir: "."}
+// parseSettings reads the flags in args over the environment over the
+// defaults. --help and --version give flag.ErrHelp and errVersion, having
+// written their answer to stdout.
+func parseSettings(args []string, getenv func(string) string, stdout, stderr io.Writer) (settings, error) {
+	s := settings{Server: DefaultServer, Dir: ".", MaxFile: 1 << 30, MinFree: 1 << 30}
 	if v := getenv("PCX_SERVER"); v != "" {
 		s.Server = v
 	}
+	for name, p := range map[string]*byteSize{"PCX_MAX_FILE": &s.MaxFile, "PCX_MIN_FREE": &s.MinFree} {
+		if v := getenv(name); v != "" {
+			if err := p.Set(v); err != nil {
+				return s, fmt.Errorf("%s: %w", name, err)
+			}
+		}
+	}
 	fs := flag.NewFlagSet("pcx-client", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {} // --help is answered below, on stdout
+	var showVersion bool
 	fs.StringVar(&s.Server, "server", s.Server, "server address `host:port` (env PCX_SERVER)")
 	fs.StringVar(&s.Dir, "dir", s.Dir, "`folder` where received files are saved")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), usage)
-		fs.PrintDefaults()
-	}
+	fs.Var(&s.MaxFile, "max-file", "largest received file kept; a larger one is dropped with a notice (env PCX_MAX_FILE)")
+	fs.Var(&s.MinFree, "min-free", "disk space that must stay free in --dir; a file that would leave less is dropped (env PCX_MIN_FREE)")
+	fs.BoolVar(&s.JSON, "json", false, "read {\"text\":…,\"file\":…} lines, write one JSON event a line (for bots)")
+	fs.BoolVar(&s.Reconnect, "reconnect", false, "when the server is lost, dial again (1 s doubling to 30 s) and log in again")
+	fs.BoolVar(&s.Seconds, "seconds", false, "show times as HH:MM:SS")
+	fs.BoolVar(&s.NoBell, "no-bell", false, "do not ring the bell for a message that names you")
+	fs.BoolVar(&showVersion, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, usage)
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
 			return s, err
 		}
 		return s, errors.New("bad command line") // flag has said what
+	}
+	if showVersion {
+		fmt.Fprintln(stdout, "pcx-client", buildVersion())
+		return s, errVersion
 	}
 	switch fs.NArg() {
 	case 0:
@@ -80,4 +123,63 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 		return s, errors.New("--server must not be empty")
 	}
 	return s, nil
+}
+
+// buildVersion is version, or what the Go toolchain recorded in the binary.
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := info.Main.Version
+	for _, st := range info.Settings {
+		if st.Key == "vcs.revision" && (v == "" || v == "(devel)") {
+			v = st.Value
+		}
+	}
+	if v == "" {
+		v = "(devel)"
+	}
+	return v
+}
+
+// byteSize is a size in bytes written with an optional unit.
+type byteSize int64
+
+var sizeUnits = []struct {
+	suffix string
+	factor int64
+}{
+	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30},
+	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1},
+}
+
+func (v *byteSize) Set(s string) error {
+	s = strings.TrimSpace(s)
+	factor := int64(1)
+	for _, u := range sizeUnits {
+		if strings.HasSuffix(s, u.suffix) {
+			s, factor = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.factor
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/factor {
+		return fmt.Errorf("not a size: %q (try 64KiB, 8MiB or 1GiB)", s)
+	}
+	*v = byteSize(n * factor)
+	return nil
+}
+
+func (v *byteSize) String() string {
+	n := int64(*v)
+	for _, u := range sizeUnits[:3] {
+		if n >= u.factor && n%u.factor == 0 && (n/u.factor) < 1024 {
+			return strconv.FormatInt(n/u.factor, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(n, 10)
 }

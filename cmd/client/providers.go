@@ -3,16 +3,18 @@ package main
 import (
 	"os"
 
+	"pcx/adapters/jsonlines"
 	"pcx/adapters/localfs"
 	"pcx/adapters/tcp"
 	"pcx/adapters/terminal"
+	"pcx/ports"
 )
 
 // Plain constructors, so the injector can be written by hand too:
 //
-//	console, _ := openConsole()
-//	downloads, _ := openDownloads(s)
-//	c := client.New(dialTCP(), dictcodec.New(), consoleUI(console), downloads, localfs.NewUploads())
+//	ui, _, _ := openUI(s)
+//	downloads, _, _ := openDownloads(s)
+//	c := client.New(dialTCP(), dictcodec.New(), ui, downloads, localfs.NewUploads())
 
 // dialTCP dials with keep-alive probes, so a server that vanished without
 // a word is noticed in about 15 s, and gives up a write that makes no
@@ -21,22 +23,22 @@ func dialTCP() tcp.Dialer {
 	return tcp.Dialer{Options: tcp.Options{WriteTimeout: writeTimeout, KeepAlive: tcp.DefaultKeepAlive}}
 }
 
-// openConsole takes over the standard streams; its cleanup gives the
-// terminal back.
-func openConsole() (*terminal.Console, func(), error) {
-	c, err := terminal.Open(os.Stdin, os.Stdout, os.Stderr)
+// openUI takes over the standard streams: JSON lines for a program
+// (--json), else the terminal. Its cleanup gives the terminal back.
+func openUI(s settings) (ports.UI, func(), error) {
+	if s.JSON {
+		return jsonlines.New(os.Stdin, os.Stdout, os.Stderr, s.Dir), func() {}, nil
+	}
+	c, err := terminal.Open(os.Stdin, os.Stdout, os.Stderr, terminal.Options{Seconds: s.Seconds, Bell: !s.NoBell})
 	if err != nil {
 		return nil, nil, err
 	}
-	return c, c.Close, nil
+	return c.UI, c.Close, nil
 }
 
-// consoleUI is the console's user interface.
-func consoleUI(c *terminal.Console) *terminal.UI { return c.UI }
-
-// openDownloads opens the download folder.
+// openDownloads opens the download folder with its limits.
 func openDownloads(s settings) (*localfs.Downloads, func(), error) {
-	d, err := localfs.NewDownloads(s.Dir)
+	d, err := localfs.NewDownloads(s.Dir, localfs.Limits{MaxFile: int64(s.MaxFile), MinFree: int64(s.MinFree)})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -8,22 +8,20 @@ import (
 	"pcx/adapters/dictcodec"
 	"pcx/adapters/localfs"
 	"pcx/adapters/tcp"
-	"pcx/adapters/terminal"
 	"pcx/app/client"
 	"pcx/ports"
 )
 
-// initClient builds the client on TCP and the process's terminal. The
-// cleanup gives the terminal back and closes the download folder.
+// initClient builds the client on TCP and the process's terminal (or JSON
+// lines, --json). The cleanup gives the terminal back and closes the
+// download folder.
 func initClient(s settings) (*client.Client, func(), error) {
 	wire.Build(
 		dialTCP,
 		wire.Bind(new(ports.Dialer), new(tcp.Dialer)),
 		dictcodec.New,
 		wire.Bind(new(ports.Codec), new(*dictcodec.Codec)),
-		openConsole,
-		consoleUI,
-		wire.Bind(new(ports.UI), new(*terminal.UI)),
+		openUI,
 		openDownloads,
 		wire.Bind(new(ports.DownloadStore), new(*localfs.Downloads)),
 		localfs.NewUploads,

@@ -14,16 +14,16 @@ import (
 
 // Injectors from wire.go:
 
-// initClient builds the client on TCP and the process's terminal. The
-// cleanup gives the terminal back and closes the download folder.
+// initClient builds the client on TCP and the process's terminal (or JSON
+// lines, --json). The cleanup gives the terminal back and closes the
+// download folder.
 func initClient(s settings) (*client.Client, func(), error) {
 	dialer := dialTCP()
 	codec := dictcodec.New()
-	console, cleanup, err := openConsole()
+	ui, cleanup, err := openUI(s)
 	if err != nil {
 		return nil, nil, err
 	}
-	ui := consoleUI(console)
 	downloads, cleanup2, err := openDownloads(s)
 	if err != nil {
 		cleanup()

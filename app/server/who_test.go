@@ -1,0 +1,62 @@
+package server_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"pcx/app/server"
+	"pcx/domain"
+	"pcx/internal/testpeer"
+)
+
+// TestWhoListsMembersInLoginOrderToTheAskerAlone checks PROTOCOL.md
+// section 7: the answer goes to the asker only, lists everyone (the asker
+// too) as typed, in login order, also after someone in the middle left.
+func TestWhoListsMembersInLoginOrderToTheAskerAlone(t *testing.T) {
+	h := start(t, server.Config{})
+	p := h.room("Ivan", "maria", "Olga", "Petr")
+	ivan, maria, olga, petr := p[0], p[1], p[2], p[3]
+	maria.Conn.Close()
+	for _, q := range []*testpeer.Peer{ivan, olga, petr} {
+		q.Expect("SERVER", `User "maria" disconnected`)
+	}
+
+	olga.SendRecord("command", "who")
+	rec := olga.Expect("SERVER", "Online (3): Ivan, Olga, Petr")
+
+	users, ok := domain.ParseWhoReply(&rec)
+	require.True(t, ok)
+	assert.Equal(t, []string{"Ivan", "Olga", "Petr"}, users)
+	keys := []string{}
+	for _, f := range rec.Fields() {
+		keys = append(keys, f.Key)
+	}
+	assert.Equal(t, []string{"time", "nickname", "text", "users"}, keys)
+	ivan.ExpectSilence(100 * time.Millisecond)
+	petr.ExpectSilence(100 * time.Millisecond)
+}
+
+func TestWhoRefusalsAndMessagesWithACommand(t *testing.T) {
+	h := start(t, server.Config{})
+	p := h.room("Ivan", "Maria")
+	ivan, maria := p[0], p[1]
+
+	ivan.SendRecord("command", "kick")
+	ivan.Expect("SERVER", "error: unknown command")
+
+	ivan.SendRecord("command", "who", "text", "a message after all")
+	maria.Expect("Ivan", "a message after all")
+
+	ivan.SendRaw(testpeer.Encode("command", "who", "attachment", "x.bin"), []byte("dropped"))
+	ivan.Expect("SERVER", "Online (2): Ivan, Maria")
+
+	ivan.SendRecord("other", "x")
+	ivan.Expect("SERVER", "error: text is required")
+
+	ivan.SendRecord("text", "still in step")
+	maria.Expect("Ivan", "still in step")
+	maria.ExpectSilence(100 * time.Millisecond)
+}
