@@ -34,7 +34,7 @@ func TestScreenshots(t *testing.T) {
 	ivan.say(t, "Thanks, and the notes:", randomFile(t, "notes.pdf", 180<<10))
 	olga.waitMessage("Ivan", "Thanks, and the notes:")
 	olga.say("Got both, thank you.", "")
-	ivan.stdout.waitFor(t, "[Olga] Got both")
+	ivan.stdout.waitFor(t, "Olga: Got both")
 	olga.do(chromedp.SendKeys(chromedp.CSS("#text"), "See you at ten"))
 	olga.waitJS("the picture", `document.querySelector("#log img") && document.querySelector("#log img").complete`)
 

@@ -28,7 +28,7 @@ func TestBrowsersAndATerminalExchangeTextsAndFiles(t *testing.T) {
 	// Texts: browser to browser and terminal, terminal to both browsers.
 	ana.say("hello from Ana", "")
 	bob.waitMessage("Ana", "hello from Ana")
-	cli.stdout.waitFor(t, "[Ana] hello from Ana")
+	cli.stdout.waitFor(t, "Ana: hello from Ana")
 	// Shift+Enter is a new line in the message, Enter sends it.
 	ana.do(chromedp.SendKeys(chromedp.CSS("#text"), "two"))
 	ana.pressEnter(true)
@@ -55,7 +55,8 @@ func TestBrowsersAndATerminalExchangeTextsAndFiles(t *testing.T) {
 	watchProgress(ana, "#log")
 	watchProgress(bob, "#upload")
 	bob.say("a file from Bob", fromBob)
-	cli.stdout.waitFor(t, "[Bob] a file from Bob (saved as picture.png)")
+	cli.stdout.waitFor(t, "Bob: a file from Bob")
+	cli.stdout.waitFor(t, `└ file "picture.png" saved as "picture.png"`)
 	assert.Equal(t, sha256File(t, fromBob), sha256File(t, filepath.Join(cli.dir, "picture.png")))
 	hash, _ := ana.fileHash("Bob", "picture.png")
 	assert.Equal(t, sha256File(t, fromBob), hash, "Ana's copy of picture.png")
@@ -100,7 +101,7 @@ func TestTextIsShownAsTextNeverAsHTML(t *testing.T) {
 	cli.say(t, xss, "")
 	tb.waitMessage("Mallory", xss)
 	tb.say(xss+"<script>alert(2)</script>", "")
-	cli.stdout.waitFor(t, "[Reader] "+xss)
+	cli.stdout.waitFor(t, "Reader: "+xss)
 
 	assert.Zero(t, eval[int](tb, `document.querySelectorAll("#log img, #log script").length`), "no element was made from the text")
 	assert.Zero(t, tb.dialogs.Load(), "no alert was shown")
