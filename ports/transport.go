@@ -13,6 +13,11 @@ import (
 // ErrClosed is returned (wrapped) by a Listener's Accept after Close.
 var ErrClosed = errors.New("transport: closed")
 
+// ErrStalled is returned (wrapped) by a read of a Conn whose peer stopped
+// sending in the middle of a frame for longer than the adapter's read
+// timeout. Waiting for a frame to begin never fails with it.
+var ErrStalled = errors.New("transport: peer stopped sending in the middle of a frame")
+
 // Listener hands out the connections of peers that dialled in.
 type Listener interface {
 	// Accept waits for the next peer. After Close it returns an error
