@@ -44,6 +44,7 @@ type session struct {
 	memberIndex int  // position in srv.members; guarded by srv.mu
 	readBuf     []byte
 	scratch     domain.Record
+	pace        pacer // the rate limit; its stop may be called from any goroutine
 
 	bodies [][]byte // owned by the writer goroutine: reused for each batch
 
@@ -68,6 +69,7 @@ func newSession(srv *Server, conn ports.Conn) *session {
 		writerDone: make(chan struct{}),
 	}
 	s.log.Store(srv.log.With("peer", conn.RemoteAddr()))
+	s.pace = newPacer(srv.cfg)
 	return s
 }
 
@@ -112,6 +114,7 @@ func (s *session) finish() {
 	s.closed = true
 	s.draining = true
 	s.mu.Unlock()
+	s.pace.stop()
 	s.signal()
 }
 
@@ -124,6 +127,7 @@ func (s *session) kill(reason string) {
 		s.killed = true
 		s.mu.Unlock()
 		s.logger().Info("closing connection", "reason", reason)
+		s.pace.stop()
 		s.conn.Close()
 		s.signal()
 	})
