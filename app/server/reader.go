@@ -156,6 +156,10 @@ func (s *session) relayNext() error {
 // broke mid-payload: the session ends and nothing is relayed) and the
 // server's (no room, a disk error: the payload is skipped and refused).
 func (s *session) storeFailed(err error) error {
+	if errors.Is(err, ports.ErrStalled) {
+		// Skipping would wait out the read timeout a second time.
+		return fmt.Errorf("attachment cut off: %w", err)
+	}
 	if skipErr := s.conn.SkipFrame(); skipErr != nil {
 		return fmt.Errorf("attachment cut off: %w", skipErr)
 	}

@@ -189,7 +189,7 @@ func TestStalledUploadHoldsNoSpoolAndIsCutOff(t *testing.T) {
 	olga.expectNotice(`User "Stall" disconnected`)
 	t.Logf("the staller was cut off %v after it stopped sending", cutAfter.Round(time.Millisecond))
 	assert.Greater(t, cutAfter, time.Second, "not before --read-timeout")
-	assert.Less(t, cutAfter, 2*time.Second+wait/2)
+	assert.Less(t, cutAfter, 3*time.Second, "about --read-timeout")
 	barrier(petr, olga, "nothing of the stalled upload")
 	barrier(olga, petr, "nor here")
 	staller.close()
@@ -235,7 +235,7 @@ func TestStopInTheMiddleOfAFrameIsCutOffButIdleIsNot(t *testing.T) {
 			cutAfter := time.Since(stalledAt)
 			ivan.expectNotice(`User "Stall" disconnected`)
 			assert.Greater(t, cutAfter, 700*time.Millisecond)
-			assert.Less(t, cutAfter, wait/2)
+			assert.Less(t, cutAfter, 1900*time.Millisecond, "about --read-timeout")
 			staller.close()
 			barrier(ivan, olga, "nothing of "+tc.name)
 		})
@@ -292,6 +292,8 @@ func TestSlowSteadyReaderIsKept(t *testing.T) {
 	stoppedAt := time.Now()
 	olga.expectNotice(`User "Slow" disconnected`)
 	cutAfter := time.Since(stoppedAt)
+	// Counted from the last byte its kernel took, which may be a window's
+	// worth of reading before the reader itself stopped.
 	t.Logf("cut off %v after it stopped reading", cutAfter.Round(time.Millisecond))
 	assert.Less(t, cutAfter, 5*time.Second+wait/2)
 	ivan.expectNotice(`User "Slow" disconnected`)
