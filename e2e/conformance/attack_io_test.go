@@ -336,3 +336,40 @@ func readSlowly(c *client, perSecond int, taken *atomic.Int64, stop <-chan struc
 		}
 	}
 }
+
+// §5: refused records count towards the rate limit, login attempts
+// included: a burst of bad logins is answered at the limit's pace, not at
+// once, and nothing of it is dropped.
+func TestRefusedLoginsCountTowardsTheRateLimit(t *testing.T) {
+	t.Parallel()
+	const attempts, rate, burst = 60, 100, 10
+	s := startServer(t, "--rate-limit", strconv.Itoa(rate), "--rate-burst", strconv.Itoa(burst))
+	c := s.dial()
+	start := time.Now()
+	c.send(slices.Repeat([][]byte{dict("nickname", "two words")}, attempts)...)
+	for range attempts {
+		c.expectLoginError()
+	}
+	took := time.Since(start)
+	t.Logf("%d refused logins answered in %v", attempts, took.Round(time.Millisecond))
+	// A token bucket cannot give more than burst + rate × elapsed.
+	require.GreaterOrEqual(t, took, time.Duration(attempts-burst)*time.Second/rate*9/10)
+	c.login("Ivan")
+}
+
+// A reader waiting for its turn under the rate limit does not hold up a
+// shutdown: the server still says goodbye and exits well within the grace.
+func TestShutdownDoesNotWaitOutTheRateLimit(t *testing.T) {
+	t.Parallel()
+	// Ivan's burst of 2 is his login and "one".
+	s := startServer(t, "--rate-limit", "0.1", "--rate-burst", "2", "--shutdown-grace", "8s")
+	cs := s.room("Ivan", "Olga")
+	ivan, olga := cs[0], cs[1]
+	ivan.say("one")
+	olga.expectText("Ivan", "one")
+	ivan.say("two, ten seconds later") // waits for its turn
+	time.Sleep(200 * time.Millisecond)
+	start := time.Now()
+	s.stop()
+	require.Less(t, time.Since(start), 4*time.Second, "the paced reader let the shutdown go at once")
+}
