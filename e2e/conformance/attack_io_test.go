@@ -373,3 +373,15 @@ func TestShutdownDoesNotWaitOutTheRateLimit(t *testing.T) {
 	s.stop()
 	require.Less(t, time.Since(start), 4*time.Second, "the paced reader let the shutdown go at once")
 }
+
+// §5: the spool is bounded by default, and the operator is told the bound
+// chosen at start.
+func TestSpoolIsBoundedByDefault(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	s.join("Ivan") // the server is up and has logged its start
+	log := s.log.String()
+	require.Contains(t, log, `msg="attachment spool"`)
+	require.Contains(t, log, "auto=true")
+	require.NotContains(t, log, "max_spool=0 ", "not unbounded")
+}
