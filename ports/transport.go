@@ -56,7 +56,9 @@ type Conn interface {
 }
 
 // FrameReader reads frames. Which frame is a record and which a payload is
-// known from position alone, so the caller says which it expects.
+// known from position alone, so the caller says which it expects. A frame
+// that has begun and then gets no byte for the adapter's read timeout, if
+// it has one, fails with an error wrapping ErrStalled.
 type FrameReader interface {
 	// ReadRecord reads the next frame whole, into buf (grown if needed), and
 	// returns its body. A body longer than max is not read: the error is a
