@@ -359,6 +359,8 @@ func describeEnd(err error) string {
 		return "closed by peer"
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return "timed out"
+	case errors.Is(err, ports.ErrStalled):
+		return "read timeout: " + ports.ErrStalled.Error()
 	default:
 		return err.Error()
 	}
