@@ -385,3 +385,48 @@ func TestSpoolIsBoundedByDefault(t *testing.T) {
 	require.Contains(t, log, "auto=true")
 	require.NotContains(t, log, "max_spool=0 ", "not unbounded")
 }
+
+// §5: an attachment whose bytes, as they arrive, would take the spool past
+// --max-spool is refused (its rest read and dropped) and gives back what
+// it took; the sender stays, and the upload that was there first still
+// completes.
+func TestAttachmentArrivingPastTheSpoolLimitIsRefused(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "--max-spool", "3MiB", "--read-timeout", "20s")
+	cs := s.room("Ivan", "Olga", "Petr")
+	ivan, olga, petr := cs[0], cs[1], cs[2]
+
+	first := payloadFor("Ivan", 1, 2<<20+512<<10)
+	ivan.write(append(frame(dict("text", "first", "attachment", "first.bin")), header(uint32(len(first)))...))
+	ivan.write(first[:2<<20]) // holds 2 MiB of the 3 and waits
+	s.waitForSpoolFile(2 << 20)
+
+	second := payloadFor("Olga", 1, 2<<20)
+	olga.sendFile("second", "second.bin", second)
+	t.Logf("error: %s", olga.expectError())
+	barrier(olga, petr, "still here")
+	ivan.expectText("Olga", "still here")
+
+	ivan.write(first[2<<20:])
+	petr.expectFile("Ivan", "first", "first.bin", first)
+	olga.expectFile("Ivan", "first", "first.bin", first)
+	s.expectSpoolEmpty()
+}
+
+// waitForSpoolFile waits until a file in the spool holds at least size
+// bytes.
+func (s *server) waitForSpoolFile(size int64) {
+	s.t.Helper()
+	require.Eventually(s.t, func() bool {
+		all, err := readDirAll(s.spoolDir)
+		if err != nil {
+			return false
+		}
+		for _, p := range all {
+			if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Size() >= size {
+				return true
+			}
+		}
+		return false
+	}, wait, 10*time.Millisecond, "a spool file of %d bytes", size)
+}
