@@ -43,7 +43,8 @@ var layerRules = []layerRule{
 	{layer: "pcx/ports", pcx: []string{"pcx/domain"}},
 	{layer: "pcx/ports/mocks", pcx: []string{"pcx/domain", "pcx/ports"}, external: []string{"go.uber.org/mock"}},
 	{
-		layer: "pcx/app", pcx: []string{"pcx/domain", "pcx/ports"}, external: []string{"golang.org/x/sync"},
+		// x/time/rate: the per-connection rate limit's token bucket.
+		layer: "pcx/app", pcx: []string{"pcx/domain", "pcx/ports"}, external: []string{"golang.org/x/sync", "golang.org/x/time/rate"},
 		testPcx: []string{"pcx/ports/mocks", "pcx/adapters", "pcx/internal/testpeer"},
 	},
 	{layer: "pcx/adapters", pcx: []string{"pcx/domain", "pcx/ports", "pcx/adapters", "pcx/internal/ansi"}, anyExternal: true},

@@ -4,7 +4,10 @@
 # loopback, each run bounded in time, and prints one summary line per run.
 #
 # Usage: loadgen/bench.sh [RUNS [SCENARIO...]]   (from the module root)
-# SERVER_ARGS adds flags to the server's command line (e.g. --spool-dir).
+# The server runs with --rate-limit 0: the scenarios send faster than the
+# default per-connection limit of 50 records/s, which would measure the
+# limit, not the server. SERVER_ARGS adds flags to the server's command
+# line (e.g. --spool-dir, or --rate-limit 50 to measure with the default).
 # Scenarios: fanout10 fanout1 latency file1g file1g-compare file1g-none
 #            file100m10 file100m10-compare file100m10-none file100m-compare
 #            conns10k (default: all but the -ws ones). NAME-ws runs scenario
@@ -46,7 +49,7 @@ for name in "${scenarios[@]}"; do
 	[ "$base" = "$name" ] || target=ws://$webaddr
 	for i in $(seq "$runs"); do
 		# shellcheck disable=SC2086 # SERVER_ARGS are words
-		/tmp/pcx-server --listen "$addr" --web-listen "$webaddr" ${SERVER_ARGS:-} >"/tmp/pcx-server-$name-$i.log" 2>&1 &
+		/tmp/pcx-server --listen "$addr" --web-listen "$webaddr" --rate-limit 0 ${SERVER_ARGS:-} >"/tmp/pcx-server-$name-$i.log" 2>&1 &
 		pid=$!
 		for _ in $(seq 50); do (exec 3<>"/dev/tcp/${addr%:*}/${addr#*:}") 2>/dev/null && break; sleep 0.1; done
 		# shellcheck disable=SC2086 # args are words

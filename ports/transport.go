@@ -13,6 +13,11 @@ import (
 // ErrClosed is returned (wrapped) by a Listener's Accept after Close.
 var ErrClosed = errors.New("transport: closed")
 
+// ErrStalled is returned (wrapped) by a read of a Conn whose peer stopped
+// sending in the middle of a frame for longer than the adapter's read
+// timeout. Waiting for a frame to begin never fails with it.
+var ErrStalled = errors.New("transport: peer stopped sending in the middle of a frame")
+
 // Listener hands out the connections of peers that dialled in.
 type Listener interface {
 	// Accept waits for the next peer. After Close it returns an error
@@ -51,7 +56,9 @@ type Conn interface {
 }
 
 // FrameReader reads frames. Which frame is a record and which a payload is
-// known from position alone, so the caller says which it expects.
+// known from position alone, so the caller says which it expects. A frame
+// that has begun and then gets no byte for the adapter's read timeout, if
+// it has one, fails with an error wrapping ErrStalled.
 type FrameReader interface {
 	// ReadRecord reads the next frame whole, into buf (grown if needed), and
 	// returns its body. A body longer than max is not read: the error is a

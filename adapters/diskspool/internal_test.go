@@ -20,10 +20,13 @@ func TestCopyPayloadReportsWriteErrors(t *testing.T) {
 	require.NoError(t, err)
 	defer f.Close()
 
-	err = (&Spool{}).copyPayload(f, bytes.NewReader(make([]byte, 100)), 100)
+	s := &Spool{}
+	dst := &budgetFile{s: s, f: f}
+	err = s.copyPayload(dst, bytes.NewReader(make([]byte, 100)), 100)
 	require.Error(t, err)
 	assert.ErrorContains(t, err, "diskspool: writing payload file after 0 of 100 bytes")
 	var pathErr *fs.PathError
 	require.ErrorAs(t, err, &pathErr)
 	assert.Equal(t, "write", pathErr.Op)
+	assert.Zero(t, s.Used(), "a failed write takes no room")
 }

@@ -48,8 +48,9 @@ type Spool struct {
 	threshold int64  // payloads of at most this many bytes stay in memory
 	maxBytes  int64  // bound on used; 0 means none
 	direct    bool   // Options.DirectCopy
-	// used is the bytes reserved by payloads on disk: reserved before a file
-	// is written, returned when the write fails or the last reference goes.
+	// used is the bytes reserved by payloads on disk: reserved as the bytes
+	// arrive, before each write to the file, and returned when the write
+	// fails or the last reference goes.
 	used   atomic.Int64
 	closed atomic.Bool
 }
@@ -93,10 +94,12 @@ func (s *Spool) Close() error {
 }
 
 // Store reads exactly n bytes from r and keeps them, in memory when n is at
-// most the memory threshold, else in a file. A payload for disk first
-// reserves n bytes under MaxBytes: if that fails, the error wraps
-// ports.ErrSpoolFull and nothing is read. The attachment returned holds one
-// reference.
+// most the memory threshold, else in a file. A payload for disk takes its
+// room under MaxBytes as its bytes arrive, not as its size declares: a
+// sender that declared a huge payload and then sent nothing holds nothing.
+// When the arriving bytes would pass MaxBytes, or n alone does, the error
+// wraps ports.ErrSpoolFull and what the payload took is given back. The
+// attachment returned holds one reference.
 func (s *Spool) Store(n int64, r io.Reader) (ports.Attachment, error) {
 	switch {
 	case n < 0:
@@ -105,16 +108,11 @@ func (s *Spool) Store(n int64, r io.Reader) (ports.Attachment, error) {
 		return nil, ErrClosed
 	case n <= s.threshold:
 		return s.storeInMemory(n, r)
+	case s.maxBytes > 0 && n > s.maxBytes:
+		return nil, fmt.Errorf("diskspool: payload of %d bytes is over the spool's %d: %w",
+			n, s.maxBytes, ports.ErrSpoolFull)
 	}
-	if err := s.reserve(n); err != nil {
-		return nil, err
-	}
-	a, err := s.storeOnDisk(n, r)
-	if err != nil {
-		s.used.Add(-n)
-		return nil, err
-	}
-	return a, nil
+	return s.storeOnDisk(n, r)
 }
 
 func (s *Spool) storeInMemory(n int64, r io.Reader) (*attachment, error) {
@@ -130,7 +128,7 @@ func (s *Spool) reserve(n int64) error {
 	for {
 		used := s.used.Load()
 		if s.maxBytes > 0 && n > s.maxBytes-used {
-			return fmt.Errorf("diskspool: payload of %d bytes with %d of %d in use: %w",
+			return fmt.Errorf("diskspool: %d more bytes with %d of %d in use: %w",
 				n, used, s.maxBytes, ports.ErrSpoolFull)
 		}
 		if s.used.CompareAndSwap(used, used+n) {
@@ -139,22 +137,71 @@ func (s *Spool) reserve(n int64) error {
 	}
 }
 
-// storeOnDisk writes the payload to a new file and removes the file again
-// if anything goes wrong. The caller returns the reservation on error.
+// storeOnDisk writes the payload to a new file and removes the file again,
+// and gives back the room it took, if anything goes wrong.
 func (s *Spool) storeOnDisk(n int64, r io.Reader) (*attachment, error) {
 	f, err := os.CreateTemp(s.dir, "payload-")
 	if err != nil {
 		return nil, fmt.Errorf("diskspool: creating payload file: %w", err)
 	}
-	err = s.copyPayload(f, r, n)
+	dst := &budgetFile{s: s, f: f}
+	err = s.copyPayload(dst, r, n)
 	if closeErr := f.Close(); err == nil && closeErr != nil {
 		err = fmt.Errorf("diskspool: writing payload file: %w", closeErr)
 	}
 	if err != nil {
 		os.Remove(f.Name()) // best effort: Close removes what is left
+		s.used.Add(-dst.took)
 		return nil, err
 	}
+	// The attachment gives back n at its last Release; the file took
+	// exactly n, the copy having read exactly n bytes.
 	return newAttachment(s, n, nil, f.Name()), nil
+}
+
+// budgetFile is a payload file that takes room in the spool's budget for
+// each write before it is made, and remembers how much it took and the
+// error of the file, so that a failed copy can say whether reading or
+// writing failed.
+type budgetFile struct {
+	s    *Spool
+	f    *os.File
+	took int64 // the room taken, in bytes: what was written
+	err  error // the first failure of the budget or the file
+}
+
+// Write takes room for p, then writes it.
+func (b *budgetFile) Write(p []byte) (int, error) {
+	if err := b.s.reserve(int64(len(p))); err != nil {
+		b.err = err
+		return 0, err
+	}
+	n, err := b.f.Write(p)
+	b.s.used.Add(int64(n - len(p))) // give back what was not written
+	b.took += int64(n)
+	if err != nil {
+		b.err = err
+	}
+	return n, err
+}
+
+// ReadFrom lets the file take the bytes from r itself (splice from a
+// socket on Linux) when r is an *io.LimitedReader, whose limit is the room
+// taken first; any other r goes through Write.
+func (b *budgetFile) ReadFrom(r io.Reader) (int64, error) {
+	lr, ok := r.(*io.LimitedReader)
+	if !ok {
+		return io.Copy(struct{ io.Writer }{b}, r)
+	}
+	want := lr.N
+	if err := b.s.reserve(want); err != nil {
+		b.err = err
+		return 0, err
+	}
+	n, err := b.f.ReadFrom(lr)
+	b.s.used.Add(n - want)
+	b.took += n
+	return n, err
 }
 
 // copyBufferSize is the buffer of a payload copy: each step is one read
@@ -184,7 +231,7 @@ type sizedSource interface {
 }
 
 // copyPayload copies exactly n bytes from r to f.
-func (s *Spool) copyPayload(f *os.File, r io.Reader, n int64) error {
+func (s *Spool) copyPayload(f *budgetFile, r io.Reader, n int64) error {
 	if src, ok := r.(sizedSource); ok && s.direct && src.Len() == n {
 		return writePayload(f, src, n)
 	}
@@ -192,9 +239,11 @@ func (s *Spool) copyPayload(f *os.File, r io.Reader, n int64) error {
 }
 
 // writePayload has src, which holds exactly n bytes, write them all to f.
-func writePayload(f *os.File, src io.WriterTo, n int64) error {
+func writePayload(f *budgetFile, src io.WriterTo, n int64) error {
 	got, err := src.WriteTo(f)
 	switch {
+	case errors.Is(f.err, ports.ErrSpoolFull):
+		return fmt.Errorf("diskspool: payload of %d bytes after %d: %w", n, got, f.err)
 	case err != nil:
 		// One call moved the bytes from the source into the file: whether
 		// reading or writing failed cannot be told here. A source cut off
@@ -213,16 +262,18 @@ func writePayload(f *os.File, src io.WriterTo, n int64) error {
 
 // bufferPayload copies exactly n bytes from r to f through a buffer and
 // says, on failure, whether reading or writing failed.
-func bufferPayload(f *os.File, r io.Reader, n int64) error {
+func bufferPayload(f *budgetFile, r io.Reader, n int64) error {
 	buf := copyBuffers.Get().(*[copyBufferSize]byte)
 	defer copyBuffers.Put(buf)
-	// The writer is wrapped so that the error can be told apart, which
-	// also keeps io.CopyBuffer on its plain read-write loop.
-	w := &errWriter{w: f}
-	got, err := io.CopyBuffer(w, io.LimitReader(r, n), buf[:])
+	// The file is wrapped to hide its ReadFrom, which keeps io.CopyBuffer
+	// on its plain read-write loop: each read is written, and its room
+	// taken, before the next.
+	got, err := io.CopyBuffer(struct{ io.Writer }{f}, io.LimitReader(r, n), buf[:])
 	switch {
-	case w.err != nil:
-		return fmt.Errorf("diskspool: writing payload file after %d of %d bytes: %w", got, n, w.err)
+	case errors.Is(f.err, ports.ErrSpoolFull):
+		return fmt.Errorf("diskspool: payload of %d bytes after %d: %w", n, got, f.err)
+	case f.err != nil:
+		return fmt.Errorf("diskspool: writing payload file after %d of %d bytes: %w", got, n, f.err)
 	case err != nil || got < n:
 		return cutOff(got, n, err)
 	}
@@ -236,18 +287,4 @@ func cutOff(got, n int64, err error) error {
 		err = io.ErrUnexpectedEOF
 	}
 	return fmt.Errorf("diskspool: payload cut off after %d of %d bytes: %w", got, n, err)
-}
-
-// errWriter remembers the error of its writer.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) Write(p []byte) (int, error) {
-	n, err := e.w.Write(p)
-	if err != nil {
-		e.err = err
-	}
-	return n, err
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -188,16 +189,14 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func TestMaxBytesRefusesWithoutReading(t *testing.T) {
+func TestMaxBytesRefusesWhenTheArrivingBytesPassIt(t *testing.T) {
 	s := newSpool(t, diskspool.Options{MemoryThreshold: 10, MaxBytes: 100})
 	first, err := s.Store(60, bytes.NewReader(payload(60)))
 	require.NoError(t, err)
 
-	r := &countingReader{r: bytes.NewReader(payload(50))}
-	_, err = s.Store(50, r)
+	_, err = s.Store(50, bytes.NewReader(payload(50)))
 	require.ErrorIs(t, err, ports.ErrSpoolFull)
-	assert.Zero(t, r.n, "nothing read when refused")
-	assert.Equal(t, int64(60), s.Used())
+	assert.Equal(t, int64(60), s.Used(), "the refused payload gives back what it took")
 	assert.Len(t, files(t, s), 1)
 
 	small, err := s.Store(10, bytes.NewReader(payload(10)))
@@ -215,8 +214,90 @@ func TestMaxBytesRefusesWithoutReading(t *testing.T) {
 	require.NoError(t, err, "room again once released")
 	again.Release()
 
-	_, err = s.Store(101, bytes.NewReader(payload(101)))
+	r := &countingReader{r: bytes.NewReader(payload(101))}
+	_, err = s.Store(101, r)
 	assert.ErrorIs(t, err, ports.ErrSpoolFull, "larger than the whole limit")
+	assert.Zero(t, r.n, "a payload that can never fit is refused unread")
+}
+
+// stalledStore starts storing a payload that declares size bytes, sends
+// the first sent of them, and waits until the spool holds them. It
+// returns the writer of the rest and the channel of Store's result.
+func stalledStore(t *testing.T, s *diskspool.Spool, size, sent int) (*io.PipeWriter, <-chan storeResult) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	done := make(chan storeResult, 1)
+	base := s.Used()
+	go func() {
+		a, err := s.Store(int64(size), pr)
+		pr.CloseWithError(err)
+		done <- storeResult{a, err}
+	}()
+	_, err := pw.Write(payload(size)[:sent])
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return s.Used() == base+int64(sent) },
+		5*time.Second, time.Millisecond, "the spool takes room for the bytes that arrived")
+	return pw, done
+}
+
+type storeResult struct {
+	a   ports.Attachment
+	err error
+}
+
+// A payload takes room as its bytes arrive: one that declared 80 bytes and
+// sent 40 holds 40, so another of 60 still fits a budget of 100, though
+// the two declared 140 together.
+func TestRoomIsTakenAsBytesArrive(t *testing.T) {
+	t.Parallel()
+	s := newSpool(t, diskspool.Options{MemoryThreshold: -1, MaxBytes: 100})
+	rest, stalled := stalledStore(t, s, 80, 40)
+
+	other, err := s.Store(60, bytes.NewReader(payload(60)))
+	require.NoError(t, err, "the stalled payload's declared size holds no room")
+	assert.Equal(t, int64(100), s.Used())
+	other.Release()
+
+	_, err = rest.Write(payload(80)[40:])
+	require.NoError(t, err)
+	res := <-stalled
+	require.NoError(t, res.err)
+	assert.Equal(t, int64(80), s.Used())
+	assertPayload(t, res.a, payload(80))
+	res.a.Release()
+	assert.Zero(t, s.Used())
+}
+
+// A payload whose arriving bytes pass the budget fails with ErrSpoolFull
+// and gives back the room it took; the one that was there first still
+// completes.
+func TestPayloadArrivingPastTheBudgetFails(t *testing.T) {
+	t.Parallel()
+	s := newSpool(t, diskspool.Options{MemoryThreshold: -1, MaxBytes: 100})
+	rest, stalled := stalledStore(t, s, 80, 40)
+
+	_, err := s.Store(70, bytes.NewReader(payload(70)))
+	require.ErrorIs(t, err, ports.ErrSpoolFull)
+	assert.Equal(t, int64(40), s.Used(), "the failed payload gave back all it took")
+	assert.Len(t, files(t, s), 1, "its file is gone")
+
+	_, err = rest.Write(payload(80)[40:])
+	require.NoError(t, err)
+	res := <-stalled
+	require.NoError(t, res.err)
+	assertPayload(t, res.a, payload(80))
+	res.a.Release()
+	assert.Zero(t, s.Used())
+}
+
+func assertPayload(t *testing.T, a ports.Attachment, want []byte) {
+	t.Helper()
+	r, err := a.Open()
+	require.NoError(t, err)
+	defer r.Close()
+	got, err := io.ReadAll(r)
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
 }
 
 func TestConcurrentStoresStayWithinMaxBytes(t *testing.T) {

@@ -1,9 +1,11 @@
 package framing
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,17 +23,27 @@ type Options struct {
 	// WriteTimeout is how long a write may make no progress before it
 	// fails and the connection becomes unusable. Zero means no bound.
 	WriteTimeout time.Duration
+	// ReadTimeout is how long a frame that has begun (its first header
+	// byte has arrived) may go without another byte before the read fails
+	// with an error wrapping ports.ErrStalled. Waiting for the first byte
+	// of the next frame is never bounded by it. Zero means no bound.
+	ReadTimeout time.Duration
 }
 
 // Conn is a net.Conn seen as two streams of frames; it implements
 // ports.Conn. One goroutine may read while another writes; Close may be
 // called at any time from any goroutine.
 //
-// The write timeout bounds a lack of progress, not the length of a write:
-// the deadline is set afresh before every chunk of at most 1 MiB (unless it
-// was set within the last eighth of the timeout), so a receiver that keeps
-// reading a large payload slowly is never cut off, while one that stops
-// reading is cut off at most one timeout after it stopped.
+// The write timeout bounds a lack of progress, not the length of a write.
+// On a Linux TCP socket progress is what the peer took: the bytes written
+// minus those still in the socket's send queue (SIOCOUTQ). A write runs
+// under a deadline of a quarter of the timeout; when that passes, the Conn
+// asks the kernel whether the peer took anything since the last look, and
+// if so it goes on writing. Only a timeout with nothing taken fails: a
+// receiver reading a large payload at 1 KiB/s is kept, one that stopped is
+// cut off. Elsewhere (net.Pipe, other systems) the deadline is set afresh
+// before every chunk of at most 1 MiB, which serves the same end less
+// exactly: the kernel buffers that absorb a chunk are counted as progress.
 //
 // After Close, reads and writes fail with an error wrapping ports.ErrClosed.
 type Conn struct {
@@ -40,6 +52,11 @@ type Conn struct {
 	w       *Writer
 	timeout time.Duration // the write timeout; zero means none
 	armedAt time.Time     // when the write deadline was last set; used by the writing goroutine only
+	// progress, when not nil, measures what the peer took (Linux TCP);
+	// used by the writing goroutine only.
+	progress *progress
+
+	reads readDeadlines
 
 	closed    atomic.Bool // set before nc is closed, so failing calls see it
 	closeOnce sync.Once
@@ -51,16 +68,27 @@ var _ ports.Conn = (*Conn)(nil)
 // NewConn returns a Conn that reads and writes frames on nc and owns it.
 func NewConn(nc net.Conn, opts Options) *Conn {
 	c := &Conn{nc: nc, timeout: opts.WriteTimeout}
+	c.reads.timeout = opts.ReadTimeout
 	c.r = NewReader(closeAwareReader{c})
 	// A payload copied to a destination that reads for itself gets nc
 	// unwrapped: (*os.File).ReadFrom finds splice only on the real socket.
 	c.r.setDirect(nc, c.readError)
+	if opts.ReadTimeout > 0 {
+		c.r.src = busyReader{c}
+		c.r.idleSrc = closeAwareReader{c}
+		c.r.setDirect(nc, c.busyError)
+		c.r.beforeDirect = c.armBusyRead
+	}
 	// The Writer writes to nc itself, not a wrapper: net.Buffers finds
 	// writev and io.ReaderFrom finds sendfile only on the real connection.
 	c.w = NewWriter(nc)
 	if c.timeout > 0 {
 		c.w.chunk = writeChunk
 		c.w.beforeChunk = c.armWriteDeadline
+		if outq := unsentBytes(nc); outq != nil {
+			c.progress = &progress{outq: outq, slice: max(c.timeout/4, time.Millisecond)}
+			c.w.retry = c.retryWrite
+		}
 	}
 	return c
 }
@@ -82,18 +110,20 @@ func (c *Conn) SkipFrame() error {
 
 // WriteFrames implements ports.FrameWriter; see Writer.WriteFrames.
 func (c *Conn) WriteFrames(bodies [][]byte) error {
+	c.beginWrite()
 	return c.writeError(c.w.WriteFrames(bodies))
 }
 
 // WritePayload implements ports.FrameWriter; see Writer.WritePayload.
 func (c *Conn) WritePayload(n int64, r io.Reader) error {
+	c.beginWrite()
 	return c.writeError(c.w.WritePayload(n, r))
 }
 
 // SetReadDeadline bounds the reads in progress and to come; the zero time
 // removes the bound.
 func (c *Conn) SetReadDeadline(t time.Time) error {
-	return c.nc.SetReadDeadline(t)
+	return c.reads.setUser(c.nc, t)
 }
 
 // Close closes the connection, failing the reads and writes in progress.
@@ -127,21 +157,52 @@ func (c *Conn) RemoteAddr() string {
 	return "unknown"
 }
 
-// armWriteDeadline gives the next chunk a full timeout to make progress.
+// armWriteDeadline gives the next chunk a full timeout to make progress,
+// or, when progress is measured, a slice of it until the next look.
 //
 // Moving a deadline costs a timer update, a tenth of a small write, so a
-// deadline set less than an eighth of the timeout ago is left as it is: a
+// deadline set less than an eighth of its span ago is left as it is: a
 // stalled write then fails after between 7/8 of the timeout and all of it.
 func (c *Conn) armWriteDeadline() error {
+	span := c.timeout
+	if c.progress != nil {
+		span = c.progress.slice
+	}
 	now := time.Now()
-	if now.Sub(c.armedAt) < c.timeout/8 {
+	if now.Sub(c.armedAt) < span/8 {
 		return nil
 	}
-	if err := c.nc.SetWriteDeadline(now.Add(c.timeout)); err != nil {
+	if err := c.nc.SetWriteDeadline(now.Add(span)); err != nil {
 		return c.writeError(fmt.Errorf("framing: set write deadline: %w", err))
 	}
 	c.armedAt = now
 	return nil
+}
+
+// beginWrite starts measuring progress afresh for a new write: a peer is
+// judged by what it takes while the Conn has something for it.
+func (c *Conn) beginWrite() {
+	if c.progress != nil {
+		c.progress.begin()
+	}
+}
+
+// retryWrite is the Writer's retry hook: after a write ran out of its
+// deadline slice, it reports whether to go on, having re-armed the
+// deadline, because the peer took bytes within the write timeout.
+func (c *Conn) retryWrite(err error) bool {
+	if !errors.Is(err, os.ErrDeadlineExceeded) || c.closed.Load() {
+		return false
+	}
+	now := time.Now()
+	if !c.progress.moved(now, c.armedAt, c.w.sent, c.timeout) {
+		return false
+	}
+	if c.nc.SetWriteDeadline(now.Add(c.progress.slice)) != nil {
+		return false
+	}
+	c.armedAt = now
+	return true
 }
 
 // writeError reports a write that failed because of Close as such, rather
@@ -163,10 +224,43 @@ func (c *Conn) readError(err error) error {
 }
 
 // closeAwareReader is the Conn's byte source: it reports a read that failed
-// because of Close as ports.ErrClosed.
+// because of Close as ports.ErrClosed. With a read timeout it is the source
+// of the first byte of a frame only, under the caller's deadline alone.
 type closeAwareReader struct{ c *Conn }
 
 func (r closeAwareReader) Read(p []byte) (int, error) {
+	if r.c.reads.timeout > 0 {
+		if err := r.c.reads.armIdle(r.c.nc); err != nil {
+			return 0, r.c.readError(err)
+		}
+	}
 	n, err := r.c.nc.Read(p)
 	return n, r.c.readError(err)
+}
+
+// busyReader is the byte source inside a frame when there is a read
+// timeout: each read must bring a byte within it.
+type busyReader struct{ c *Conn }
+
+func (r busyReader) Read(p []byte) (int, error) {
+	if err := r.c.armBusyRead(); err != nil {
+		return 0, err
+	}
+	n, err := r.c.nc.Read(p)
+	return n, r.c.busyError(err)
+}
+
+// armBusyRead puts the read timeout in force for the next read.
+func (c *Conn) armBusyRead() error {
+	return c.readError(c.reads.armBusy(c.nc))
+}
+
+// busyError reports a read inside a frame that failed on the read timeout
+// (not on the caller's own deadline) as a stall.
+func (c *Conn) busyError(err error) error {
+	err = c.readError(err)
+	if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) || !c.reads.stalled(time.Now()) {
+		return err
+	}
+	return fmt.Errorf("framing: no byte for %v in the middle of a frame: %w", c.reads.timeout, ports.ErrStalled)
 }

@@ -103,6 +103,11 @@ func (r *Reader) copyDirect(rf io.ReaderFrom) (int64, error) {
 	var written int64
 	lr := &io.LimitedReader{R: r.direct}
 	for r.remaining > 0 {
+		if r.beforeDirect != nil {
+			if err := r.beforeDirect(); err != nil {
+				return written, fmt.Errorf("framing: frame body: %w", err)
+			}
+		}
 		step := min(r.remaining, directStep)
 		lr.N = step
 		n, err := rf.ReadFrom(lr)

@@ -54,6 +54,11 @@ var ErrStalePayload = errors.New("framing: payload reader used after the next fr
 // connections do not each keep 4 KiB.
 type Reader struct {
 	src io.Reader
+	// idleSrc, if not nil, is read instead of src for the first byte of a
+	// frame header, when nothing is buffered: Conn waits for a frame to
+	// begin without its read timeout. Set once by Conn before the first
+	// read.
+	idleSrc io.Reader
 	// br buffers src while a frame is read or more input is buffered; nil
 	// between frames once the buffer ran dry. Never nil while remaining > 0.
 	br *bufio.Reader
@@ -70,6 +75,9 @@ type Reader struct {
 	// direct the way br's source translates its own (Conn: a read that
 	// failed because of Close is ports.ErrClosed).
 	directErr func(error) error
+	// beforeDirect, if set, runs before each step of a copy from direct
+	// (Conn starts its read timeout there); its error fails the copy.
+	beforeDirect func() error
 	// broken, once set, is the error of every read: a copy from direct
 	// failed and the position in the stream is lost.
 	broken error
@@ -187,7 +195,11 @@ func (r *Reader) readHeader() (uint32, error) {
 		r.br = nil
 	}
 	for r.hdrN < headerLen {
-		got, err := r.src.Read(r.hdr[r.hdrN:])
+		src := r.src
+		if r.hdrN == 0 && r.idleSrc != nil {
+			src = r.idleSrc
+		}
+		got, err := src.Read(r.hdr[r.hdrN:])
 		r.hdrN += got
 		if err != nil && r.hdrN < headerLen {
 			return 0, headerError(r.hdrN, err)

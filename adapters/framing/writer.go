@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"net"
+	"os"
 	"sync"
 )
 
@@ -26,6 +27,13 @@ type Writer struct {
 	// beforeChunk, if set, runs before each write to w (Conn re-arms its
 	// write deadline there); its error fails the write.
 	beforeChunk func() error
+	// retry, if set, is asked after a write to w failed with err whether
+	// to go on writing what is left (Conn: the deadline passed but the
+	// peer took bytes); it re-arms whatever needs re-arming. Only writes
+	// that leave no byte in doubt are retried.
+	retry func(err error) bool
+	// sent counts the bytes w has taken, in all.
+	sent int64
 	// err is the first write error; once set, every write returns it.
 	err error
 
@@ -145,11 +153,44 @@ func (w *Writer) writeVec() error {
 			return err
 		}
 		w.out = next
-		if _, err := w.out.WriteTo(w.w); err != nil {
+		if err := w.writeOut(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeOut writes out, which WriteTo consumes as it goes: after a failure
+// it holds exactly what is left, so a retry goes on from there.
+func (w *Writer) writeOut() error {
+	for {
+		n, err := w.out.WriteTo(w.w)
+		w.sent += n
+		if err == nil {
+			return nil
+		}
+		if !w.mayRetry(err) {
+			return fmt.Errorf("framing: write: %w", err)
+		}
+	}
+}
+
+// writeAll writes p whole, retrying where the retry hook allows.
+func (w *Writer) writeAll(p []byte) error {
+	for len(p) > 0 {
+		n, err := w.w.Write(p)
+		w.sent += int64(n)
+		p = p[n:]
+		if err != nil && !w.mayRetry(err) {
 			return fmt.Errorf("framing: write: %w", err)
 		}
 	}
 	return nil
+}
+
+// mayRetry reports whether a write that failed with err should go on.
+func (w *Writer) mayRetry(err error) bool {
+	return w.retry != nil && w.retry(err)
 }
 
 // takeChunk splits off the head of pending that holds at most chunk bytes,
@@ -195,8 +236,8 @@ func (w *Writer) writePayload(n int64, r io.Reader) error {
 	if err := w.arm(); err != nil {
 		return err
 	}
-	if _, err := w.w.Write(w.hdr[:]); err != nil {
-		return fmt.Errorf("framing: write: %w", err)
+	if err := w.writeAll(w.hdr[:]); err != nil {
+		return err
 	}
 	for sent := int64(0); sent < n; {
 		step := n - sent
@@ -222,16 +263,49 @@ func (w *Writer) writePayload(n int64, r io.Reader) error {
 // copyChunk copies up to n bytes of r to the destination. The source goes
 // in an *io.LimitedReader because that is the form in which the net
 // package recognises an *os.File for sendfile.
+//
+// With a retry hook, only an *os.File goes to the destination's ReadFrom:
+// sendfile moves the file's offset by exactly what the socket took, so a
+// copy cut off by a deadline can go on. A generic ReadFrom may drop bytes
+// it read but could not write; other sources go through copyBuf instead.
 func (w *Writer) copyChunk(r io.Reader, n int64) (int64, error) {
 	w.lr = io.LimitedReader{R: r, N: n}
 	defer func() { w.lr.R = nil }() // let the caller's reader go
-	if rf, ok := w.w.(io.ReaderFrom); ok {
-		return rf.ReadFrom(&w.lr)
+	rf, ok := w.w.(io.ReaderFrom)
+	if _, isFile := r.(*os.File); ok && (w.retry == nil || isFile) {
+		for {
+			before := w.lr.N
+			_, err := rf.ReadFrom(&w.lr)
+			w.sent += before - w.lr.N
+			if err == nil || !w.mayRetry(err) {
+				return n - w.lr.N, err
+			}
+		}
 	}
 	if w.copyBuf == nil {
 		w.copyBuf = make([]byte, copyBufferSize)
 	}
-	return io.CopyBuffer(w.w, &w.lr, w.copyBuf)
+	if w.retry == nil {
+		return io.CopyBuffer(w.w, &w.lr, w.copyBuf)
+	}
+	return w.copyRetrying(n)
+}
+
+// copyRetrying copies what is left of w.lr through copyBuf, each read
+// written whole before the next, so a retried write loses nothing.
+func (w *Writer) copyRetrying(n int64) (int64, error) {
+	for {
+		got, err := w.lr.Read(w.copyBuf)
+		if writeErr := w.writeAll(w.copyBuf[:got]); writeErr != nil {
+			return n - w.lr.N - int64(got), writeErr
+		}
+		if err == io.EOF {
+			return n - w.lr.N, nil
+		}
+		if err != nil {
+			return n - w.lr.N, err
+		}
+	}
 }
 
 // arm runs the beforeChunk hook, if any.

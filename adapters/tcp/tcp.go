@@ -46,6 +46,10 @@ type Options struct {
 	// WriteTimeout is how long a write may make no progress before the
 	// connection is given up (see framing.Options). Zero means no bound.
 	WriteTimeout time.Duration
+	// ReadTimeout is how long a frame that has begun may go without a
+	// byte before the read fails (see framing.Options). Zero means no
+	// bound.
+	ReadTimeout time.Duration
 	// KeepAlive configures the keep-alive probes; its zero value means
 	// DefaultKeepAlive. (To turn probes off, give Enable false and any
 	// other field non-zero, e.g. Idle: -1.)
@@ -74,7 +78,7 @@ func (o Options) dialer() *net.Dialer {
 
 // wrap frames an established connection.
 func (o Options) wrap(c net.Conn) *framing.Conn {
-	return framing.NewConn(c, framing.Options{WriteTimeout: o.WriteTimeout})
+	return framing.NewConn(c, framing.Options{WriteTimeout: o.WriteTimeout, ReadTimeout: o.ReadTimeout})
 }
 
 // Listener accepts TCP connections; it implements ports.Listener.

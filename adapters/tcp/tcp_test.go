@@ -32,9 +32,10 @@ func TestListenerContract(t *testing.T) {
 	transporttest.RunListenerContract(t, newLoopback(tcp.Options{}))
 }
 
-func TestListenerContractWithWriteTimeoutAndKeepAlive(t *testing.T) {
+func TestListenerContractWithTimeoutsAndKeepAlive(t *testing.T) {
 	transporttest.RunListenerContract(t, newLoopback(tcp.Options{
 		WriteTimeout: 10 * time.Second,
+		ReadTimeout:  10 * time.Second,
 		KeepAlive:    net.KeepAliveConfig{Enable: true, Idle: time.Second, Interval: time.Second, Count: 2},
 	}))
 }

@@ -25,6 +25,13 @@ type Config struct {
 	LoginTimeout time.Duration
 	// ShutdownGrace bounds how long a shutdown waits for queues to flush.
 	ShutdownGrace time.Duration
+	// RateLimit is the records per second read from one connection, login
+	// attempts and refused records included; past it the connection is
+	// read more slowly (PROTOCOL.md section 5). Negative means no limit.
+	RateLimit float64
+	// RateBurst is the records a connection may send at once, above
+	// RateLimit, before it is slowed.
+	RateBurst int
 }
 
 // Defaults returns c with every unset field at its default.
@@ -44,6 +51,12 @@ func (c Config) Defaults() Config {
 	if c.ShutdownGrace == 0 {
 		c.ShutdownGrace = 5 * time.Second
 	}
+	if c.RateLimit == 0 {
+		c.RateLimit = 50
+	}
+	if c.RateBurst == 0 {
+		c.RateBurst = 200
+	}
 	return c
 }
 
@@ -58,6 +71,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("server: max queue %d is smaller than max record %d", c.MaxQueue, c.MaxRecord)
 	case c.LoginTimeout < 0 || c.ShutdownGrace < 0:
 		return fmt.Errorf("server: timeouts must not be negative")
+	case c.RateLimit > 0 && c.RateBurst < 1:
+		return fmt.Errorf("server: rate burst %d must be at least 1", c.RateBurst)
 	}
 	return nil
 }

@@ -1,11 +1,15 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"pcx/domain"
 	"pcx/ports"
@@ -155,6 +159,10 @@ func (s *session) relayNext() error {
 // broke mid-payload: the session ends and nothing is relayed) and the
 // server's (no room, a disk error: the payload is skipped and refused).
 func (s *session) storeFailed(err error) error {
+	if errors.Is(err, ports.ErrStalled) {
+		// Skipping would wait out the read timeout a second time.
+		return fmt.Errorf("attachment cut off: %w", err)
+	}
 	if skipErr := s.conn.SkipFrame(); skipErr != nil {
 		return fmt.Errorf("attachment cut off: %w", skipErr)
 	}
@@ -177,7 +185,9 @@ func (s *session) relay(msg domain.ChatMessage, att ports.Attachment) {
 
 // readRecord reads and decodes one record frame. A frame over the record
 // limit is skipped and refused; one over the hard cap ends the session.
+// Every record, refused or not, waits its turn under the rate limit.
 func (s *session) readRecord() (domain.Record, error) {
+	s.pace.wait(s.logger())
 	body, err := s.conn.ReadRecord(s.readBuf[:0], s.srv.cfg.MaxRecord)
 	var tooLarge *ports.FrameTooLargeError
 	if errors.As(err, &tooLarge) {
@@ -214,4 +224,38 @@ func (s *session) skipLongRecord(tooLarge *ports.FrameTooLargeError) error {
 		return err
 	}
 	return &refusal{reason: fmt.Errorf("record is longer than %d bytes", tooLarge.Max)}
+}
+
+// pacer holds a connection to the rate limit by reading it more slowly:
+// while the reader waits, the peer's records stay in the socket and TCP
+// slows the peer down. Nothing is dropped and nobody is disconnected.
+type pacer struct {
+	limit *rate.Limiter // nil: no limit
+	// ctx ends when the session does, so that no reader waits out its turn
+	// on a connection being closed.
+	ctx    context.Context
+	stop   context.CancelFunc
+	warned bool // the peer was told of in the log once; reader goroutine only
+}
+
+func newPacer(cfg Config) pacer {
+	if cfg.RateLimit <= 0 {
+		return pacer{stop: func() {}}
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	return pacer{limit: rate.NewLimiter(rate.Limit(cfg.RateLimit), cfg.RateBurst), ctx: ctx, stop: stop}
+}
+
+// wait returns when the next record may be read, or at once once the
+// session is ending: the read that follows then fails or drains.
+func (p *pacer) wait(log *slog.Logger) {
+	if p.limit == nil {
+		return
+	}
+	if !p.warned && p.limit.Tokens() < 1 {
+		p.warned = true
+		log.Info("rate limit reached; reading this connection more slowly",
+			"limit", float64(p.limit.Limit()), "burst", p.limit.Burst())
+	}
+	_ = p.limit.Wait(p.ctx) // fails only when the session ends
 }

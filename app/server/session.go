@@ -45,6 +45,7 @@ type session struct {
 	joinSeq     uint64 // login order, for "who"; guarded by srv.mu
 	readBuf     []byte
 	scratch     domain.Record
+	pace        pacer // the rate limit; its stop may be called from any goroutine
 
 	bodies [][]byte // owned by the writer goroutine: reused for each batch
 
@@ -69,6 +70,7 @@ func newSession(srv *Server, conn ports.Conn) *session {
 		writerDone: make(chan struct{}),
 	}
 	s.log.Store(srv.log.With("peer", conn.RemoteAddr()))
+	s.pace = newPacer(srv.cfg)
 	return s
 }
 
@@ -113,6 +115,7 @@ func (s *session) finish() {
 	s.closed = true
 	s.draining = true
 	s.mu.Unlock()
+	s.pace.stop()
 	s.signal()
 }
 
@@ -125,6 +128,7 @@ func (s *session) kill(reason string) {
 		s.killed = true
 		s.mu.Unlock()
 		s.logger().Info("closing connection", "reason", reason)
+		s.pace.stop()
 		s.conn.Close()
 		s.signal()
 	})
@@ -356,6 +360,8 @@ func describeEnd(err error) string {
 		return "closed by peer"
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return "timed out"
+	case errors.Is(err, ports.ErrStalled):
+		return "read timeout: " + ports.ErrStalled.Error()
 	default:
 		return err.Error()
 	}

@@ -22,8 +22,11 @@ type settings struct {
 	MaxRecord     byteSize
 	MaxAttachment byteSize
 	MaxQueue      byteSize
-	MaxSpool      byteSize
+	MaxSpool      byteSize // autoSpool: chosen at start (see spoolLimit)
 	SpoolDir      string
+	RateLimit     float64
+	RateBurst     int
+	ReadTimeout   time.Duration
 	LogLevel      slog.Level
 	LogFormat     string
 	DebugAddr     string
@@ -57,6 +60,10 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 		MaxRecord:     64 << 10,
 		MaxAttachment: 1 << 30,
 		MaxQueue:      8 << 20,
+		MaxSpool:      autoSpool,
+		RateLimit:     50,
+		RateBurst:     200,
+		ReadTimeout:   30 * time.Second,
 		LogLevel:      slog.LevelInfo,
 		LogFormat:     "text",
 		WebListen:     ":23482",
@@ -75,8 +82,11 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	env.value(&s.MaxRecord, "max-record", "PCX_MAX_RECORD", "longest record accepted (`size`); longer ones, up to 1MiB, are refused; longer still end the connection")
 	env.value(&s.MaxAttachment, "max-attachment", "PCX_MAX_ATTACHMENT", "largest attachment relayed (`size`)")
 	env.value(&s.MaxQueue, "max-queue", "PCX_MAX_QUEUE", "memory queued for one receiver (`size`) before it is cut off as too slow")
-	env.value(&s.MaxSpool, "max-spool", "PCX_MAX_SPOOL", "disk the attachment spool may use at once (`size`); 0 means no limit")
+	env.value((*spoolSize)(&s.MaxSpool), "max-spool", "PCX_MAX_SPOOL", "disk the attachment spool may use at once (`size`); auto: the lesser of 8GiB and half the free space at start; 0 means no limit")
 	env.string(&s.SpoolDir, "spool-dir", "PCX_SPOOL_DIR", "`directory` for large attachments in transit (default the system temp directory)")
+	env.value((*rateValue)(&s.RateLimit), "rate-limit", "PCX_RATE_LIMIT", "records per second read from one connection (`rate`); a faster sender is read more slowly, not dropped; 0 means no limit")
+	env.value((*countValue)(&s.RateBurst), "rate-burst", "PCX_RATE_BURST", "records one connection may send at once (`count`) before --rate-limit slows it")
+	env.duration(&s.ReadTimeout, "read-timeout", "PCX_READ_TIMEOUT", "close a connection that stops sending in the middle of a record or attachment for this `duration` (idle between messages is fine)")
 	env.value(logLevel{&s.LogLevel}, "log-level", "PCX_LOG_LEVEL", "log `level`: debug, info (the default), warn or error")
 	env.string(&s.LogFormat, "log-format", "PCX_LOG_FORMAT", "log `format`: text or json")
 	env.string(&s.DebugAddr, "debug-addr", "PCX_DEBUG_ADDR", "serve pprof profiles on this `address` (e.g. 127.0.0.1:6060); empty: off")
@@ -90,6 +100,9 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	}
 	if fs.NArg() > 0 {
 		return s, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	if s.RateLimit > 0 && s.RateBurst < 1 {
+		return s, errors.New("--rate-burst must be at least 1")
 	}
 	if s.LogFormat != "text" && s.LogFormat != "json" {
 		return s, fmt.Errorf("--log-format must be text or json, not %q", s.LogFormat)
@@ -179,6 +192,53 @@ func (v *byteSize) String() string {
 	return strconv.FormatInt(n, 10)
 }
 
+// autoSpool is the --max-spool that is chosen at start from the free space.
+const autoSpool = byteSize(-1)
+
+// spoolSize is a byteSize that may also be "auto".
+type spoolSize byteSize
+
+func (v *spoolSize) Set(s string) error {
+	if strings.TrimSpace(s) == "auto" {
+		*v = spoolSize(autoSpool)
+		return nil
+	}
+	return (*byteSize)(v).Set(s)
+}
+
+func (v *spoolSize) String() string {
+	if byteSize(*v) == autoSpool {
+		return "auto"
+	}
+	return (*byteSize)(v).String()
+}
+
+// rateValue is a non-negative rate per second.
+type rateValue float64
+
+func (v *rateValue) Set(s string) error {
+	r, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || r < 0 || r > 1e9 {
+		return fmt.Errorf("not a rate: %q (try 50, or 0 for no limit)", s)
+	}
+	*v = rateValue(r)
+	return nil
+}
+func (v *rateValue) String() string { return strconv.FormatFloat(float64(*v), 'g', -1, 64) }
+
+// countValue is a non-negative count.
+type countValue int
+
+func (v *countValue) Set(s string) error {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 0 {
+		return fmt.Errorf("not a count: %q", s)
+	}
+	*v = countValue(n)
+	return nil
+}
+func (v *countValue) String() string { return strconv.Itoa(int(*v)) }
+
 type logLevel struct{ l *slog.Level }
 
 func (v logLevel) Set(s string) error { return v.l.UnmarshalText([]byte(s)) }
@@ -197,7 +257,17 @@ func serverConfig(s settings) server.Config {
 		MaxQueue:      int64(s.MaxQueue),
 		LoginTimeout:  s.LoginTimeout,
 		ShutdownGrace: s.ShutdownGrace,
+		RateLimit:     rateLimit(s.RateLimit),
+		RateBurst:     s.RateBurst,
 	}
+}
+
+// rateLimit maps --rate-limit 0 (off) to the server's "no limit".
+func rateLimit(r float64) float64 {
+	if r == 0 {
+		return -1
+	}
+	return r
 }
 
 func newLogger(s settings, w io.Writer) *slog.Logger {

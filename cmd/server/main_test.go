@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -29,7 +30,8 @@ func TestHelpListsEveryFlag(t *testing.T) {
 	var out bytes.Buffer
 	require.Equal(t, 0, run([]string{"--help"}, noEnv, &out))
 	for _, flag := range []string{"listen", "max-record", "max-attachment", "max-queue", "write-timeout",
-		"login-timeout", "spool-dir", "max-spool", "log-level", "log-format", "PCX_LISTEN", "web-listen", "web-origins", "PCX_WEB_LISTEN"} {
+		"login-timeout", "spool-dir", "max-spool", "log-level", "log-format", "PCX_LISTEN", "web-listen", "web-origins", "PCX_WEB_LISTEN",
+		"rate-limit", "PCX_RATE_LIMIT", "rate-burst", "PCX_RATE_BURST", "read-timeout", "PCX_READ_TIMEOUT"} {
 		require.Contains(t, out.String(), flag)
 	}
 }
@@ -46,6 +48,44 @@ func TestSettingsComeFromFlagsOverEnvironmentOverDefaults(t *testing.T) {
 	require.Equal(t, 30*time.Second, s.WriteTimeout)
 }
 
+func TestAttackLimitsHaveDefaultsAndCanBeTurnedOff(t *testing.T) {
+	s, err := parseSettings(nil, noEnv, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, autoSpool, s.MaxSpool)
+	require.Equal(t, 30*time.Second, s.ReadTimeout)
+	cfg := serverConfig(s)
+	require.InDelta(t, 50, cfg.RateLimit, 0)
+	require.Equal(t, 200, cfg.RateBurst)
+
+	env := map[string]string{"PCX_RATE_LIMIT": "0", "PCX_MAX_SPOOL": "0", "PCX_READ_TIMEOUT": "2s"}
+	s, err = parseSettings([]string{"--rate-burst", "5"}, func(k string) string { return env[k] }, io.Discard)
+	require.NoError(t, err)
+	require.Negative(t, serverConfig(s).RateLimit, "0 turns the rate limit off")
+	require.Equal(t, 5, serverConfig(s).RateBurst)
+	require.Zero(t, s.MaxSpool, "0 turns the spool limit off")
+	require.Equal(t, 2*time.Second, s.ReadTimeout)
+}
+
+func TestAutoSpoolIsTheLesserOf8GiBAndHalfTheFreeSpace(t *testing.T) {
+	for name, tc := range map[string]struct {
+		free int64
+		err  error
+		want int64
+	}{
+		"a small disk gives half":       {free: 10 << 30, want: 5 << 30},
+		"a large disk gives 8 GiB":      {free: 1 << 40, want: 8 << 30},
+		"a full disk still bounds":      {free: 0, want: 1},
+		"unknown free space falls back": {err: errors.New("statfs"), want: fallbackSpool},
+	} {
+		t.Run(name, func(t *testing.T) {
+			require.Equal(t, tc.want, spoolLimit(tc.free, tc.err))
+		})
+	}
+	free, err := freeSpace(t.TempDir())
+	require.NoError(t, err)
+	require.Positive(t, free)
+}
+
 func TestBadSettingsAreOneClearLine(t *testing.T) {
 	cases := map[string]struct {
 		args []string
@@ -57,6 +97,8 @@ func TestBadSettingsAreOneClearLine(t *testing.T) {
 		"an unknown log format":   {args: []string{"--log-format", "xml"}, want: "text or json"},
 		"a stray argument":        {args: []string{"extra"}, want: "unexpected argument"},
 		"a record limit too big":  {args: []string{"--max-record", "2MiB", "--listen", "127.0.0.1:0"}, want: "max record"},
+		"a negative rate":         {args: []string{"--rate-limit", "-1"}, want: "not a rate"},
+		"a rate with no burst":    {args: []string{"--rate-burst", "0"}, want: "--rate-burst"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"log/slog"
+	"os"
+
 	"pcx/adapters/diskspool"
 	"pcx/adapters/memory"
 	"pcx/adapters/tcp"
@@ -8,7 +11,11 @@ import (
 
 // listenTCP opens the server's TCP listener.
 func listenTCP(s settings) (*tcp.Listener, func(), error) {
-	l, err := tcp.Listen(s.Listen, tcp.Options{WriteTimeout: s.WriteTimeout, KeepAlive: tcp.ServerKeepAlive})
+	l, err := tcp.Listen(s.Listen, tcp.Options{
+		WriteTimeout: s.WriteTimeout,
+		ReadTimeout:  s.ReadTimeout,
+		KeepAlive:    tcp.ServerKeepAlive,
+	})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -25,11 +32,43 @@ func listenMemory(s settings, network *memory.Network) (*memory.Listener, func()
 }
 
 // openSpool creates the attachment spool; its cleanup removes every file
-// it still holds.
-func openSpool(s settings) (*diskspool.Spool, func(), error) {
-	sp, err := diskspool.New(diskspool.Options{Dir: s.SpoolDir, MaxBytes: int64(s.MaxSpool)})
+// it still holds. With --max-spool auto the limit is chosen from the free
+// space of the spool's file system at start, and logged.
+func openSpool(s settings, log *slog.Logger) (*diskspool.Spool, func(), error) {
+	dir := s.SpoolDir
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	limit := int64(s.MaxSpool)
+	if s.MaxSpool == autoSpool {
+		free, err := freeSpace(dir)
+		if err != nil {
+			log.Warn("free space of the spool directory unknown; spool limited to the fallback",
+				"dir", dir, "err", err, "max_spool", fallbackSpool)
+		}
+		limit = spoolLimit(free, err)
+	}
+	sp, err := diskspool.New(diskspool.Options{Dir: s.SpoolDir, MaxBytes: limit})
 	if err != nil {
 		return nil, nil, err
 	}
+	log.Info("attachment spool", "dir", sp.Dir(), "max_spool", (*byteSize)(&limit).String(), "auto", s.MaxSpool == autoSpool)
 	return sp, func() { sp.Close() }, nil
+}
+
+// maxAutoSpool caps --max-spool auto; fallbackSpool is what it gives when
+// the free space cannot be learnt.
+const (
+	maxAutoSpool  = 8 << 30
+	fallbackSpool = 1 << 30
+)
+
+// spoolLimit is --max-spool auto: the lesser of 8 GiB and half of the free
+// space at start, so that the spool alone cannot fill the disk. At least
+// one byte: a limit of 0 would mean none.
+func spoolLimit(free int64, err error) int64 {
+	if err != nil {
+		return fallbackSpool
+	}
+	return max(min(maxAutoSpool, free/2), 1)
 }

@@ -33,7 +33,7 @@ func initServer(s settings, log *slog.Logger) (*server.Server, func(), error) {
 	}
 	codec := dictcodec.New()
 	clock := sysclock.New()
-	spool, cleanup2, err := openSpool(s)
+	spool, cleanup2, err := openSpool(s, log)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
@@ -60,7 +60,7 @@ func initMemoryServer(s settings, log *slog.Logger, network *memory.Network) (*s
 	}
 	codec := dictcodec.New()
 	clock := sysclock.New()
-	spool, cleanup2, err := openSpool(s)
+	spool, cleanup2, err := openSpool(s, log)
 	if err != nil {
 		cleanup()
 		return nil, nil, err

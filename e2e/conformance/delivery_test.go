@@ -388,7 +388,7 @@ func readPrefix(t *testing.T, c *client, sender string) int {
 // everything and see it leave.
 func TestSlowReceiverIsCutOffByQueueBound(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, "--max-queue", "1MiB")
+	s := startServer(t, "--max-queue", "1MiB", "--rate-limit", "0") // fills a queue fast
 	cs := s.room("Fast", "Slow", "Sender")
 	slowReceiverRun(t, cs[0], cs[1], cs[2], 2560, 16<<10) // 40 MiB
 	barrier(cs[0], cs[2], "still fine")
@@ -399,7 +399,7 @@ func TestSlowReceiverIsCutOffByQueueBound(t *testing.T) {
 // --write-timeout is cut off even when its queue is under the bound.
 func TestStalledReceiverIsCutOffByWriteTimeout(t *testing.T) {
 	// Not parallel: a one-second write timeout must not meet a busy machine.
-	s := startServer(t, "--write-timeout", "1s", "--max-queue", "512MiB")
+	s := startServer(t, "--write-timeout", "1s", "--max-queue", "512MiB", "--rate-limit", "0")
 	cs := s.room("Fast", "Stalled", "Sender")
 	slowReceiverRun(t, cs[0], cs[1], cs[2], 1280, 16<<10) // 20 MiB
 	barrier(cs[0], cs[2], "still fine")

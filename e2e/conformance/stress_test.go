@@ -406,7 +406,7 @@ func TestFanOutToManyReceivers(t *testing.T) {
 // that never reads is cut off by many small files too.
 func TestSmallFilesCountAgainstTheQueueBound(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, "--max-queue", "1MiB")
+	s := startServer(t, "--max-queue", "1MiB", "--rate-limit", "0") // fills a queue fast
 	cs := s.room("Fast", "Deaf", "Sender")
 	fast, deaf, sender := cs[0], cs[1], cs[2]
 	deaf.deaf = true
@@ -459,7 +459,7 @@ func TestSmallFilesCountAgainstTheQueueBound(t *testing.T) {
 func TestManyRecordsInOneWrite(t *testing.T) {
 	t.Parallel()
 	const count = 10_000
-	s := startServer(t)
+	s := startServer(t, "--rate-limit", "0") // framing under load, not the rate limit
 	cs := s.room("Ivan", "Olga")
 	ivan, olga := cs[0], cs[1]
 	var b []byte
