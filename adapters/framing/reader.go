@@ -170,6 +170,10 @@ func (r *Reader) next() (uint32, error) {
 	if err != nil {
 		return 0, err
 	}
+	if r.frame == 0 && looksLikeTLS(n) {
+		r.broken = ErrTLSOnPlainPort
+		return 0, r.broken
+	}
 	r.remaining = int64(n)
 	r.frame++
 	return n, nil
@@ -209,6 +213,18 @@ func (r *Reader) readHeader() (uint32, error) {
 	r.br = buffers.Get().(*bufio.Reader)
 	r.br.Reset(r.src)
 	return binary.BigEndian.Uint32(r.hdr[:]), nil
+}
+
+// ErrTLSOnPlainPort is the error of every read of a stream whose first
+// "header" is the start of a TLS record: a TLS client dialled the plain
+// port. Said plainly, it spares an operator puzzling over a 369 MB record.
+var ErrTLSOnPlainPort = errors.New("framing: a TLS client on the plain port (its first bytes are a TLS handshake, not a frame)")
+
+// looksLikeTLS tells whether a first header is a TLS record header, 0x16
+// 0x03 (handshake, version 3.x): as a frame length that is about 369 MB,
+// far over any record limit, so no pcx peer can mean it.
+func looksLikeTLS(n uint32) bool {
+	return n>>16 == 0x1603
 }
 
 // headerError describes a failure to read a header of which got bytes had

@@ -10,10 +10,6 @@ import (
 	"sync"
 )
 
-// copyBufferSize is the buffer of a payload copied to a destination that
-// cannot read from the source itself.
-const copyBufferSize = 32 << 10
-
 // Writer writes frames to a byte stream. It is not safe for concurrent use.
 //
 // A failed write may leave part of a frame on the stream, after which no
@@ -45,7 +41,6 @@ type Writer struct {
 	out     net.Buffers      // what WriteTo consumes; a field, so &out does not escape per call
 	hdr     [headerLen]byte  // a payload's header
 	lr      io.LimitedReader // one chunk of a payload's source
-	copyBuf []byte           // made on first use, for destinations without io.ReaderFrom
 }
 
 // NewWriter returns a Writer that writes frames to w.
@@ -267,7 +262,8 @@ func (w *Writer) writePayload(n int64, r io.Reader) error {
 // With a retry hook, only an *os.File goes to the destination's ReadFrom:
 // sendfile moves the file's offset by exactly what the socket took, so a
 // copy cut off by a deadline can go on. A generic ReadFrom may drop bytes
-// it read but could not write; other sources go through copyBuf instead.
+// it read but could not write; other sources go through a pooled 256 KiB
+// buffer instead.
 func (w *Writer) copyChunk(r io.Reader, n int64) (int64, error) {
 	w.lr = io.LimitedReader{R: r, N: n}
 	defer func() { w.lr.R = nil }() // let the caller's reader go
@@ -282,21 +278,24 @@ func (w *Writer) copyChunk(r io.Reader, n int64) (int64, error) {
 			}
 		}
 	}
-	if w.copyBuf == nil {
-		w.copyBuf = make([]byte, copyBufferSize)
-	}
+	// No sendfile (a TLS connection encrypts in user space): read the
+	// source in large blocks, which a TLS connection then seals as
+	// full-size records, from a pooled buffer that idle connections do not
+	// hold.
+	buf := plainCopyBuffers.Get().(*[plainCopyBufferSize]byte)
+	defer plainCopyBuffers.Put(buf)
 	if w.retry == nil {
-		return io.CopyBuffer(w.w, &w.lr, w.copyBuf)
+		return io.CopyBuffer(w.w, &w.lr, buf[:])
 	}
-	return w.copyRetrying(n)
+	return w.copyRetrying(n, buf[:])
 }
 
-// copyRetrying copies what is left of w.lr through copyBuf, each read
-// written whole before the next, so a retried write loses nothing.
-func (w *Writer) copyRetrying(n int64) (int64, error) {
+// copyRetrying copies what is left of w.lr through buf, each read written
+// whole before the next, so a retried write loses nothing.
+func (w *Writer) copyRetrying(n int64, buf []byte) (int64, error) {
 	for {
-		got, err := w.lr.Read(w.copyBuf)
-		if writeErr := w.writeAll(w.copyBuf[:got]); writeErr != nil {
+		got, err := w.lr.Read(buf)
+		if writeErr := w.writeAll(buf[:got]); writeErr != nil {
 			return n - w.lr.N - int64(got), writeErr
 		}
 		if err == io.EOF {

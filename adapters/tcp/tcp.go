@@ -107,11 +107,21 @@ func Listen(addr string, opts Options) (*Listener, error) {
 // it waits, backing off up to a second, and tries again instead of failing,
 // as net/http does: such shortages pass.
 func (l *Listener) Accept() (ports.Conn, error) {
+	c, err := l.AcceptNet()
+	if err != nil {
+		return nil, err
+	}
+	return l.opts.wrap(c), nil
+}
+
+// AcceptNet is Accept without the frames: the TCP connection itself, for
+// an adapter that puts a layer (TLS) between the socket and the frames.
+func (l *Listener) AcceptNet() (net.Conn, error) {
 	var backoff time.Duration
 	for {
 		c, err := l.ln.Accept()
 		if err == nil {
-			return l.opts.wrap(c), nil
+			return c, nil
 		}
 		if errors.Is(err, net.ErrClosed) {
 			return nil, fmt.Errorf("tcp: accept: %w", ports.ErrClosed)
@@ -152,11 +162,21 @@ var _ ports.Dialer = Dialer{}
 
 // Dial connects to addr ("host:port"), giving up when ctx ends.
 func (d Dialer) Dial(ctx context.Context, addr string) (ports.Conn, error) {
+	c, err := d.DialNet(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	return d.wrap(c), nil
+}
+
+// DialNet is Dial without the frames: the TCP connection itself, for an
+// adapter that puts a layer (TLS) between the socket and the frames.
+func (d Dialer) DialNet(ctx context.Context, addr string) (net.Conn, error) {
 	c, err := d.dialer().DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("tcp: dial %s: %w", addr, plainError(err))
 	}
-	return d.wrap(c), nil
+	return c, nil
 }
 
 // plainError strips what the net package adds around the cause of a

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +33,15 @@ type settings struct {
 	DebugAddr     string
 	WebListen     string
 	WebOrigins    string
+
+	// TLS (issue 11).
+	TLSListen           string
+	DataDir             string
+	TLSCert             string
+	TLSKey              string
+	TLSHandshakeTimeout time.Duration
+	TLSMaxHandshakes    int
+	PrintFingerprint    bool
 }
 
 const usage = `pcx-server: the pcx chat relay.
@@ -67,6 +77,11 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 		LogLevel:      slog.LevelInfo,
 		LogFormat:     "text",
 		WebListen:     ":23482",
+
+		TLSListen:           ":23481",
+		DataDir:             defaultDataDir(getenv),
+		TLSHandshakeTimeout: 10 * time.Second,
+		TLSMaxHandshakes:    1024,
 	}
 	fs := flag.NewFlagSet("pcx-server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -92,6 +107,13 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	env.string(&s.DebugAddr, "debug-addr", "PCX_DEBUG_ADDR", "serve pprof profiles on this `address` (e.g. 127.0.0.1:6060); empty: off")
 	env.string(&s.WebListen, "web-listen", "PCX_WEB_LISTEN", "serve the chat page and its WebSocket on this `address` (host:port); empty: off")
 	env.string(&s.WebOrigins, "web-origins", "PCX_WEB_ORIGINS", "other `origins` whose pages may use the WebSocket, comma-separated host patterns (e.g. chat.example.com,*.example.org); the server's own is always allowed")
+	env.string(&s.TLSListen, "tls-listen", "PCX_TLS_LISTEN", "`address` to listen on for TLS 1.3 (empty: no TLS)")
+	env.string(&s.DataDir, "data-dir", "PCX_DATA_DIR", "`directory` keeping the self-signed TLS key and certificate (default $XDG_STATE_HOME/pcx, else ~/.local/state/pcx)")
+	env.string(&s.TLSCert, "tls-cert", "PCX_TLS_CERT", "certificate `file` (PEM, with its chain) to serve instead of the self-signed one; reread on SIGHUP")
+	env.string(&s.TLSKey, "tls-key", "PCX_TLS_KEY", "key `file` (PEM) of --tls-cert; reread on SIGHUP")
+	env.duration(&s.TLSHandshakeTimeout, "tls-handshake-timeout", "PCX_TLS_HANDSHAKE_TIMEOUT", "close a TLS connection whose handshake takes longer than this `duration`")
+	env.value((*intValue)(&s.TLSMaxHandshakes), "tls-max-handshakes", "PCX_TLS_MAX_HANDSHAKES", "TLS handshakes in progress at once (`count`); more wait in the kernel's backlog")
+	env.value((*boolValue)(&s.PrintFingerprint), "print-fingerprint", "PCX_PRINT_FINGERPRINT", "print the TLS key's fingerprint and exit (making the self-signed key if there is none)")
 	if err := env.err; err != nil {
 		return s, err
 	}
@@ -104,11 +126,58 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	if s.RateLimit > 0 && s.RateBurst < 1 {
 		return s, errors.New("--rate-burst must be at least 1")
 	}
+	if err := checkTLS(s); err != nil {
+		return s, err
+	}
 	if s.LogFormat != "text" && s.LogFormat != "json" {
 		return s, fmt.Errorf("--log-format must be text or json, not %q", s.LogFormat)
 	}
 	return s, nil
 }
+
+// checkTLS refuses TLS settings that cannot work together.
+func checkTLS(s settings) error {
+	switch {
+	case s.Listen == "" && s.TLSListen == "" && s.WebListen == "" && !s.PrintFingerprint:
+		return errors.New("--listen, --tls-listen and --web-listen are all empty: nothing to listen on")
+	case (s.TLSCert == "") != (s.TLSKey == ""):
+		return errors.New("--tls-cert and --tls-key go together")
+	case s.TLSMaxHandshakes < 1:
+		return errors.New("--tls-max-handshakes must be at least 1")
+	}
+	return nil
+}
+
+// defaultDataDir is $XDG_STATE_HOME/pcx, else ~/.local/state/pcx, else
+// empty (an error only if the self-signed key is needed).
+func defaultDataDir(getenv func(string) string) string {
+	if dir := getenv("XDG_STATE_HOME"); dir != "" {
+		return filepath.Join(dir, "pcx")
+	}
+	if home := getenv("HOME"); home != "" {
+		return filepath.Join(home, ".local", "state", "pcx")
+	}
+	return ""
+}
+
+type intValue int
+
+func (v *intValue) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	*v = intValue(n)
+	return err
+}
+func (v *intValue) String() string { return strconv.Itoa(int(*v)) }
+
+type boolValue bool
+
+func (v *boolValue) Set(s string) error {
+	b, err := strconv.ParseBool(s)
+	*v = boolValue(b)
+	return err
+}
+func (v *boolValue) String() string   { return strconv.FormatBool(bool(*v)) }
+func (v *boolValue) IsBoolFlag() bool { return true }
 
 // envBinder defines flags whose defaults come from environment variables.
 type envBinder struct {

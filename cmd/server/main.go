@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	_ "net/http/pprof" // served only with --debug-addr
@@ -17,11 +18,11 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Getenv, os.Stderr))
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }
 
 // run is main with its inputs and outputs named, so tests can call it.
-func run(args []string, getenv func(string) string, stderr io.Writer) int {
+func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	s, err := parseSettings(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -30,6 +31,9 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "pcx-server:", err)
 		return 2
 	}
+	if s.PrintFingerprint {
+		return printFingerprint(s, stdout, stderr)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return serve(ctx, s, stderr)
@@ -37,12 +41,20 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 
 func serve(ctx context.Context, s settings, stderr io.Writer) int {
 	log := newLogger(s, stderr)
-	srv, cleanup, err := initServer(s, log)
+	certs, err := loadCertificates(s, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "pcx-server:", err)
+		return 1
+	}
+	srv, cleanup, err := initServer(s, certs, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "pcx-server:", err)
 		return 1
 	}
 	defer cleanup()
+	if certs != nil {
+		go reloadOnHangup(ctx, certs, log)
+	}
 	if s.DebugAddr != "" {
 		go serveDebug(s.DebugAddr, stderr)
 	}
@@ -51,6 +63,18 @@ func serve(ctx context.Context, s settings, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "pcx-server:", err)
 		return 1
 	}
+	return 0
+}
+
+// printFingerprint prints the TLS key's fingerprint, for the operator to
+// share, making the self-signed key first if there is none.
+func printFingerprint(s settings, stdout, stderr io.Writer) int {
+	certs, err := loadCertificates(s, slog.New(slog.DiscardHandler))
+	if err != nil {
+		fmt.Fprintln(stderr, "pcx-server:", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, certs.Fingerprint())
 	return 0
 }
 

@@ -28,10 +28,13 @@ func noEnv(string) string { return "" }
 
 func TestHelpListsEveryFlag(t *testing.T) {
 	var out bytes.Buffer
-	require.Equal(t, 0, run([]string{"--help"}, noEnv, &out))
+	require.Equal(t, 0, run([]string{"--help"}, noEnv, io.Discard, &out))
 	for _, flag := range []string{"listen", "max-record", "max-attachment", "max-queue", "write-timeout",
 		"login-timeout", "spool-dir", "max-spool", "log-level", "log-format", "PCX_LISTEN", "web-listen", "web-origins", "PCX_WEB_LISTEN",
-		"rate-limit", "PCX_RATE_LIMIT", "rate-burst", "PCX_RATE_BURST", "read-timeout", "PCX_READ_TIMEOUT"} {
+		"rate-limit", "PCX_RATE_LIMIT", "rate-burst", "PCX_RATE_BURST", "read-timeout", "PCX_READ_TIMEOUT",
+		"tls-listen", "PCX_TLS_LISTEN", "data-dir", "PCX_DATA_DIR", "tls-cert", "PCX_TLS_CERT", "tls-key", "PCX_TLS_KEY",
+		"tls-handshake-timeout", "PCX_TLS_HANDSHAKE_TIMEOUT", "tls-max-handshakes", "PCX_TLS_MAX_HANDSHAKES",
+		"print-fingerprint", "PCX_PRINT_FINGERPRINT"} {
 		require.Contains(t, out.String(), flag)
 	}
 }
@@ -103,7 +106,7 @@ func TestBadSettingsAreOneClearLine(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			var out bytes.Buffer
-			code := run(tc.args, func(k string) string { return tc.env[k] }, &out)
+			code := run(tc.args, func(k string) string { return tc.env[k] }, io.Discard, &out)
 			require.NotZero(t, code)
 			require.Contains(t, out.String(), tc.want)
 		})
@@ -115,7 +118,7 @@ func TestPortInUseIsOneLineAndExitOne(t *testing.T) {
 	require.NoError(t, err)
 	defer busy.Close()
 	var out bytes.Buffer
-	code := run([]string{"--listen", busy.Addr().String()}, noEnv, &out)
+	code := run([]string{"--listen", busy.Addr().String(), "--tls-listen", ""}, noEnv, io.Discard, &out)
 	require.Equal(t, 1, code)
 	require.Equal(t, 1, strings.Count(out.String(), "\n"), "output: %q", out.String())
 	require.Contains(t, out.String(), "address already in use")
@@ -125,13 +128,14 @@ func TestPortInUseIsOneLineAndExitOne(t *testing.T) {
 func startTCP(t *testing.T, s settings) string {
 	t.Helper()
 	s.Listen = "127.0.0.1:0"
+	s.TLSListen = ""
 	s.LogLevel = slog.LevelWarn
 	if s.WriteTimeout == 0 {
 		s.WriteTimeout = 30 * time.Second
 	}
 	s.SpoolDir = t.TempDir()
 	s.ShutdownGrace = time.Second
-	srv, cleanup, err := initServer(s, slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: s.LogLevel})))
+	srv, cleanup, err := initServer(s, nil, slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: s.LogLevel})))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)

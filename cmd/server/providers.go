@@ -6,21 +6,7 @@ import (
 
 	"pcx/adapters/diskspool"
 	"pcx/adapters/memory"
-	"pcx/adapters/tcp"
 )
-
-// listenTCP opens the server's TCP listener.
-func listenTCP(s settings) (*tcp.Listener, func(), error) {
-	l, err := tcp.Listen(s.Listen, tcp.Options{
-		WriteTimeout: s.WriteTimeout,
-		ReadTimeout:  s.ReadTimeout,
-		KeepAlive:    tcp.ServerKeepAlive,
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	return l, func() { l.Close() }, nil
-}
 
 // listenMemory opens a listener on an in-memory network, for tests.
 func listenMemory(s settings, network *memory.Network) (*memory.Listener, func(), error) {

@@ -7,22 +7,54 @@ import (
 
 	"pcx/adapters/multilisten"
 	"pcx/adapters/tcp"
+	pcxtls "pcx/adapters/tls"
 	"pcx/adapters/webpage"
 	"pcx/adapters/websocket"
 	"pcx/ports"
 )
 
-// listen opens the TCP listener and, with --web-listen, the web one (the
-// page and its WebSocket); with both the server accepts from either
+// listen opens the listeners the settings ask for: plain TCP (--listen),
+// TLS (--tls-listen; certs is nil without it) and the web page with its
+// WebSocket (--web-listen). With more than one the server accepts from any
 // through one merged listener, and knows nothing of it.
-func listen(s settings, log *slog.Logger) (ports.Listener, func(), error) {
-	plain, cleanup, err := listenTCP(s)
-	if err != nil {
+func listen(s settings, certs *pcxtls.Certificates, log *slog.Logger) (ports.Listener, func(), error) {
+	var ls []ports.Listener
+	fail := func(err error) (ports.Listener, func(), error) {
+		for _, l := range ls {
+			l.Close()
+		}
 		return nil, nil, err
 	}
-	if s.WebListen == "" {
-		return plain, cleanup, nil
+	if s.Listen != "" {
+		l, err := tcp.Listen(s.Listen, tcpOptions(s))
+		if err != nil {
+			return fail(err)
+		}
+		ls = append(ls, l)
 	}
+	if s.TLSListen != "" {
+		l, err := listenTLS(s, certs, log)
+		if err != nil {
+			return fail(err)
+		}
+		ls = append(ls, l)
+	}
+	if s.WebListen != "" {
+		l, err := listenWeb(s, log)
+		if err != nil {
+			return fail(err)
+		}
+		ls = append(ls, l)
+	}
+	if len(ls) == 1 {
+		return ls[0], func() { ls[0].Close() }, nil
+	}
+	merged := multilisten.Merge(ls...)
+	return merged, func() { merged.Close() }, nil
+}
+
+// listenWeb opens the web listener: the page and its WebSocket.
+func listenWeb(s settings, log *slog.Logger) (*websocket.Listener, error) {
 	web, err := websocket.Listen(s.WebListen, websocket.Options{
 		WriteTimeout:   s.WriteTimeout,
 		OriginPatterns: origins(s.WebOrigins),
@@ -30,12 +62,10 @@ func listen(s settings, log *slog.Logger) (ports.Listener, func(), error) {
 		KeepAlive:      tcp.ServerKeepAlive,
 	})
 	if err != nil {
-		cleanup()
-		return nil, nil, fmt.Errorf("web: %w", err)
+		return nil, fmt.Errorf("web: %w", err)
 	}
 	log.Info("chat from a browser: open "+web.URL("localhost"), "addr", web.Addr())
-	merged := multilisten.Merge(plain, web)
-	return merged, func() { merged.Close() }, nil
+	return web, nil
 }
 
 // origins splits --web-origins.

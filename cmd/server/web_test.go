@@ -40,12 +40,12 @@ func TestTheWebFlags(t *testing.T) {
 func startBoth(t *testing.T, s settings) (tcpAddr, webAddr string) {
 	t.Helper()
 	var logged bytes.Buffer
-	s.Listen, s.WebListen = "127.0.0.1:0", "127.0.0.1:0"
+	s.Listen, s.WebListen, s.TLSListen = "127.0.0.1:0", "127.0.0.1:0", ""
 	if s.WriteTimeout == 0 {
 		s.WriteTimeout = 10 * time.Second
 	}
 	s.SpoolDir, s.ShutdownGrace = t.TempDir(), time.Second
-	srv, cleanup, err := initServer(s, slog.New(slog.NewTextHandler(&logged, nil)))
+	srv, cleanup, err := initServer(s, nil, slog.New(slog.NewTextHandler(&logged, nil)))
 	require.NoError(t, err)
 	// The URL is logged while the listeners open, before Serve logs anything.
 	m := regexp.MustCompile(`open http://(127\.0\.0\.1:\d+)/`).FindStringSubmatch(logged.String())

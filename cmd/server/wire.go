@@ -11,6 +11,7 @@ import (
 	"pcx/adapters/diskspool"
 	"pcx/adapters/memory"
 	"pcx/adapters/sysclock"
+	pcxtls "pcx/adapters/tls"
 	"pcx/app/server"
 	"pcx/ports"
 )
@@ -27,9 +28,10 @@ var common = wire.NewSet(
 	server.New,
 )
 
-// initServer builds the server on TCP and, with --web-listen, WebSocket.
-// The cleanup closes the listeners and removes the spool.
-func initServer(s settings, log *slog.Logger) (*server.Server, func(), error) {
+// initServer builds the server on TCP, plain or TLS or both (certs is nil
+// without TLS), and, with --web-listen, WebSocket. The cleanup closes the
+// listeners and removes the spool.
+func initServer(s settings, certs *pcxtls.Certificates, log *slog.Logger) (*server.Server, func(), error) {
 	wire.Build(common, listen)
 	return nil, nil, nil
 }

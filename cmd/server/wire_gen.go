@@ -13,6 +13,7 @@ import (
 	"pcx/adapters/diskspool"
 	"pcx/adapters/memory"
 	"pcx/adapters/sysclock"
+	"pcx/adapters/tls"
 	"pcx/app/server"
 	"pcx/ports"
 )
@@ -23,11 +24,12 @@ import (
 
 // Injectors from wire.go:
 
-// initServer builds the server on TCP and, with --web-listen, WebSocket.
-// The cleanup closes the listeners and removes the spool.
-func initServer(s settings, log *slog.Logger) (*server.Server, func(), error) {
+// initServer builds the server on TCP, plain or TLS or both (certs is nil
+// without TLS), and, with --web-listen, WebSocket. The cleanup closes the
+// listeners and removes the spool.
+func initServer(s settings, certs *tls.Certificates, log *slog.Logger) (*server.Server, func(), error) {
 	config := serverConfig(s)
-	listener, cleanup, err := listen(s, log)
+	listener, cleanup, err := listen(s, certs, log)
 	if err != nil {
 		return nil, nil, err
 	}

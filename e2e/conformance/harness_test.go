@@ -115,7 +115,7 @@ func tryStart(t *testing.T, bin string, flags []string) (s *server, inUse bool) 
 	t.Helper()
 	addr := freeAddr(t)
 	spool := t.TempDir()
-	args := append([]string{"--listen", addr, "--web-listen", "", "--spool-dir", spool, "--log-level", "debug"}, flags...)
+	args := append([]string{"--listen", addr, "--tls-listen", "", "--web-listen", "", "--spool-dir", spool, "--log-level", "debug"}, flags...)
 	s = &server{t: t, addr: addr, spoolDir: spool, cmd: exec.Command(bin, args...), log: &lockedBuffer{}, exited: make(chan struct{})}
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	// A race-enabled binary sleeps 1 s at exit by default; halt_on_error
