@@ -109,27 +109,33 @@ func (t Trust) verify(addr, host string, chain []*x509.Certificate) error {
 		}
 		return nil
 	}
-	err := verifyChain(host, t.Roots, chain)
+	// The chain first, without the name: whether a CA signed it decides
+	// between the CA's rules and the pinning ones.
+	err := verifyChain(t.Roots, chain)
 	var unknownCA x509.UnknownAuthorityError
-	if err == nil || !errors.As(err, &unknownCA) && !selfSigned(leaf) {
-		return err
+	switch {
+	case err == nil:
+		return leaf.VerifyHostname(host)
+	case errors.As(err, &unknownCA) || selfSigned(leaf):
+		return t.trustOnFirstUse(addr, got)
 	}
-	return t.trustOnFirstUse(addr, got)
+	return err
 }
 
-// verifyChain checks the chain against roots for host, as a browser would.
-func verifyChain(host string, roots *x509.CertPool, chain []*x509.Certificate) error {
+// verifyChain checks that the chain leads to one of roots.
+func verifyChain(roots *x509.CertPool, chain []*x509.Certificate) error {
 	inter := x509.NewCertPool()
 	for _, c := range chain[1:] {
 		inter.AddCert(c)
 	}
-	_, err := chain[0].Verify(x509.VerifyOptions{DNSName: host, Roots: roots, Intermediates: inter})
+	_, err := chain[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter})
 	return err
 }
 
-// selfSigned tells whether a certificate signed itself.
+// selfSigned tells whether a certificate signed itself (whether or not it
+// says it may sign).
 func selfSigned(c *x509.Certificate) bool {
-	return c.CheckSignatureFrom(c) == nil
+	return c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil
 }
 
 // trustOnFirstUse accepts the key recorded for addr, records the key of a
