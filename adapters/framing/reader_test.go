@@ -329,3 +329,29 @@ func totalAlloc() uint64 {
 	runtime.ReadMemStats(&m)
 	return m.TotalAlloc
 }
+
+func TestATLSClientHelloAsTheFirstFrameIsNamed(t *testing.T) {
+	clientHello := []byte{0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03}
+	for _, shape := range readerShapes {
+		t.Run(shape.name, func(t *testing.T) {
+			r := framing.NewReader(shape.wrap(bytes.NewReader(clientHello)))
+
+			_, err := r.ReadRecord(nil, 1<<20)
+			require.ErrorIs(t, err, framing.ErrTLSOnPlainPort)
+			_, _, err = r.ReadPayload()
+			assert.ErrorIs(t, err, framing.ErrTLSOnPlainPort, "the stream stays refused")
+		})
+	}
+}
+
+func TestTheSameLengthLaterIsJustTooLarge(t *testing.T) {
+	stream := append(wire("first"), 0x16, 0x03, 0x01, 0x02)
+	r := framing.NewReader(bytes.NewReader(stream))
+	_, err := r.ReadRecord(nil, 1<<20)
+	require.NoError(t, err)
+
+	_, err = r.ReadRecord(nil, 1<<20)
+
+	var tooLarge *ports.FrameTooLargeError
+	assert.ErrorAs(t, err, &tooLarge)
+}

@@ -35,12 +35,12 @@ type Writer struct {
 
 	// Scratch buffers, reused so that a steady stream of writes allocates
 	// nothing. None of them holds data between calls.
-	packed  *[]byte          // the batch's headers and small bodies, back to back; from packBuffers during a write
-	vec     [][]byte         // the batch as runs of packed and large bodies, in wire order
-	part    [][]byte         // the slice of vec that fits one chunk
-	out     net.Buffers      // what WriteTo consumes; a field, so &out does not escape per call
-	hdr     [headerLen]byte  // a payload's header
-	lr      io.LimitedReader // one chunk of a payload's source
+	packed *[]byte          // the batch's headers and small bodies, back to back; from packBuffers during a write
+	vec    [][]byte         // the batch as runs of packed and large bodies, in wire order
+	part   [][]byte         // the slice of vec that fits one chunk
+	out    net.Buffers      // what WriteTo consumes; a field, so &out does not escape per call
+	hdr    [headerLen]byte  // a payload's header
+	lr     io.LimitedReader // one chunk of a payload's source
 }
 
 // NewWriter returns a Writer that writes frames to w.
