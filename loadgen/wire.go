@@ -11,6 +11,8 @@ import (
 
 	"pcx/adapters/dictcodec"
 	"pcx/adapters/framing"
+	"pcx/adapters/tcp"
+	pcxtls "pcx/adapters/tls"
 	"pcx/adapters/websocket"
 	"pcx/domain"
 	"pcx/ports"
@@ -56,8 +58,21 @@ func dialLogin(ctx context.Context, addr, nick string) (*client, error) {
 // WebSocket (PROTOCOL.md section 8) at that address instead of TCP.
 const WSScheme = "ws://"
 
-// dial connects to addr, over a WebSocket when it starts with WSScheme.
+// TLSScheme before a server address makes the clients dial TLS, accepting
+// any key: a benchmark measures the server, it does not guard secrets.
+const TLSScheme = "tls://"
+
+// dial connects to addr, over a WebSocket when it starts with WSScheme, in
+// TLS when it starts with TLSScheme.
 func dial(ctx context.Context, addr string) (ports.Conn, error) {
+	if tlsAddr, ok := strings.CutPrefix(addr, TLSScheme); ok {
+		d := pcxtls.Dialer{TCP: tcp.Options{WriteTimeout: writeTimeout}, Trust: pcxtls.Trust{SkipVerify: true}}
+		c, err := d.Dial(ctx, tlsAddr)
+		if err != nil {
+			return nil, fmt.Errorf("loadgen: %w", err)
+		}
+		return c, nil
+	}
 	if wsAddr, ok := strings.CutPrefix(addr, WSScheme); ok {
 		c, err := websocket.Dialer{WriteTimeout: writeTimeout}.Dial(ctx, wsAddr)
 		if err != nil {

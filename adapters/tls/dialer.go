@@ -86,9 +86,9 @@ func handshakeError(addr string, err error) error {
 	var rh tls.RecordHeaderError
 	switch {
 	case errors.As(err, &rh):
-		return fmt.Errorf("tls: the server at %s does not speak TLS (is %s the plain port? pcx's TLS port is %s)", addr, addr, DefaultPort)
+		return fmt.Errorf("the server does not speak TLS: is %s the plain port? pcx's TLS port is %s", addr, DefaultPort)
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET):
-		return fmt.Errorf("tls: the server at %s closed the connection during the TLS handshake (is %s the plain port? pcx's TLS port is %s)", addr, addr, DefaultPort)
+		return fmt.Errorf("the server closed the connection during the TLS handshake: is %s the plain port? pcx's TLS port is %s", addr, DefaultPort)
 	}
 	return fmt.Errorf("tls: handshake with %s: %w", addr, err)
 }

@@ -32,6 +32,7 @@ type settings struct {
 	Reconnect bool
 	Seconds   bool
 	NoBell    bool
+	TLS       tlsSettings
 }
 
 // errVersion is parseSettings' answer to --version.
@@ -98,6 +99,7 @@ func parseSettings(args []string, getenv func(string) string, stdout, stderr io.
 	fs.BoolVar(&s.Seconds, "seconds", false, "show times as HH:MM:SS")
 	fs.BoolVar(&s.NoBell, "no-bell", false, "do not ring the bell for a message that names you")
 	fs.BoolVar(&showVersion, "version", false, "print the version and exit")
+	defineTLSFlags(fs, &s.TLS)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, usage)
@@ -121,6 +123,9 @@ func parseSettings(args []string, getenv func(string) string, stdout, stderr io.
 	}
 	if s.Server == "" {
 		return s, errors.New("--server must not be empty")
+	}
+	if err := resolveTLS(&s, getenv("PCX_SERVER") != "" || flagSet(fs, "server")); err != nil {
+		return s, err
 	}
 	return s, nil
 }
@@ -182,4 +187,11 @@ func (v *byteSize) String() string {
 		}
 	}
 	return strconv.FormatInt(n, 10)
+}
+
+// flagSet tells whether the command line set the flag name.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

@@ -41,6 +41,9 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 // user left, 1 when the server could not be reached, refused the nickname
 // or went away, or (--json) a file could not be sent.
 func chat(ctx context.Context, s settings, stderr io.Writer) int {
+	if w := plainWarning(s); w != "" {
+		fmt.Fprintln(stderr, w)
+	}
 	c, cleanup, err := initClient(s)
 	if err != nil {
 		fmt.Fprintln(stderr, "pcx-client:", err)

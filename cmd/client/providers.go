@@ -5,7 +5,6 @@ import (
 
 	"pcx/adapters/jsonlines"
 	"pcx/adapters/localfs"
-	"pcx/adapters/tcp"
 	"pcx/adapters/terminal"
 	"pcx/ports"
 )
@@ -14,14 +13,8 @@ import (
 //
 //	ui, _, _ := openUI(s)
 //	downloads, _, _ := openDownloads(s)
-//	c := client.New(dialTCP(), dictcodec.New(), ui, downloads, localfs.NewUploads())
-
-// dialTCP dials with keep-alive probes, so a server that vanished without
-// a word is noticed in about 15 s, and gives up a write that makes no
-// progress for 30 s.
-func dialTCP() tcp.Dialer {
-	return tcp.Dialer{Options: tcp.Options{WriteTimeout: writeTimeout, KeepAlive: tcp.DefaultKeepAlive}}
-}
+//	d, _ := newDialer(s)
+//	c := client.New(d, dictcodec.New(), ui, downloads, localfs.NewUploads())
 
 // openUI takes over the standard streams: JSON lines for a program
 // (--json), else the terminal. Its cleanup gives the terminal back.

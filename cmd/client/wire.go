@@ -7,7 +7,6 @@ import (
 
 	"pcx/adapters/dictcodec"
 	"pcx/adapters/localfs"
-	"pcx/adapters/tcp"
 	"pcx/app/client"
 	"pcx/ports"
 )
@@ -17,8 +16,7 @@ import (
 // download folder.
 func initClient(s settings) (*client.Client, func(), error) {
 	wire.Build(
-		dialTCP,
-		wire.Bind(new(ports.Dialer), new(tcp.Dialer)),
+		newDialer,
 		dictcodec.New,
 		wire.Bind(new(ports.Codec), new(*dictcodec.Codec)),
 		openUI,

@@ -18,7 +18,10 @@ import (
 // lines, --json). The cleanup gives the terminal back and closes the
 // download folder.
 func initClient(s settings) (*client.Client, func(), error) {
-	dialer := dialTCP()
+	dialer, err := newDialer(s)
+	if err != nil {
+		return nil, nil, err
+	}
 	codec := dictcodec.New()
 	ui, cleanup, err := openUI(s)
 	if err != nil {

@@ -57,7 +57,7 @@ func main() {
 // the exit status.
 func run() int {
 	var cfg loadgen.Config
-	var asJSON, useWS bool
+	var asJSON, useWS, useTLS bool
 	flag.StringVar(&cfg.Server, "server", "127.0.0.1:23480", "server `address`")
 	flag.StringVar(&cfg.Scenario, "scenario", loadgen.ScenarioFanout, "fanout, files or conns")
 	flag.IntVar(&cfg.Clients, "clients", 100, "fanout, conns: clients to log in")
@@ -75,6 +75,7 @@ func run() int {
 	flag.DurationVar(&cfg.Drain, "drain", 0, "how long without progress before the missing are counted lost (default 5s)")
 	flag.IntVar(&cfg.Parallel, "parallel", 0, "logins in flight at once (default 64)")
 	flag.BoolVar(&asJSON, "json", false, "print the summary as JSON")
+	flag.BoolVar(&useTLS, "tls", false, "dial TLS 1.3 (the server's key is not checked: a benchmark tool); a server given as tls://host:port does too")
 	flag.BoolVar(&useWS, "ws", false, "dial the server's WebSocket (give --server the web port, e.g. 127.0.0.1:23482); a server given as ws://host:port does too")
 	flag.Usage = func() {
 		fmt.Fprint(flag.CommandLine.Output(), usage)
@@ -82,6 +83,9 @@ func run() int {
 	}
 	flag.Parse()
 	cfg.Progress = os.Stderr
+	if useTLS && !strings.HasPrefix(cfg.Server, loadgen.TLSScheme) {
+		cfg.Server = loadgen.TLSScheme + cfg.Server
+	}
 	if useWS && !strings.HasPrefix(cfg.Server, loadgen.WSScheme) {
 		cfg.Server = loadgen.WSScheme + cfg.Server
 	}
