@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	pcxtls "pcx/adapters/tls"
+)
+
+func TestPrintFingerprintMakesTheKeyOnceAndPrintsIt(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	var out, errOut bytes.Buffer
+
+	require.Equal(t, 0, run([]string{"--print-fingerprint", "--data-dir", dir}, noEnv, &out, &errOut), errOut.String())
+	first := strings.TrimSpace(out.String())
+	out.Reset()
+	require.Equal(t, 0, run([]string{"--print-fingerprint", "--data-dir", dir}, noEnv, &out, &errOut), errOut.String())
+
+	assert.Regexp(t, `^sha256:[0-9a-f]{64}$`, first)
+	assert.Equal(t, first, strings.TrimSpace(out.String()), "the key is reused")
+	info, err := os.Stat(filepath.Join(dir, pcxtls.SelfSignedKeyFile))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), info.Mode().Perm())
+}
+
+func TestDataDirDefaultsToTheXDGStateHome(t *testing.T) {
+	env := func(vars map[string]string) func(string) string { return func(k string) string { return vars[k] } }
+	cases := map[string]struct {
+		env  map[string]string
+		want string
+	}{
+		"XDG_STATE_HOME": {map[string]string{"XDG_STATE_HOME": "/s", "HOME": "/h"}, "/s/pcx"},
+		"HOME":           {map[string]string{"HOME": "/h"}, "/h/.local/state/pcx"},
+		"PCX_DATA_DIR":   {map[string]string{"PCX_DATA_DIR": "/d", "HOME": "/h"}, "/d"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			s, err := parseSettings(nil, env(tc.env), io.Discard)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, s.DataDir)
+		})
+	}
+}
+
+func TestTLSSettingsThatCannotWork(t *testing.T) {
+	cases := map[string]struct {
+		args []string
+		want string
+	}{
+		"both ports off":       {[]string{"--listen", "", "--tls-listen", ""}, "nothing to listen on"},
+		"a certificate alone":  {[]string{"--tls-cert", "c.pem"}, "go together"},
+		"a key alone":          {[]string{"--tls-key", "k.pem"}, "go together"},
+		"no handshake allowed": {[]string{"--tls-max-handshakes", "0"}, "at least 1"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			var out bytes.Buffer
+			code := run(tc.args, noEnv, io.Discard, &out)
+			assert.Equal(t, 2, code)
+			assert.Contains(t, out.String(), tc.want)
+		})
+	}
+}
+
+func TestTLSOnlyAndPlainOnlyAreFine(t *testing.T) {
+	for _, args := range [][]string{{"--listen", ""}, {"--tls-listen", ""}} {
+		_, err := parseSettings(args, noEnv, io.Discard)
+		assert.NoError(t, err, args)
+	}
+}
+
+func TestReloadCertificatesSwapsTheFilesOrKeepsTheOld(t *testing.T) {
+	dir := t.TempDir()
+	certPath, keyPath := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	copyPair := func(from string) {
+		for src, dst := range map[string]string{pcxtls.SelfSignedCertFile: certPath, pcxtls.SelfSignedKeyFile: keyPath} {
+			b, err := os.ReadFile(filepath.Join(from, src))
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(dst, b, 0o600))
+		}
+	}
+	makePair := func() (string, string) {
+		d := t.TempDir()
+		cert, _, err := pcxtls.LoadOrCreateSelfSigned(d)
+		require.NoError(t, err)
+		return d, pcxtls.Fingerprint(cert.Leaf)
+	}
+	oldDir, oldPrint := makePair()
+	newDir, newPrint := makePair()
+	copyPair(oldDir)
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	certs, err := loadCertificates(settings{TLSListen: ":0", TLSCert: certPath, TLSKey: keyPath}, log)
+	require.NoError(t, err)
+	require.Equal(t, oldPrint, certs.Fingerprint())
+
+	copyPair(newDir)
+	reloadCertificates(certs, log)
+	assert.Equal(t, newPrint, certs.Fingerprint())
+	assert.Contains(t, logs.String(), "TLS certificate reloaded")
+
+	require.NoError(t, os.WriteFile(certPath, []byte("torn"), 0o600))
+	reloadCertificates(certs, log)
+	assert.Equal(t, newPrint, certs.Fingerprint(), "a failed reload keeps the certificate in use")
+	assert.Contains(t, logs.String(), "the old one stays")
+}
+
+func TestAPlainClientOnTheTLSPortIsRefusedInTheProtocolsWords(t *testing.T) {
+	assert.Equal(t, `{"status":"error: this port speaks TLS: connect with TLS (pcx-client --tls), or to the plain port"}`, string(plainOnTLSReply()))
+}
