@@ -10,8 +10,13 @@
 # line (e.g. --spool-dir, or --rate-limit 50 to measure with the default).
 # Scenarios: fanout10 fanout1 latency file1g file1g-compare file1g-none
 #            file100m10 file100m10-compare file100m10-none file100m-compare
-#            conns10k (default: all but the -ws ones). NAME-ws runs scenario
-#            NAME over the server's WebSocket (cmd/loadgen --ws) instead of TCP.
+#            conns10k (default: all but the -ws and -tls ones). NAME-ws runs
+#            scenario NAME over the server's WebSocket (cmd/loadgen --ws) instead of TCP;
+#            NAME-tls runs it over TLS (cmd/loadgen --tls).
+# Runs are interleaved: run 1 of every scenario, then run 2 of every one,
+# so that "fanout1 fanout1-tls" alternates plain and TLS on a busy machine.
+# BENCH_ADDR, BENCH_WEB_ADDR, BENCH_TLS_ADDR and BENCH_BIN (where the
+# binaries go) let two benches share a machine.
 set -euo pipefail
 
 runs=${1:-3}
@@ -19,10 +24,12 @@ shift || true
 scenarios=("$@")
 [ ${#scenarios[@]} -gt 0 ] || scenarios=(fanout10 fanout1 latency file1g file1g-compare file1g-none file100m10 file100m10-compare file100m10-none conns10k)
 
-addr=127.0.0.1:23499
-webaddr=127.0.0.1:23498
-go build -o /tmp/pcx-server ./cmd/server
-go build -o /tmp/pcx-loadgen ./cmd/loadgen
+addr=${BENCH_ADDR:-127.0.0.1:23499}
+webaddr=${BENCH_WEB_ADDR:-127.0.0.1:23498}
+tlsaddr=${BENCH_TLS_ADDR:-127.0.0.1:23497}
+bin=${BENCH_BIN:-/tmp}
+go build -o "$bin/pcx-server" ./cmd/server
+go build -o "$bin/pcx-loadgen" ./cmd/loadgen
 ulimit -n "$(ulimit -Hn)" # 10,000 connections need more than 1024 files on both sides
 
 args_for() {
@@ -42,18 +49,23 @@ args_for() {
 	esac
 }
 
-for name in "${scenarios[@]}"; do
-	base=${name%-ws}
-	args=$(args_for "$base")
-	target=$addr
-	[ "$base" = "$name" ] || target=ws://$webaddr
-	for i in $(seq "$runs"); do
+for i in $(seq "$runs"); do
+	for name in "${scenarios[@]}"; do
+		base=${name%-ws}
+		base=${base%-tls}
+		args=$(args_for "$base")
+		case $name in
+		*-ws) target=ws://$webaddr ;;
+		*-tls) target=tls://$tlsaddr ;;
+		*) target=$addr ;;
+		esac
 		# shellcheck disable=SC2086 # SERVER_ARGS are words
-		/tmp/pcx-server --listen "$addr" --web-listen "$webaddr" --rate-limit 0 ${SERVER_ARGS:-} >"/tmp/pcx-server-$name-$i.log" 2>&1 &
+		"$bin/pcx-server" --listen "$addr" --web-listen "$webaddr" --tls-listen "$tlsaddr" --data-dir "$bin/pcx-bench-state" --rate-limit 0 \
+			${SERVER_ARGS:-} >"$bin/pcx-server-$name-$i.log" 2>&1 &
 		pid=$!
 		for _ in $(seq 50); do (exec 3<>"/dev/tcp/${addr%:*}/${addr#*:}") 2>/dev/null && break; sleep 0.1; done
 		# shellcheck disable=SC2086 # args are words
-		line=$(timeout 300 /tmp/pcx-loadgen --server "$target" --server-pid "$pid" --duration 240s $args 2>/dev/null) || true
+		line=$(timeout 300 "$bin/pcx-loadgen" --server "$target" --server-pid "$pid" --duration 240s $args 2>/dev/null) || true
 		echo "bench=$name run=$i load1=$(cut -d' ' -f1 /proc/loadavg) $line"
 		kill "$pid"
 		wait "$pid" || true
