@@ -28,6 +28,13 @@ type Options struct {
 	// with an error wrapping ports.ErrStalled. Waiting for the first byte
 	// of the next frame is never bounded by it. Zero means no bound.
 	ReadTimeout time.Duration
+	// FillPayloadReads makes a payload read return only once the caller's
+	// buffer is full or the body has ended, and copies a payload through
+	// a 256 KiB buffer rather than handing the connection to the
+	// destination. For a connection that yields little per read and that
+	// no kernel copy can take from (TLS: one 16 KiB record a read), so that
+	// a file receiving a payload is written in large blocks, not 16 KiB ones.
+	FillPayloadReads bool
 }
 
 // Conn is a net.Conn seen as two streams of frames; it implements
@@ -70,14 +77,21 @@ func NewConn(nc net.Conn, opts Options) *Conn {
 	c := &Conn{nc: nc, timeout: opts.WriteTimeout}
 	c.reads.timeout = opts.ReadTimeout
 	c.r = NewReader(closeAwareReader{c})
-	// A payload copied to a destination that reads for itself gets nc
-	// unwrapped: (*os.File).ReadFrom finds splice only on the real socket.
-	c.r.setDirect(nc, c.readError)
+	c.r.fillReads = opts.FillPayloadReads
 	if opts.ReadTimeout > 0 {
 		c.r.src = busyReader{c}
 		c.r.idleSrc = closeAwareReader{c}
-		c.r.setDirect(nc, c.busyError)
 		c.r.beforeDirect = c.armBusyRead
+	}
+	// A payload copied to a destination that reads for itself gets nc
+	// unwrapped: (*os.File).ReadFrom finds splice only on the real socket.
+	// Not when reads are filled: such a connection has nothing to splice.
+	switch {
+	case opts.FillPayloadReads:
+	case opts.ReadTimeout > 0:
+		c.r.setDirect(nc, c.busyError)
+	default:
+		c.r.setDirect(nc, c.readError)
 	}
 	// The Writer writes to nc itself, not a wrapper: net.Buffers finds
 	// writev and io.ReaderFrom finds sendfile only on the real connection.

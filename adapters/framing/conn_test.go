@@ -2,6 +2,7 @@ package framing_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
@@ -218,4 +219,36 @@ func TestConnChunkingKeepsTheBytesIntact(t *testing.T) {
 			assert.Equal(t, slices.Concat(want, wire("0123456789"), want), <-got)
 		})
 	}
+}
+
+func TestFillPayloadReadsWaitsForAFullBuffer(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	reader := framing.NewConn(b, framing.Options{FillPayloadReads: true})
+	defer reader.Close()
+	body := bytes.Repeat([]byte("0123456789"), 30) // 300 bytes, sent 10 at a time
+	go func() {
+		var hdr [4]byte
+		binary.BigEndian.PutUint32(hdr[:], uint32(len(body)))
+		a.Write(hdr[:])
+		for chunk := range slices.Chunk(body, 10) {
+			a.Write(chunk)
+		}
+	}()
+
+	n, payload, err := reader.ReadPayload()
+	require.NoError(t, err)
+	require.Equal(t, int64(300), n)
+	buf := make([]byte, 128)
+	var sizes []int
+	for {
+		got, err := payload.Read(buf)
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+		sizes = append(sizes, got)
+	}
+
+	assert.Equal(t, []int{128, 128, 44}, sizes, "each read fills the buffer, the last stops at the body's end")
 }

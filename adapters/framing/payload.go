@@ -53,7 +53,7 @@ func (p *payloadReader) WriteTo(w io.Writer) (int64, error) {
 	switch rf, ok := w.(io.ReaderFrom); {
 	case ok && r.direct != nil:
 		n, err = r.copyDirect(rf)
-	case ok:
+	case ok && !r.fillReads:
 		n, err = rf.ReadFrom(struct{ io.Reader }{p})
 	default:
 		buf := plainCopyBuffers.Get().(*[plainCopyBufferSize]byte)

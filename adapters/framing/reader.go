@@ -87,6 +87,10 @@ type Reader struct {
 	// frame counts the frames whose header has been read; a payload reader
 	// serves only the frame it was made for.
 	frame uint64
+	// fillReads makes a payload read wait until its buffer is full or the
+	// body ends (see Options.FillPayloadReads). Set once before the first
+	// read.
+	fillReads bool
 }
 
 // buffers are the read buffers of Readers that are inside a frame or have
@@ -269,7 +273,14 @@ func (p *payloadReader) Read(b []byte) (int, error) {
 	if int64(len(b)) > r.remaining {
 		b = b[:r.remaining]
 	}
-	n, err := r.br.Read(b)
+	var n int
+	var err error
+	if r.fillReads {
+		// Safe to wait for: b holds no more than the body has left.
+		n, err = io.ReadFull(r.br, b)
+	} else {
+		n, err = r.br.Read(b)
+	}
 	r.remaining -= int64(n)
 	if err != nil {
 		// The body is unfinished (remaining was > 0), so even io.EOF

@@ -78,7 +78,7 @@ func (d Dialer) Dial(ctx context.Context, addr string) (ports.Conn, error) {
 		nc.Close()
 		return nil, handshakeError(addr, err)
 	}
-	return framing.NewConn(&conn{Conn: tc, raw: nc}, framing.Options{WriteTimeout: d.TCP.WriteTimeout}), nil
+	return framing.NewConn(&conn{Conn: tc, raw: nc}, framing.Options{WriteTimeout: d.TCP.WriteTimeout, FillPayloadReads: true}), nil
 }
 
 // handshakeError says plainly what a failed handshake most likely means.

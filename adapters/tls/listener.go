@@ -175,7 +175,7 @@ func (l *Listener) handshake(nc net.Conn) {
 		l.refuse(nc, err)
 		return
 	}
-	c := framing.NewConn(&conn{Conn: tc, raw: nc}, framing.Options{WriteTimeout: l.opts.TCP.WriteTimeout})
+	c := framing.NewConn(&conn{Conn: tc, raw: nc}, framing.Options{WriteTimeout: l.opts.TCP.WriteTimeout, FillPayloadReads: true})
 	select {
 	case l.ready <- c:
 	case <-l.ctx.Done():
