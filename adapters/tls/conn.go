@@ -13,6 +13,7 @@ package tls
 import (
 	"crypto/tls"
 	"net"
+	"sync"
 )
 
 // MinVersion is the only protocol version spoken: TLS 1.3.
@@ -30,10 +31,29 @@ const DefaultPort = "23481"
 // without the alert, between records, as io.EOF.
 type conn struct {
 	*tls.Conn
-	raw net.Conn // the TCP connection under it
+	raw   net.Conn      // the TCP connection under it
+	batch *batchingConn // between the two
+}
+
+// newConn wraps a TLS connection made over batch, itself over raw.
+func newConn(tc *tls.Conn, batch *batchingConn, raw net.Conn) *conn {
+	return &conn{Conn: tc, raw: raw, batch: batch}
 }
 
 func (c *conn) Close() error { return c.raw.Close() }
+
+// Write encrypts p and sends its records to the socket in one write.
+// crypto/tls writes each record of at most 16 KiB by itself: a 256 KiB
+// payload chunk would cost 16 system calls, a batch of relayed messages
+// several.
+func (c *conn) Write(p []byte) (int, error) {
+	c.batch.begin()
+	n, err := c.Conn.Write(p)
+	if ferr := c.batch.flush(); err == nil && ferr != nil {
+		return 0, ferr
+	}
+	return n, err
+}
 
 // CloseWrite sends close_notify, then half-closes the socket, so that the
 // peer sees the end of the stream even if it ignores the alert.
@@ -45,4 +65,59 @@ func (c *conn) CloseWrite() error {
 		return hc.CloseWrite()
 	}
 	return nil
+}
+
+// batchingConn is the socket as crypto/tls sees it: between begin and
+// flush it gathers what is written, then writes it all at once.
+type batchingConn struct {
+	net.Conn
+	// mu guards batching and buf, and is held across the socket write of
+	// flush: the reading goroutine may write too (crypto/tls answers a
+	// KeyUpdate), and records must reach the socket in the order they were
+	// sealed.
+	mu       sync.Mutex
+	batching bool
+	buf      *[]byte // from batchBuffers while batching
+}
+
+// batchBuffers hold the buffers of batches being written, so that idle
+// connections hold none.
+var batchBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxKeptBatch bounds the buffers kept for reuse.
+const maxKeptBatch = 1<<20 + 64<<10
+
+func (b *batchingConn) begin() {
+	b.mu.Lock()
+	b.batching = true
+	b.buf = batchBuffers.Get().(*[]byte)
+	*b.buf = (*b.buf)[:0]
+	b.mu.Unlock()
+}
+
+func (b *batchingConn) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.batching {
+		*b.buf = append(*b.buf, p...)
+		return len(p), nil
+	}
+	return b.Conn.Write(p)
+}
+
+// flush writes what was gathered since begin.
+func (b *batchingConn) flush() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.batching = false
+	buf := b.buf
+	b.buf = nil
+	var err error
+	if len(*buf) > 0 {
+		_, err = b.Conn.Write(*buf)
+	}
+	if cap(*buf) <= maxKeptBatch {
+		batchBuffers.Put(buf)
+	}
+	return err
 }

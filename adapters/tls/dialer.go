@@ -73,12 +73,13 @@ func (d Dialer) Dial(ctx context.Context, addr string) (ports.Conn, error) {
 			return d.Trust.verify(addr, host, cs.PeerCertificates)
 		},
 	}
-	tc := tls.Client(nc, config)
+	batch := &batchingConn{Conn: nc}
+	tc := tls.Client(batch, config)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		nc.Close()
 		return nil, handshakeError(addr, err)
 	}
-	return framing.NewConn(&conn{Conn: tc, raw: nc}, framing.Options{WriteTimeout: d.TCP.WriteTimeout, FillPayloadReads: true}), nil
+	return framing.NewConn(newConn(tc, batch, nc), framing.Options{WriteTimeout: d.TCP.WriteTimeout, FillPayloadReads: true}), nil
 }
 
 // handshakeError says plainly what a failed handshake most likely means.

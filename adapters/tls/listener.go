@@ -167,7 +167,8 @@ func (l *Listener) acceptLoop() {
 // handshake runs the server's side of a handshake on nc and hands the
 // connection to Accept; on failure it says why and closes nc.
 func (l *Listener) handshake(nc net.Conn) {
-	tc := tls.Server(nc, l.config)
+	batch := &batchingConn{Conn: nc}
+	tc := tls.Server(batch, l.config)
 	ctx, cancel := context.WithTimeout(l.ctx, l.opts.HandshakeTimeout)
 	err := tc.HandshakeContext(ctx)
 	cancel()
@@ -175,7 +176,7 @@ func (l *Listener) handshake(nc net.Conn) {
 		l.refuse(nc, err)
 		return
 	}
-	c := framing.NewConn(&conn{Conn: tc, raw: nc}, framing.Options{WriteTimeout: l.opts.TCP.WriteTimeout, FillPayloadReads: true})
+	c := framing.NewConn(newConn(tc, batch, nc), framing.Options{WriteTimeout: l.opts.TCP.WriteTimeout, FillPayloadReads: true})
 	select {
 	case l.ready <- c:
 	case <-l.ctx.Done():
