@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"encoding/binary"
 	"io"
 	"net"
 	"os"
@@ -429,4 +428,20 @@ func TestALargePayloadCrossesTLS(t *testing.T) {
 	assert.True(t, bytes.Equal(data, got))
 }
 
-var _ = binary.BigEndian
+
+func TestHandshakesBeyondTheLimitWaitForAFreeSlot(t *testing.T) {
+	t.Parallel()
+	logs := &logBuffer{}
+	certs := selfSigned(t)
+	l := listen(t, certs, pcxtls.ListenOptions{Log: logs.logger(), MaxHandshakes: 1, HandshakeTimeout: 200 * time.Millisecond})
+	silent, err := net.Dial("tcp", l.Addr())
+	require.NoError(t, err)
+	defer silent.Close()
+	accepted := accept(l)
+
+	c, err := pcxtls.Dialer{Trust: pcxtls.Trust{Pin: certs.Fingerprint()}}.Dial(context.Background(), l.Addr())
+
+	require.NoError(t, err, "the second peer is served once the first one's slot is free")
+	defer c.Close()
+	roundTrip(t, c, accepted)
+}
