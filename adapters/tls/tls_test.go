@@ -428,7 +428,6 @@ func TestALargePayloadCrossesTLS(t *testing.T) {
 	assert.True(t, bytes.Equal(data, got))
 }
 
-
 func TestHandshakesBeyondTheLimitWaitForAFreeSlot(t *testing.T) {
 	t.Parallel()
 	logs := &logBuffer{}
