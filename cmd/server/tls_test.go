@@ -2,17 +2,24 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"pcx/adapters/dictcodec"
+	"pcx/adapters/tcp"
 	pcxtls "pcx/adapters/tls"
+	"pcx/domain"
+	"pcx/ports"
 )
 
 func TestPrintFingerprintMakesTheKeyOnceAndPrintsIt(t *testing.T) {
@@ -115,4 +122,56 @@ func TestReloadCertificatesSwapsTheFilesOrKeepsTheOld(t *testing.T) {
 
 func TestAPlainClientOnTheTLSPortIsRefusedInTheProtocolsWords(t *testing.T) {
 	assert.Equal(t, `{"status":"error: this port speaks TLS: connect with TLS (pcx-client --tls), or to the plain port"}`, string(plainOnTLSReply()))
+}
+
+// login logs nick in over c and returns the server's status reply.
+func login(t *testing.T, c ports.Conn, nick string) string {
+	t.Helper()
+	var rec domain.Record
+	domain.BuildLogin(&rec, nick)
+	require.NoError(t, c.WriteFrames([][]byte{dictcodec.Append(nil, &rec)}))
+	body, err := c.ReadRecord(nil, 1<<16)
+	require.NoError(t, err)
+	return string(body)
+}
+
+func TestTheWiredServerSpeaksTLSAloneOrBesidePlain(t *testing.T) {
+	cases := map[string]settings{
+		"TLS only":      {Listen: "", TLSListen: "127.0.0.1:0"},
+		"plain and TLS": {Listen: "127.0.0.1:0", TLSListen: "127.0.0.1:0"},
+	}
+	for name, s := range cases {
+		t.Run(name, func(t *testing.T) {
+			s.DataDir, s.SpoolDir = t.TempDir(), t.TempDir()
+			s.WriteTimeout, s.ShutdownGrace, s.TLSMaxHandshakes = 10*time.Second, time.Second, 8
+			var logs bytes.Buffer
+			log := slog.New(slog.NewTextHandler(&logs, nil))
+			certs, err := loadCertificates(s, log)
+			require.NoError(t, err)
+			srv, cleanup, err := initServer(s, certs, log)
+			require.NoError(t, err)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error)
+			go func() { done <- srv.Serve(ctx) }()
+			defer func() {
+				cancel()
+				require.NoError(t, <-done)
+				cleanup()
+			}()
+			tlsAddr := srv.Addr()
+			if s.Listen != "" {
+				plain, err := tcp.Dialer{}.Dial(context.Background(), srv.Addr())
+				require.NoError(t, err)
+				defer plain.Close()
+				assert.Contains(t, login(t, plain, "Plain"), "success")
+				tlsAddr = regexp.MustCompile(`msg="listening for TLS" addr=(\S+)`).FindStringSubmatch(logs.String())[1]
+			}
+
+			c, err := pcxtls.Dialer{Trust: pcxtls.Trust{Pin: certs.Fingerprint()}}.Dial(context.Background(), tlsAddr)
+			require.NoError(t, err)
+			defer c.Close()
+
+			assert.Contains(t, login(t, c, "Secret"), "success")
+		})
+	}
 }
