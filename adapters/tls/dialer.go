@@ -73,7 +73,7 @@ func (d Dialer) Dial(ctx context.Context, addr string) (ports.Conn, error) {
 			return d.Trust.verify(addr, host, cs.PeerCertificates)
 		},
 	}
-	batch := &batchingConn{Conn: nc}
+	batch := newBatchingConn(nc)
 	tc := tls.Client(batch, config)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		nc.Close()

@@ -167,7 +167,7 @@ func (l *Listener) acceptLoop() {
 // handshake runs the server's side of a handshake on nc and hands the
 // connection to Accept; on failure it says why and closes nc.
 func (l *Listener) handshake(nc net.Conn) {
-	batch := &batchingConn{Conn: nc}
+	batch := newBatchingConn(nc)
 	tc := tls.Server(batch, l.config)
 	ctx, cancel := context.WithTimeout(l.ctx, l.opts.HandshakeTimeout)
 	err := tc.HandshakeContext(ctx)

@@ -150,6 +150,8 @@ func TestTheWiredServerSpeaksTLSAloneOrBesidePlain(t *testing.T) {
 			require.NoError(t, err)
 			srv, cleanup, err := initServer(s, certs, log)
 			require.NoError(t, err)
+			// Read before Serve starts logging from other goroutines.
+			tlsAddr := regexp.MustCompile(`msg="listening for TLS" addr=(\S+)`).FindStringSubmatch(logs.String())[1]
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error)
 			go func() { done <- srv.Serve(ctx) }()
@@ -158,13 +160,13 @@ func TestTheWiredServerSpeaksTLSAloneOrBesidePlain(t *testing.T) {
 				require.NoError(t, <-done)
 				cleanup()
 			}()
-			tlsAddr := srv.Addr()
 			if s.Listen != "" {
 				plain, err := tcp.Dialer{}.Dial(context.Background(), srv.Addr())
 				require.NoError(t, err)
 				defer plain.Close()
 				assert.Contains(t, login(t, plain, "Plain"), "success")
-				tlsAddr = regexp.MustCompile(`msg="listening for TLS" addr=(\S+)`).FindStringSubmatch(logs.String())[1]
+			} else {
+				assert.Equal(t, tlsAddr, srv.Addr())
 			}
 
 			c, err := pcxtls.Dialer{Trust: pcxtls.Trust{Pin: certs.Fingerprint()}}.Dial(context.Background(), tlsAddr)
