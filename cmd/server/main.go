@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	_ "net/http/pprof" // served only with --debug-addr
@@ -41,7 +40,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 
 func serve(ctx context.Context, s settings, stderr io.Writer) int {
 	log := newLogger(s, stderr)
-	certs, err := loadCertificates(s, log)
+	certs, created, err := loadCertificates(s)
 	if err != nil {
 		fmt.Fprintln(stderr, "pcx-server:", err)
 		return 1
@@ -53,6 +52,7 @@ func serve(ctx context.Context, s settings, stderr io.Writer) int {
 	}
 	defer cleanup()
 	if certs != nil {
+		logCertificate(log, s, certs, created)
 		go reloadOnHangup(ctx, certs, log)
 	}
 	if s.DebugAddr != "" {
@@ -69,7 +69,7 @@ func serve(ctx context.Context, s settings, stderr io.Writer) int {
 // printFingerprint prints the TLS key's fingerprint, for the operator to
 // share, making the self-signed key first if there is none.
 func printFingerprint(s settings, stdout, stderr io.Writer) int {
-	certs, err := loadCertificates(s, slog.New(slog.DiscardHandler))
+	certs, _, err := loadCertificates(s)
 	if err != nil {
 		fmt.Fprintln(stderr, "pcx-server:", err)
 		return 1

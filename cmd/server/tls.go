@@ -17,30 +17,35 @@ import (
 
 // loadCertificates returns the certificate the TLS port serves: the files
 // of --tls-cert/--tls-key, else the self-signed one kept in --data-dir
-// (made on first start). Nil when TLS is off.
-func loadCertificates(s settings, log *slog.Logger) (*pcxtls.Certificates, error) {
+// (made on first start; created says so). Nil when TLS is off.
+func loadCertificates(s settings) (certs *pcxtls.Certificates, created bool, err error) {
 	if s.TLSListen == "" && !s.PrintFingerprint {
-		return nil, nil
+		return nil, false, nil
 	}
 	if s.TLSCert != "" {
 		certs, err := pcxtls.LoadCertificates(s.TLSCert, s.TLSKey)
-		if err != nil {
-			return nil, err
-		}
-		log.Info("TLS certificate", "fingerprint", certs.Fingerprint(), "cert", s.TLSCert)
-		return certs, nil
+		return certs, false, err
 	}
 	if s.DataDir == "" {
-		return nil, errors.New("no --data-dir, and neither XDG_STATE_HOME nor HOME is set: nowhere to keep the TLS key")
+		return nil, false, errors.New("no --data-dir, and neither XDG_STATE_HOME nor HOME is set: nowhere to keep the TLS key")
 	}
 	cert, created, err := pcxtls.LoadOrCreateSelfSigned(s.DataDir)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	certs := pcxtls.FixedCertificate(cert)
+	return pcxtls.FixedCertificate(cert), created, nil
+}
+
+// logCertificate says which certificate the TLS port serves, with the
+// fingerprint clients check. It is logged once the ports are open, so that
+// a server that cannot start says only why.
+func logCertificate(log *slog.Logger, s settings, certs *pcxtls.Certificates, created bool) {
+	if certs.Reloadable() {
+		log.Info("TLS certificate", "fingerprint", certs.Fingerprint(), "cert", s.TLSCert)
+		return
+	}
 	log.Info("TLS certificate (self-signed; clients check this fingerprint)",
 		"fingerprint", certs.Fingerprint(), "dir", s.DataDir, "created", created)
-	return certs, nil
 }
 
 // listenTLS opens the TLS listener of --tls-listen.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -105,7 +106,7 @@ func TestReloadCertificatesSwapsTheFilesOrKeepsTheOld(t *testing.T) {
 	copyPair(oldDir)
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	certs, err := loadCertificates(settings{TLSListen: ":0", TLSCert: certPath, TLSKey: keyPath}, log)
+	certs, _, err := loadCertificates(settings{TLSListen: ":0", TLSCert: certPath, TLSKey: keyPath})
 	require.NoError(t, err)
 	require.Equal(t, oldPrint, certs.Fingerprint())
 
@@ -146,7 +147,7 @@ func TestTheWiredServerSpeaksTLSAloneOrBesidePlain(t *testing.T) {
 			s.WriteTimeout, s.ShutdownGrace, s.TLSMaxHandshakes = 10*time.Second, time.Second, 8
 			var logs bytes.Buffer
 			log := slog.New(slog.NewTextHandler(&logs, nil))
-			certs, err := loadCertificates(s, log)
+			certs, _, err := loadCertificates(s)
 			require.NoError(t, err)
 			srv, cleanup, err := initServer(s, certs, log)
 			require.NoError(t, err)
@@ -176,4 +177,17 @@ func TestTheWiredServerSpeaksTLSAloneOrBesidePlain(t *testing.T) {
 			assert.Contains(t, login(t, c, "Secret"), "success")
 		})
 	}
+}
+
+func TestABusyTLSPortIsOneLineAndExitOne(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer busy.Close()
+	var out bytes.Buffer
+
+	code := run([]string{"--listen", "127.0.0.1:0", "--tls-listen", busy.Addr().String(), "--data-dir", t.TempDir()}, noEnv, io.Discard, &out)
+
+	require.Equal(t, 1, code)
+	require.Equal(t, 1, strings.Count(out.String(), "\n"), "output: %q", out.String())
+	require.Contains(t, out.String(), "address already in use")
 }

@@ -140,7 +140,7 @@ func TestPortInUseExitsOne(t *testing.T) {
 	s := startServer(t)
 	bin, err := buildServer()
 	require.NoError(t, err)
-	cmd := exec.Command(bin, "--listen", s.addr, "--spool-dir", t.TempDir())
+	cmd := exec.Command(bin, "--listen", s.addr, "--tls-listen", "", "--spool-dir", t.TempDir())
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	require.NoError(t, cmd.Start())
