@@ -63,7 +63,7 @@ func TestTLSSettingsThatCannotWork(t *testing.T) {
 		args []string
 		want string
 	}{
-		"both ports off":       {[]string{"--listen", "", "--tls-listen", ""}, "nothing to listen on"},
+		"every port off":       {[]string{"--listen", "", "--tls-listen", "", "--web-listen", ""}, "nothing to listen on"},
 		"a certificate alone":  {[]string{"--tls-cert", "c.pem"}, "go together"},
 		"a key alone":          {[]string{"--tls-key", "k.pem"}, "go together"},
 		"no handshake allowed": {[]string{"--tls-max-handshakes", "0"}, "at least 1"},
@@ -79,7 +79,7 @@ func TestTLSSettingsThatCannotWork(t *testing.T) {
 }
 
 func TestTLSOnlyAndPlainOnlyAreFine(t *testing.T) {
-	for _, args := range [][]string{{"--listen", ""}, {"--tls-listen", ""}} {
+	for _, args := range [][]string{{"--listen", ""}, {"--tls-listen", ""}, {"--listen", "", "--web-listen", ""}} {
 		_, err := parseSettings(args, noEnv, io.Discard)
 		assert.NoError(t, err, args)
 	}
