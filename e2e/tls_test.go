@@ -126,8 +126,7 @@ func TestBinaryTLSTrustOnFirstUse(t *testing.T) {
 
 	// The operator makes a new key: the client refuses, loudly.
 	srv.stop()
-	require.NoError(t, os.Remove(filepath.Join(dataDir, pcxtls.SelfSignedKeyFile)))
-	require.NoError(t, os.Remove(filepath.Join(dataDir, pcxtls.SelfSignedCertFile)))
+	require.NoError(t, os.Remove(filepath.Join(dataDir, pcxtls.SelfSignedFile)))
 	srv = startTLSServerOn(t, freeAddr(t), srv.tls, dataDir)
 	newFingerprint := printFingerprint(t, dataDir)
 	require.NotEqual(t, fingerprint, newFingerprint)

@@ -47,30 +47,32 @@ func ParseFingerprint(s string) (string, error) {
 	return FingerprintPrefix + hexPart, nil
 }
 
-// Self-signed certificate files kept in the data directory.
-const (
-	SelfSignedCertFile = "tls-cert.pem"
-	SelfSignedKeyFile  = "tls-key.pem"
-)
+// SelfSignedFile is the file in the data directory that keeps the
+// self-signed key and its certificate, together (mode 0600), so that the
+// pair is made and replaced whole.
+const SelfSignedFile = "tls-self-signed.pem"
 
 // LoadOrCreateSelfSigned returns the server's self-signed certificate kept
-// in dir, making one first when there is none: an ECDSA P-256 key (file
-// mode 0600) and a certificate on it valid for 100 years, since clients
-// check its key, not its dates or names. created tells which happened.
+// in dir, making one first when there is none: an ECDSA P-256 key and a
+// certificate on it valid for 100 years, since clients check its key, not
+// its dates or names. created tells which happened. Two processes starting
+// at once agree on one key: the file is made by a hard link, which fails
+// when another made it first, and the loser reads the winner's.
 func LoadOrCreateSelfSigned(dir string) (cert tls.Certificate, created bool, err error) {
-	certPath, keyPath := filepath.Join(dir, SelfSignedCertFile), filepath.Join(dir, SelfSignedKeyFile)
-	cert, err = loadKeyPair(certPath, keyPath)
+	path := filepath.Join(dir, SelfSignedFile)
+	cert, err = loadKeyPair(path, path)
 	if err == nil {
 		return cert, false, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		return tls.Certificate{}, false, err
 	}
-	if err := createSelfSigned(dir, certPath, keyPath); err != nil {
+	created, err = createSelfSigned(dir, path)
+	if err != nil {
 		return tls.Certificate{}, false, err
 	}
-	cert, err = loadKeyPair(certPath, keyPath)
-	return cert, err == nil, err
+	cert, err = loadKeyPair(path, path)
+	return cert, created && err == nil, err
 }
 
 // loadKeyPair reads a certificate and its key, and parses the leaf (which
@@ -88,17 +90,28 @@ func loadKeyPair(certPath, keyPath string) (tls.Certificate, error) {
 	return cert, nil
 }
 
-func createSelfSigned(dir, certPath, keyPath string) error {
+// createSelfSigned makes a key and its certificate at path, unless another
+// process made them first (created false).
+func createSelfSigned(dir, path string) (created bool, err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("tls: data directory: %w", err)
+		return false, fmt.Errorf("tls: data directory: %w", err)
 	}
+	pemBytes, err := newSelfSigned()
+	if err != nil {
+		return false, err
+	}
+	return linkNew(path, pemBytes)
+}
+
+// newSelfSigned returns a new key and a certificate on it, in PEM.
+func newSelfSigned() ([]byte, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return fmt.Errorf("tls: generate key: %w", err)
+		return nil, fmt.Errorf("tls: generate key: %w", err)
 	}
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
 	if err != nil {
-		return fmt.Errorf("tls: serial number: %w", err)
+		return nil, fmt.Errorf("tls: serial number: %w", err)
 	}
 	now := time.Now()
 	tmpl := &x509.Certificate{
@@ -112,44 +125,41 @@ func createSelfSigned(dir, certPath, keyPath string) error {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		return fmt.Errorf("tls: create certificate: %w", err)
+		return nil, fmt.Errorf("tls: create certificate: %w", err)
 	}
 	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
-		return fmt.Errorf("tls: encode key: %w", err)
+		return nil, fmt.Errorf("tls: encode key: %w", err)
 	}
-	// The key first: a certificate without its key would be read as
-	// damage on the next start, a key without its certificate as none.
-	if err := writeNew(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		return err
-	}
-	return writeNew(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	out := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
+	return append(out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...), nil
 }
 
-// writeNew writes a file through a temporary one and a rename, so that a
-// crash never leaves half a key; the mode is set at creation, so the key
-// is never readable by others, not even for a moment.
-func writeNew(path string, data []byte, mode os.FileMode) error {
+// linkNew writes data to a temporary file (mode 0600 from its creation, so
+// the key is never readable by others, not even for a moment) and links
+// it to path, which must not exist yet: a crash never leaves half a key,
+// and of two processes only one makes the file (created false for the
+// other).
+func linkNew(path string, data []byte) (created bool, err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
 	if err != nil {
-		return fmt.Errorf("tls: write %s: %w", path, err)
+		return false, fmt.Errorf("tls: write %s: %w", path, err)
 	}
-	defer os.Remove(f.Name()) // fails harmlessly after the rename
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return fmt.Errorf("tls: write %s: %w", path, err)
+	defer os.Remove(f.Name())
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("tls: write %s: %w", path, err)
+	if err != nil {
+		return false, fmt.Errorf("tls: write %s: %w", path, err)
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("tls: write %s: %w", path, err)
+	switch err := os.Link(f.Name(), path); {
+	case errors.Is(err, fs.ErrExist):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("tls: write %s: %w", path, err)
 	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("tls: write %s: %w", path, err)
-	}
-	return nil
+	return true, nil
 }
 
 // Certificates is the server's certificate, swapped whole while handshakes

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -74,7 +75,7 @@ func TestSelfSignedKeyIsMadeOnceAndKept(t *testing.T) {
 	assert.False(t, created, "the second start makes no new key")
 	assert.Equal(t, pcxtls.Fingerprint(first.Leaf), pcxtls.Fingerprint(second.Leaf))
 	assert.Regexp(t, `^sha256:[0-9a-f]{64}$`, pcxtls.Fingerprint(first.Leaf))
-	info, err := os.Stat(filepath.Join(dir, pcxtls.SelfSignedKeyFile))
+	info, err := os.Stat(filepath.Join(dir, pcxtls.SelfSignedFile))
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), info.Mode().Perm())
 	leftovers, err := filepath.Glob(filepath.Join(dir, ".tmp-*"))
@@ -82,12 +83,47 @@ func TestSelfSignedKeyIsMadeOnceAndKept(t *testing.T) {
 	assert.Empty(t, leftovers)
 }
 
+func TestServersStartingAtOnceAgreeOnOneKey(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	const starts = 8
+	prints := make(chan string, starts)
+	made := make(chan bool, starts)
+	var wg sync.WaitGroup
+	for range starts {
+		wg.Go(func() {
+			cert, created, err := pcxtls.LoadOrCreateSelfSigned(dir)
+			assert.NoError(t, err)
+			if err == nil {
+				prints <- pcxtls.Fingerprint(cert.Leaf)
+				made <- created
+			}
+		})
+	}
+	wg.Wait()
+	close(prints)
+	close(made)
+
+	seen := map[string]bool{}
+	for p := range prints {
+		seen[p] = true
+	}
+	creators := 0
+	for c := range made {
+		if c {
+			creators++
+		}
+	}
+	assert.Len(t, seen, 1, "every start got the same key")
+	assert.Equal(t, 1, creators, "one start made it")
+}
+
 func TestADamagedKeyFileIsAnErrorNotANewKey(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	_, _, err := pcxtls.LoadOrCreateSelfSigned(dir)
 	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, pcxtls.SelfSignedKeyFile), []byte("garbage"), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, pcxtls.SelfSignedFile), []byte("garbage"), 0o600))
 
 	_, _, err = pcxtls.LoadOrCreateSelfSigned(dir)
 

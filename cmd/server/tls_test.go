@@ -34,7 +34,7 @@ func TestPrintFingerprintMakesTheKeyOnceAndPrintsIt(t *testing.T) {
 
 	assert.Regexp(t, `^sha256:[0-9a-f]{64}$`, first)
 	assert.Equal(t, first, strings.TrimSpace(out.String()), "the key is reused")
-	info, err := os.Stat(filepath.Join(dir, pcxtls.SelfSignedKeyFile))
+	info, err := os.Stat(filepath.Join(dir, pcxtls.SelfSignedFile))
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), info.Mode().Perm())
 }
@@ -89,9 +89,10 @@ func TestReloadCertificatesSwapsTheFilesOrKeepsTheOld(t *testing.T) {
 	dir := t.TempDir()
 	certPath, keyPath := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 	copyPair := func(from string) {
-		for src, dst := range map[string]string{pcxtls.SelfSignedCertFile: certPath, pcxtls.SelfSignedKeyFile: keyPath} {
-			b, err := os.ReadFile(filepath.Join(from, src))
-			require.NoError(t, err)
+		// The self-signed file holds both, so it serves as either.
+		b, err := os.ReadFile(filepath.Join(from, pcxtls.SelfSignedFile))
+		require.NoError(t, err)
+		for _, dst := range []string{certPath, keyPath} {
 			require.NoError(t, os.WriteFile(dst, b, 0o600))
 		}
 	}

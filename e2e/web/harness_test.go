@@ -155,7 +155,7 @@ func startServer(t *testing.T) *server {
 func (s *server) start() {
 	s.t.Helper()
 	s.log = newOutput()
-	s.cmd = exec.Command(binary(s.t, "pcx/cmd/server"), "--listen", s.tcp, "--web-listen", s.web,
+	s.cmd = exec.Command(binary(s.t, "pcx/cmd/server"), "--listen", s.tcp, "--web-listen", s.web, "--tls-listen", "",
 		"--spool-dir", s.spool, "--shutdown-grace", "1s")
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	require.NoError(s.t, s.cmd.Start())
