@@ -79,7 +79,7 @@ func (d Dialer) Dial(ctx context.Context, addr string) (ports.Conn, error) {
 		nc.Close()
 		return nil, handshakeError(addr, err)
 	}
-	return framing.NewConn(newConn(tc, batch, nc), framing.Options{WriteTimeout: d.TCP.WriteTimeout, FillPayloadReads: true}), nil
+	return framing.NewConn(newConn(tc, batch, nc), framing.Options{WriteTimeout: d.TCP.WriteTimeout, ReadTimeout: d.TCP.ReadTimeout, FillPayloadReads: true}), nil
 }
 
 // handshakeError says plainly what a failed handshake most likely means.

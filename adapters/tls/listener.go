@@ -176,7 +176,7 @@ func (l *Listener) handshake(nc net.Conn) {
 		l.refuse(nc, err)
 		return
 	}
-	c := framing.NewConn(newConn(tc, batch, nc), framing.Options{WriteTimeout: l.opts.TCP.WriteTimeout, FillPayloadReads: true})
+	c := framing.NewConn(newConn(tc, batch, nc), framing.Options{WriteTimeout: l.opts.TCP.WriteTimeout, ReadTimeout: l.opts.TCP.ReadTimeout, FillPayloadReads: true})
 	select {
 	case l.ready <- c:
 	case <-l.ctx.Done():

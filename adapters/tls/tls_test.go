@@ -28,15 +28,57 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-func newLoopback(t *testing.T) (ports.Listener, ports.Dialer) {
-	certs := selfSigned(t)
-	l, err := pcxtls.Listen("127.0.0.1:0", pcxtls.ListenOptions{Certificates: certs, TCP: tcp.Options{WriteTimeout: 10 * time.Second}})
-	require.NoError(t, err)
-	return l, pcxtls.Dialer{Trust: pcxtls.Trust{Pin: certs.Fingerprint()}}
+func newLoopbackWith(opts tcp.Options) func(t *testing.T) (ports.Listener, ports.Dialer) {
+	return func(t *testing.T) (ports.Listener, ports.Dialer) {
+		certs := selfSigned(t)
+		l, err := pcxtls.Listen("127.0.0.1:0", pcxtls.ListenOptions{Certificates: certs, TCP: opts})
+		require.NoError(t, err)
+		return l, pcxtls.Dialer{TCP: opts, Trust: pcxtls.Trust{Pin: certs.Fingerprint()}}
+	}
 }
 
+var newLoopback = newLoopbackWith(tcp.Options{WriteTimeout: 10 * time.Second})
+
 func TestListenerContract(t *testing.T) {
-	transporttest.RunListenerContract(t, newLoopback)
+	transporttest.RunListenerContract(t, newLoopbackWith(tcp.Options{}))
+}
+
+func TestListenerContractWithTimeouts(t *testing.T) {
+	transporttest.RunListenerContract(t, newLoopbackWith(tcp.Options{WriteTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second}))
+}
+
+// stallingReader yields its bytes, then blocks until release is closed.
+type stallingReader struct {
+	data    []byte
+	release chan struct{}
+}
+
+func (r *stallingReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		<-r.release
+		return 0, io.ErrUnexpectedEOF
+	}
+	n := copy(p, r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
+func TestReadTimeoutBoundsAFrameOverTLS(t *testing.T) {
+	t.Parallel()
+	const timeout = 300 * time.Millisecond
+	client, server := transporttest.PairFromListener(newLoopbackWith(tcp.Options{ReadTimeout: timeout}))(t)
+	src := &stallingReader{data: []byte("half"), release: make(chan struct{})}
+	sent := make(chan error, 1)
+	go func() { sent <- client.WritePayload(10, src) }()
+
+	n, body, err := server.ReadPayload()
+	require.NoError(t, err)
+	require.Equal(t, int64(10), n)
+	_, err = io.ReadAll(body)
+
+	require.ErrorIs(t, err, ports.ErrStalled, "a frame begun that stops is cut off")
+	close(src.release)
+	assert.Error(t, <-sent)
 }
 
 // accept runs Accept in the background.

@@ -66,7 +66,7 @@ func listenTLS(s settings, certs *pcxtls.Certificates, log *slog.Logger) (*pcxtl
 }
 
 func tcpOptions(s settings) tcp.Options {
-	return tcp.Options{WriteTimeout: s.WriteTimeout, KeepAlive: tcp.ServerKeepAlive}
+	return tcp.Options{WriteTimeout: s.WriteTimeout, ReadTimeout: s.ReadTimeout, KeepAlive: tcp.ServerKeepAlive}
 }
 
 // errPlainOnTLSPort is what a plain client on the TLS port is told, as the
