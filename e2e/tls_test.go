@@ -275,7 +275,7 @@ func TestBinaryTLSWithACACertificateAndSIGHUPReload(t *testing.T) {
 	assert.Equal(t, second, presented(t, srv.tls), "the next handshake gets the new certificate")
 	code, _, stderr = runBinary(t, strings.NewReader("after the reload\n\n"), env, "--tls", "--server", srv.tls, "Maria")
 	require.Equal(t, 0, code, stderr)
-	ivanOut.waitFor(t, "[Maria] after the reload")
+	ivanOut.waitFor(t, "Maria: after the reload")
 	_, err = io.WriteString(ivanIn, "still here\n\n")
 	require.NoError(t, err)
 	require.NoError(t, ivanIn.Close())
