@@ -2,7 +2,6 @@ package tcp_test
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"net"
 	"os"
@@ -110,35 +109,4 @@ func TestStalledReaderFailsTheWrite(t *testing.T) {
 	require.ErrorIs(t, err, os.ErrDeadlineExceeded)
 	assert.GreaterOrEqual(t, time.Since(start), timeout*7/8)
 	assert.Less(t, time.Since(start), 2*timeout+time.Second)
-}
-
-// The read timeout bounds a frame that has begun, never the wait for the
-// next one; the caller's own deadline still works, and is told apart.
-func TestReadTimeoutBoundsAFrameNotTheWaitForOne(t *testing.T) {
-	t.Parallel()
-	const timeout = 300 * time.Millisecond
-	server, client := pair(t, tcp.Options{ReadTimeout: timeout}, 0)
-	frame := func(body string) []byte { return binary.BigEndian.AppendUint32(nil, uint32(len(body))) }
-
-	go func() {
-		time.Sleep(2 * timeout) // idle between frames
-		client.Write(append(frame("hello"), "hello"...))
-	}()
-	body, err := server.ReadRecord(nil, 100)
-	require.NoError(t, err, "idle for longer than the read timeout before a frame is fine")
-	assert.Equal(t, "hello", string(body))
-
-	require.NoError(t, server.SetReadDeadline(time.Now().Add(timeout/3)))
-	_, err = server.ReadRecord(nil, 100)
-	require.ErrorIs(t, err, os.ErrDeadlineExceeded, "the caller's deadline")
-	require.NotErrorIs(t, err, ports.ErrStalled)
-	require.NoError(t, server.SetReadDeadline(time.Time{}))
-
-	_, err = client.Write(append(frame("half of it"), "half"...))
-	require.NoError(t, err)
-	start := time.Now()
-	_, err = server.ReadRecord(nil, 100)
-	require.ErrorIs(t, err, ports.ErrStalled)
-	assert.GreaterOrEqual(t, time.Since(start), timeout*7/8)
-	assert.Less(t, time.Since(start), timeout+time.Second)
 }

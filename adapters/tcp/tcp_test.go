@@ -32,6 +32,11 @@ func TestListenerContract(t *testing.T) {
 	transporttest.RunListenerContract(t, newLoopback(tcp.Options{}))
 }
 
+func TestReadTimeoutContract(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	transporttest.RunReadTimeoutContract(t, timeout, transporttest.PairFromListener(newLoopback(tcp.Options{ReadTimeout: timeout})))
+}
+
 func TestListenerContractWithTimeoutsAndKeepAlive(t *testing.T) {
 	transporttest.RunListenerContract(t, newLoopback(tcp.Options{
 		WriteTimeout: 10 * time.Second,

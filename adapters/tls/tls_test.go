@@ -47,38 +47,9 @@ func TestListenerContractWithTimeouts(t *testing.T) {
 	transporttest.RunListenerContract(t, newLoopbackWith(tcp.Options{WriteTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second}))
 }
 
-// stallingReader yields its bytes, then blocks until release is closed.
-type stallingReader struct {
-	data    []byte
-	release chan struct{}
-}
-
-func (r *stallingReader) Read(p []byte) (int, error) {
-	if len(r.data) == 0 {
-		<-r.release
-		return 0, io.ErrUnexpectedEOF
-	}
-	n := copy(p, r.data)
-	r.data = r.data[n:]
-	return n, nil
-}
-
-func TestReadTimeoutBoundsAFrameOverTLS(t *testing.T) {
-	t.Parallel()
+func TestReadTimeoutContract(t *testing.T) {
 	const timeout = 300 * time.Millisecond
-	client, server := transporttest.PairFromListener(newLoopbackWith(tcp.Options{ReadTimeout: timeout}))(t)
-	src := &stallingReader{data: []byte("half"), release: make(chan struct{})}
-	sent := make(chan error, 1)
-	go func() { sent <- client.WritePayload(10, src) }()
-
-	n, body, err := server.ReadPayload()
-	require.NoError(t, err)
-	require.Equal(t, int64(10), n)
-	_, err = io.ReadAll(body)
-
-	require.ErrorIs(t, err, ports.ErrStalled, "a frame begun that stops is cut off")
-	close(src.release)
-	assert.Error(t, <-sent)
+	transporttest.RunReadTimeoutContract(t, timeout, transporttest.PairFromListener(newLoopbackWith(tcp.Options{ReadTimeout: timeout})))
 }
 
 // accept runs Accept in the background.

@@ -47,6 +47,10 @@ type Options struct {
 	// WriteTimeout is how long a write may make no progress before the
 	// connection is given up (see framing.Options). Zero means no bound.
 	WriteTimeout time.Duration
+	// ReadTimeout is how long a frame that has begun may go without a
+	// byte before the connection is given up (see framing.Options). Zero
+	// means no bound.
+	ReadTimeout time.Duration
 	// OriginPatterns are the origins allowed besides the server's own
 	// (host patterns as path.Match takes them, e.g. "chat.example.com" or
 	// "*.example.com"). An upgrade from any other origin gets 403.
@@ -148,7 +152,7 @@ func (l *Listener) upgrade(w http.ResponseWriter, r *http.Request) {
 }
 
 func (l *Listener) wrap(c *ws.Conn, raw net.Conn) *framing.Conn {
-	return framing.NewConn(newStreamConn(c, raw), framing.Options{WriteTimeout: l.opts.WriteTimeout})
+	return framing.NewConn(newStreamConn(c, raw), framing.Options{WriteTimeout: l.opts.WriteTimeout, ReadTimeout: l.opts.ReadTimeout})
 }
 
 // hijackWatcher keeps the connection that the upgrade takes over from the

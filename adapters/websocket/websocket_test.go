@@ -36,6 +36,11 @@ func TestListenerContract(t *testing.T) {
 	transporttest.RunListenerContract(t, newLoopback(websocket.Options{}))
 }
 
+func TestReadTimeoutContract(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	transporttest.RunReadTimeoutContract(t, timeout, transporttest.PairFromListener(newLoopback(websocket.Options{ReadTimeout: timeout})))
+}
+
 func TestListenerContractWithWriteTimeout(t *testing.T) {
 	transporttest.RunListenerContract(t, newLoopback(websocket.Options{WriteTimeout: 10 * time.Second}))
 }

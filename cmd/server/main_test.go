@@ -99,7 +99,7 @@ func TestBadSettingsAreOneClearLine(t *testing.T) {
 		"a bad environment value": {env: map[string]string{"PCX_LOGIN_TIMEOUT": "soon"}, want: "PCX_LOGIN_TIMEOUT"},
 		"an unknown log format":   {args: []string{"--log-format", "xml"}, want: "text or json"},
 		"a stray argument":        {args: []string{"extra"}, want: "unexpected argument"},
-		"a record limit too big":  {args: []string{"--max-record", "2MiB", "--listen", "127.0.0.1:0", "--tls-listen", ""}, want: "max record"},
+		"a record limit too big":  {args: []string{"--max-record", "2MiB", "--listen", "127.0.0.1:0", "--tls-listen", "", "--web-listen", ""}, want: "max record"},
 		"a negative rate":         {args: []string{"--rate-limit", "-1"}, want: "not a rate"},
 		"a rate with no burst":    {args: []string{"--rate-burst", "0"}, want: "--rate-burst"},
 	}
@@ -118,7 +118,7 @@ func TestPortInUseIsOneLineAndExitOne(t *testing.T) {
 	require.NoError(t, err)
 	defer busy.Close()
 	var out bytes.Buffer
-	code := run([]string{"--listen", busy.Addr().String(), "--tls-listen", ""}, noEnv, io.Discard, &out)
+	code := run([]string{"--listen", busy.Addr().String(), "--tls-listen", "", "--web-listen", ""}, noEnv, io.Discard, &out)
 	require.Equal(t, 1, code)
 	require.Equal(t, 1, strings.Count(out.String(), "\n"), "output: %q", out.String())
 	require.Contains(t, out.String(), "address already in use")

@@ -186,7 +186,7 @@ func TestABusyTLSPortIsOneLineAndExitOne(t *testing.T) {
 	defer busy.Close()
 	var out bytes.Buffer
 
-	code := run([]string{"--listen", "127.0.0.1:0", "--tls-listen", busy.Addr().String(), "--data-dir", t.TempDir()}, noEnv, io.Discard, &out)
+	code := run([]string{"--listen", "127.0.0.1:0", "--tls-listen", busy.Addr().String(), "--data-dir", t.TempDir(), "--web-listen", ""}, noEnv, io.Discard, &out)
 
 	require.Equal(t, 1, code)
 	require.Equal(t, 1, strings.Count(out.String(), "\n"), "output: %q", out.String())

@@ -57,6 +57,7 @@ func listen(s settings, certs *pcxtls.Certificates, log *slog.Logger) (ports.Lis
 func listenWeb(s settings, log *slog.Logger) (*websocket.Listener, error) {
 	web, err := websocket.Listen(s.WebListen, websocket.Options{
 		WriteTimeout:   s.WriteTimeout,
+		ReadTimeout:    s.ReadTimeout,
 		OriginPatterns: origins(s.WebOrigins),
 		Page:           webpage.Handler(),
 		KeepAlive:      tcp.ServerKeepAlive,
