@@ -210,6 +210,12 @@ func (c *Certificates) Fingerprint() string { return Fingerprint(c.Current().Lea
 // Reloadable tells whether Reload reads files.
 func (c *Certificates) Reloadable() bool { return c.certPath != "" }
 
+// ServerConfig is the configuration of a server that serves these
+// certificates, the one in force at each handshake, over TLS 1.3 only.
+func (c *Certificates) ServerConfig() *tls.Config {
+	return &tls.Config{MinVersion: MinVersion, GetCertificate: c.getCertificate}
+}
+
 // getCertificate is tls.Config.GetCertificate.
 func (c *Certificates) getCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	return c.current.Load(), nil

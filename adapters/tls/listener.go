@@ -90,7 +90,7 @@ func Listen(addr string, opts ListenOptions) (*Listener, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &Listener{
 		tcp:    tl,
-		config: &tls.Config{MinVersion: MinVersion, GetCertificate: opts.Certificates.getCertificate},
+		config: opts.Certificates.ServerConfig(),
 		opts:   opts,
 		log:    log,
 		ready:  make(chan ports.Conn),

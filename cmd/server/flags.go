@@ -33,6 +33,7 @@ type settings struct {
 	DebugAddr     string
 	WebListen     string
 	WebOrigins    string
+	WebTLS        bool
 
 	// TLS (issue 11).
 	TLSListen           string
@@ -106,6 +107,7 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	env.string(&s.LogFormat, "log-format", "PCX_LOG_FORMAT", "log `format`: text or json")
 	env.string(&s.DebugAddr, "debug-addr", "PCX_DEBUG_ADDR", "serve pprof profiles on this `address` (e.g. 127.0.0.1:6060); empty: off")
 	env.string(&s.WebListen, "web-listen", "PCX_WEB_LISTEN", "serve the chat page and its WebSocket on this `address` (host:port); empty: off")
+	env.value((*boolValue)(&s.WebTLS), "web-tls", "PCX_WEB_TLS", "serve the page and its WebSocket as https and wss, with the TLS port's certificate (--tls-cert, or the self-signed one)")
 	env.string(&s.WebOrigins, "web-origins", "PCX_WEB_ORIGINS", "other `origins` whose pages may use the WebSocket, comma-separated host patterns (e.g. chat.example.com,*.example.org); the server's own is always allowed")
 	env.string(&s.TLSListen, "tls-listen", "PCX_TLS_LISTEN", "`address` to listen on for TLS 1.3 (empty: no TLS)")
 	env.string(&s.DataDir, "data-dir", "PCX_DATA_DIR", "`directory` keeping the self-signed TLS key and certificate (from $XDG_STATE_HOME/pcx, else ~/.local/state/pcx)")

@@ -15,11 +15,12 @@ import (
 	"pcx/domain"
 )
 
-// loadCertificates returns the certificate the TLS port serves: the files
-// of --tls-cert/--tls-key, else the self-signed one kept in --data-dir
-// (made on first start; created says so). Nil when TLS is off.
+// loadCertificates returns the certificate the TLS port (and, with
+// --web-tls, the web port) serves: the files of --tls-cert/--tls-key, else
+// the self-signed one kept in --data-dir (made on first start; created
+// says so). Nil when nothing speaks TLS.
 func loadCertificates(s settings) (certs *pcxtls.Certificates, created bool, err error) {
-	if s.TLSListen == "" && !s.PrintFingerprint {
+	if s.TLSListen == "" && !s.PrintFingerprint && !(s.WebTLS && s.WebListen != "") {
 		return nil, false, nil
 	}
 	if s.TLSCert != "" {

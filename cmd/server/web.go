@@ -40,7 +40,7 @@ func listen(s settings, certs *pcxtls.Certificates, log *slog.Logger) (ports.Lis
 		ls = append(ls, l)
 	}
 	if s.WebListen != "" {
-		l, err := listenWeb(s, log)
+		l, err := listenWeb(s, certs, log)
 		if err != nil {
 			return fail(err)
 		}
@@ -53,15 +53,20 @@ func listen(s settings, certs *pcxtls.Certificates, log *slog.Logger) (ports.Lis
 	return merged, func() { merged.Close() }, nil
 }
 
-// listenWeb opens the web listener: the page and its WebSocket.
-func listenWeb(s settings, log *slog.Logger) (*websocket.Listener, error) {
-	web, err := websocket.Listen(s.WebListen, websocket.Options{
+// listenWeb opens the web listener: the page and its WebSocket, as https
+// and wss with --web-tls.
+func listenWeb(s settings, certs *pcxtls.Certificates, log *slog.Logger) (*websocket.Listener, error) {
+	opts := websocket.Options{
 		WriteTimeout:   s.WriteTimeout,
 		ReadTimeout:    s.ReadTimeout,
 		OriginPatterns: origins(s.WebOrigins),
 		Page:           webpage.Handler(),
 		KeepAlive:      tcp.ServerKeepAlive,
-	})
+	}
+	if s.WebTLS {
+		opts.TLS = certs.ServerConfig()
+	}
+	web, err := websocket.Listen(s.WebListen, opts)
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}

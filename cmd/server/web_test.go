@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	pcxtls "pcx/adapters/tls"
 	"pcx/adapters/websocket"
 	"pcx/internal/testpeer"
 )
@@ -118,4 +122,56 @@ func TestASleepingWebSocketReceiverIsCutOff(t *testing.T) {
 		next++
 		<-window
 	}
+}
+
+// --web-tls serves the page as https and the WebSocket as wss, with the
+// certificate whose fingerprint the server logs for its TLS port.
+func TestWebTLSServesHTTPSAndWSSWithTheServersCertificate(t *testing.T) {
+	s := settings{WebListen: "127.0.0.1:0", WebTLS: true, DataDir: t.TempDir(), SpoolDir: t.TempDir(),
+		WriteTimeout: 10 * time.Second, ShutdownGrace: time.Second}
+	certs, _, err := loadCertificates(s)
+	require.NoError(t, err)
+	require.NotNil(t, certs, "--web-tls alone needs the certificate")
+	var logged bytes.Buffer
+	srv, cleanup, err := initServer(s, certs, slog.New(slog.NewTextHandler(&logged, nil)))
+	require.NoError(t, err)
+	m := regexp.MustCompile(`open https://(127\.0\.0\.1:\d+)/`).FindStringSubmatch(logged.String())
+	require.NotNil(t, m, "the https URL is logged: %s", logged.String())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- srv.Serve(ctx) }()
+	defer func() {
+		cancel()
+		require.NoError(t, <-done)
+		cleanup()
+	}()
+
+	pinned := &tls.Config{
+		InsecureSkipVerify: true, // the fingerprint below is the check
+		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
+			cert, err := x509.ParseCertificate(raw[0])
+			if err != nil {
+				return err
+			}
+			if got := pcxtls.Fingerprint(cert); got != certs.Fingerprint() {
+				return fmt.Errorf("served %s, not the TLS port's %s", got, certs.Fingerprint())
+			}
+			return nil
+		},
+	}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: pinned}, Timeout: 10 * time.Second}
+	defer client.CloseIdleConnections()
+	resp, err := client.Get("https://" + m[1] + "/")
+	require.NoError(t, err)
+	page, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, uint16(tls.VersionTLS13), resp.TLS.Version)
+	assert.Contains(t, string(page), "<html")
+
+	conn, err := websocket.Dialer{TLS: pinned}.Dial(context.Background(), m[1])
+	require.NoError(t, err)
+	peer := testpeer.New(t, conn)
+	peer.Login("Secure")
 }
