@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pcx/adapters/framing"
-	"pcx/adapters/transporttest"
 	"pcx/ports"
+	"pcx/ports/transporttest"
 )
 
 func TestConnContractOverPipe(t *testing.T) {

@@ -13,8 +13,8 @@ import (
 	"go.uber.org/goleak"
 
 	"pcx/adapters/memory"
-	"pcx/adapters/transporttest"
 	"pcx/ports"
+	"pcx/ports/transporttest"
 )
 
 func TestMain(m *testing.M) {

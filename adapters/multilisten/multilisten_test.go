@@ -10,8 +10,8 @@ import (
 
 	"pcx/adapters/memory"
 	"pcx/adapters/multilisten"
-	"pcx/adapters/transporttest"
 	"pcx/ports"
+	"pcx/ports/transporttest"
 )
 
 func TestMain(m *testing.M) {

@@ -12,8 +12,8 @@ import (
 	"go.uber.org/goleak"
 
 	"pcx/adapters/tcp"
-	"pcx/adapters/transporttest"
 	"pcx/ports"
+	"pcx/ports/transporttest"
 )
 
 func TestMain(m *testing.M) {

@@ -20,8 +20,8 @@ import (
 	"pcx/adapters/framing"
 	"pcx/adapters/tcp"
 	pcxtls "pcx/adapters/tls"
-	"pcx/adapters/transporttest"
 	"pcx/ports"
+	"pcx/ports/transporttest"
 )
 
 func TestMain(m *testing.M) {

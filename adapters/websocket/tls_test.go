@@ -15,9 +15,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"pcx/adapters/transporttest"
 	"pcx/adapters/websocket"
 	"pcx/ports"
+	"pcx/ports/transporttest"
 )
 
 // selfSigned makes a certificate for 127.0.0.1 and a pool that trusts it.

@@ -15,9 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"pcx/adapters/transporttest"
 	"pcx/adapters/websocket"
 	"pcx/ports"
+	"pcx/ports/transporttest"
 )
 
 func TestMain(m *testing.M) {
