@@ -30,10 +30,10 @@ type Options struct {
 	ReadTimeout time.Duration
 	// FillPayloadReads makes a payload read return only once the caller's
 	// buffer is full or the body has ended, and copies a payload through
-	// a 256 KiB buffer rather than handing the connection to the
-	// destination. For a connection that yields little per read and that
-	// no kernel copy can take from (TLS: one 16 KiB record a read), so that
-	// a file receiving a payload is written in large blocks, not 16 KiB ones.
+	// a 256 KiB buffer even to a destination that reads for itself. For a
+	// connection that yields little per read (TLS: one 16 KiB record a
+	// read), so that a file receiving a payload is written in large
+	// blocks, not 16 KiB ones.
 	FillPayloadReads bool
 }
 
@@ -81,17 +81,6 @@ func NewConn(nc net.Conn, opts Options) *Conn {
 	if opts.ReadTimeout > 0 {
 		c.r.src = busyReader{c}
 		c.r.idleSrc = closeAwareReader{c}
-		c.r.beforeDirect = c.armBusyRead
-	}
-	// A payload copied to a destination that reads for itself gets nc
-	// unwrapped: (*os.File).ReadFrom finds splice only on the real socket.
-	// Not when reads are filled: such a connection has nothing to splice.
-	switch {
-	case opts.FillPayloadReads:
-	case opts.ReadTimeout > 0:
-		c.r.setDirect(nc, c.busyError)
-	default:
-		c.r.setDirect(nc, c.readError)
 	}
 	// The Writer writes to nc itself, not a wrapper: net.Buffers finds
 	// writev and io.ReaderFrom finds sendfile only on the real connection.

@@ -236,11 +236,10 @@ func (s *sourceSpy) ReadFrom(r io.Reader) (int64, error) {
 	return s.Buffer.ReadFrom(r)
 }
 
-func TestPayloadWriteToHandsTheTCPConnectionToAReaderFrom(t *testing.T) {
+func TestPayloadWriteToAReaderFromReadsThroughTheReader(t *testing.T) {
 	sender, receiver := tcpConns(t)
 	payload := randomBytes(1 << 20)
-	sent := make(chan error, 1)
-	go func() { sent <- sender.WritePayload(int64(len(payload)), bytes.NewReader(payload)) }()
+	sent := sendPayloadThenRecord(sender, payload, "after")
 	_, p := readPayload(t, receiver)
 	dst := new(sourceSpy)
 
@@ -249,9 +248,27 @@ func TestPayloadWriteToHandsTheTCPConnectionToAReaderFrom(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, <-sent)
 	assert.True(t, bytes.Equal(payload, dst.Bytes()))
-	lr, ok := dst.src.(*io.LimitedReader)
-	require.True(t, ok, "the source is a LimitedReader, which (*os.File).ReadFrom unwraps, got %T", dst.src)
-	assert.IsType(t, (*net.TCPConn)(nil), lr.R, "the TCP connection itself, which (*os.File).ReadFrom can splice from")
+	_, isConn := dst.src.(net.Conn)
+	_, isLimited := dst.src.(*io.LimitedReader)
+	assert.False(t, isConn || isLimited, "the connection is never handed out, got %T", dst.src)
+	_, hasWriteTo := dst.src.(io.WriterTo)
+	assert.False(t, hasWriteTo, "the source hides WriteTo, which would call ReadFrom again")
+	rec, err := receiver.ReadRecord(nil, 100)
+	require.NoError(t, err)
+	assert.Equal(t, "after", string(rec), "the next frame is read in step")
+}
+
+// sendPayloadThenRecord has sender send a payload frame, then a record.
+func sendPayloadThenRecord(sender *framing.Conn, data []byte, record string) <-chan error {
+	sent := make(chan error, 1)
+	go func() {
+		err := sender.WritePayload(int64(len(data)), bytes.NewReader(data))
+		if err == nil {
+			err = sender.WriteFrames([][]byte{[]byte(record)})
+		}
+		sent <- err
+	}()
+	return sent
 }
 
 func TestPayloadWriteToAPlainWriterOverLoopbackTCP(t *testing.T) {
@@ -305,7 +322,7 @@ func TestPayloadWriteToFileCutShortOverLoopbackTCP(t *testing.T) {
 }
 
 // brokenDestination reads some bytes from its source, then fails, the way a
-// splice into a full disk loses what it had taken from the socket.
+// file fails when the disk fills.
 type brokenDestination struct{ take int64 }
 
 func (d brokenDestination) Write(p []byte) (int, error) { return len(p), nil }
@@ -315,42 +332,28 @@ func (d brokenDestination) ReadFrom(r io.Reader) (int64, error) {
 	return 0, errDiskFull
 }
 
-func TestFailedDirectCopyLeavesTheReaderOutOfStep(t *testing.T) {
+func TestFailedPayloadCopyToAReaderFromKeepsTheStreamInStep(t *testing.T) {
 	sender, receiver := tcpConns(t)
-	go func() {
-		_ = sender.WritePayload(1<<20, bytes.NewReader(randomBytes(1<<20)))
-		_ = sender.WriteFrames([][]byte{[]byte("after")})
-		_ = sender.Close() // a reader that went on would see the end, not hang
-	}()
+	sent := sendPayloadThenRecord(sender, randomBytes(1<<20), "after")
 	_, p := readPayload(t, receiver)
 
 	_, err := io.Copy(brokenDestination{take: 5000}, p)
 
 	require.ErrorIs(t, err, errDiskFull)
-	for name, read := range map[string]func() error{
-		"SkipFrame":   receiver.SkipFrame,
-		"ReadRecord":  func() error { _, err := receiver.ReadRecord(nil, 100); return err },
-		"ReadPayload": func() error { _, _, err := receiver.ReadPayload(); return err },
-		"payload Read": func() error {
-			_, err := p.Read(make([]byte, 10))
-			return err
-		},
-		"payload WriteTo": func() error { _, err := p.WriteTo(io.Discard); return err },
-	} {
-		err := read()
-		assert.ErrorIs(t, err, framing.ErrOutOfStep, name)
-		assert.ErrorIs(t, err, errDiskFull, name+" names the cause")
-	}
-	assert.Zero(t, p.Len())
+	assert.Positive(t, p.Len(), "the rest of the body is still unread")
+	rec, err := receiver.ReadRecord(nil, 100)
+	require.NoError(t, err, "the rest of the payload is skipped")
+	assert.Equal(t, "after", string(rec))
+	require.NoError(t, <-sent)
 }
 
 // stalledPayload has a raw peer send the header of a 1 MiB payload and its
-// first bytes, then nothing; it returns the receiver's payload reader and
-// a file to copy it to.
-func stalledPayload(t *testing.T) (*framing.Conn, payloadWriterTo, *os.File) {
+// first bytes, then nothing; it returns the peer, the receiver and its
+// payload reader, and a file to copy the payload to.
+func stalledPayload(t *testing.T, opts framing.Options) (net.Conn, *framing.Conn, payloadWriterTo, *os.File) {
 	t.Helper()
 	a, b := tcpPair(t)
-	receiver := framing.NewConn(b, framing.Options{})
+	receiver := framing.NewConn(b, opts)
 	t.Cleanup(func() {
 		_ = a.Close()
 		_ = receiver.Close()
@@ -361,23 +364,26 @@ func stalledPayload(t *testing.T) (*framing.Conn, payloadWriterTo, *os.File) {
 	f, err := os.Create(filepath.Join(t.TempDir(), "payload"))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = f.Close() })
-	return receiver, p, f
+	return a, receiver, p, f
 }
 
-func TestDirectCopyFailsOnTheReadDeadline(t *testing.T) {
-	receiver, p, f := stalledPayload(t)
+func TestPayloadCopyToAFileFailsOnTheReadDeadlineAndStaysInStep(t *testing.T) {
+	peer, receiver, p, f := stalledPayload(t, framing.Options{})
 	require.NoError(t, receiver.SetReadDeadline(time.Now().Add(50*time.Millisecond)))
 
-	_, err := io.Copy(f, p)
+	got, err := io.Copy(f, p)
 
 	require.ErrorIs(t, err, os.ErrDeadlineExceeded)
-	err = receiver.SkipFrame()
-	assert.ErrorIs(t, err, framing.ErrOutOfStep)
-	assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
+	assert.Equal(t, int64(len("start")), got)
+	require.NoError(t, receiver.SetReadDeadline(time.Time{}))
+	go func() { _, _ = peer.Write(append(make([]byte, 1<<20-len("start")), wire("after")...)) }()
+	rec, err := receiver.ReadRecord(nil, 100)
+	require.NoError(t, err, "the interrupted payload is skipped")
+	assert.Equal(t, "after", string(rec))
 }
 
-func TestDirectCopyFailsWithErrClosedOnClose(t *testing.T) {
-	receiver, p, f := stalledPayload(t)
+func TestPayloadCopyToAFileFailsWithErrClosedOnClose(t *testing.T) {
+	_, receiver, p, f := stalledPayload(t, framing.Options{})
 	copied := make(chan error, 1)
 	go func() {
 		_, err := io.Copy(f, p)
@@ -386,11 +392,31 @@ func TestDirectCopyFailsWithErrClosedOnClose(t *testing.T) {
 
 	require.NoError(t, receiver.Close())
 
-	err := <-copied
-	require.ErrorIs(t, err, ports.ErrClosed)
-	err = receiver.SkipFrame()
-	assert.ErrorIs(t, err, framing.ErrOutOfStep)
-	assert.ErrorIs(t, err, ports.ErrClosed)
+	require.ErrorIs(t, <-copied, ports.ErrClosed)
+	assert.ErrorIs(t, receiver.SkipFrame(), ports.ErrClosed)
+}
+
+// TestPayloadCopyToAFileRestartsTheReadTimeoutOnEachRead has a peer send a
+// payload in pieces spaced well within the read timeout, for several
+// times the timeout in all, then stop: the copy takes every piece and
+// fails only on the stall.
+func TestPayloadCopyToAFileRestartsTheReadTimeoutOnEachRead(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	const pieces, pieceLen = 10, 10_000
+	peer, _, p, f := stalledPayload(t, framing.Options{ReadTimeout: timeout})
+	go func() {
+		for range pieces {
+			time.Sleep(timeout / 6)
+			if _, err := peer.Write(make([]byte, pieceLen)); err != nil {
+				return
+			}
+		}
+	}()
+
+	got, err := io.Copy(f, p)
+
+	require.ErrorIs(t, err, ports.ErrStalled)
+	assert.Equal(t, int64(len("start")+pieces*pieceLen), got, "every piece arrived before the stall")
 }
 
 // readSizes notes the largest read asked of it.

@@ -43,11 +43,6 @@ var ErrStalePayload = errors.New("framing: payload reader used after the next fr
 // A read error while reading a header consumes nothing, so a read that
 // failed on its deadline before a frame began may simply be retried.
 //
-// One exception: when a payload reader's WriteTo hands the connection
-// itself to the destination (see payloadReader.WriteTo) and that copy
-// fails, the bytes that left the connection are not all known, so the
-// Reader stops: every later read fails with ErrOutOfStep.
-//
 // An idle Reader holds no buffer: between frames, when nothing is
 // buffered, it gives its buffer back to a shared pool and waits for the
 // next header on a 4-byte array of its own, so ten thousand idle
@@ -66,20 +61,8 @@ type Reader struct {
 	// a header cut short by a deadline is finished by the next read.
 	hdr  [headerLen]byte
 	hdrN int
-	// direct, if not nil, is the source under br, handed by WriteTo to a
-	// destination that reads for itself (io.ReaderFrom) once br holds none
-	// of the body: an *os.File then splices from a socket in the kernel.
-	// Set once by Conn before the first read; NewReader leaves it nil.
-	direct io.Reader
-	// directErr, set with direct, translates the error of a copy from
-	// direct the way br's source translates its own (Conn: a read that
-	// failed because of Close is ports.ErrClosed).
-	directErr func(error) error
-	// beforeDirect, if set, runs before each step of a copy from direct
-	// (Conn starts its read timeout there); its error fails the copy.
-	beforeDirect func() error
-	// broken, once set, is the error of every read: a copy from direct
-	// failed and the position in the stream is lost.
+	// broken, once set, is the error of every read: the stream is not
+	// one of frames (ErrTLSOnPlainPort).
 	broken error
 	// remaining is the number of body bytes of the current frame not yet
 	// consumed from br; zero between frames.
@@ -136,8 +119,8 @@ func (r *Reader) ReadRecord(buf []byte, max int) ([]byte, error) {
 // ErrStalePayload.
 //
 // The reader also has Len() int64, the bytes it has left, and WriteTo, which
-// io.Copy finds: on a Conn it lets an *os.File take the body straight from
-// the socket (splice on Linux) instead of through the Reader's buffer.
+// io.Copy finds: it reads a large body past the Reader's small buffer, in
+// large steps (see payloadReader.WriteTo).
 func (r *Reader) ReadPayload() (int64, io.Reader, error) {
 	n, err := r.next()
 	if err != nil {
