@@ -33,30 +33,3 @@ func TestWriteErrorCleansUp(t *testing.T) {
 	assert.Empty(t, files(t, s), "the partial file is removed")
 	assert.Zero(t, s.Used(), "the reservation is returned")
 }
-
-// TestSpliceWriteErrorCleansUp is TestWriteErrorCleansUp for a payload that
-// goes from a TCP socket into the file in the kernel: the file size limit
-// fails the splice into the file.
-func TestSpliceWriteErrorCleansUp(t *testing.T) {
-	sender, receiver := tcpConns(t)
-	sent := sendPayloadThenRecord(sender, payload(1<<20), "next record")
-	n, body, err := receiver.ReadPayload()
-	require.NoError(t, err)
-	var old syscall.Rlimit
-	require.NoError(t, syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old))
-	limited := old
-	limited.Cur = 100_000
-	require.NoError(t, syscall.Setrlimit(syscall.RLIMIT_FSIZE, &limited))
-	defer func() { require.NoError(t, syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old)) }()
-
-	s := newSpool(t, diskspool.Options{MaxBytes: 1 << 30, DirectCopy: true})
-	a, err := s.Store(n, body)
-
-	require.ErrorIs(t, err, syscall.EFBIG)
-	assert.ErrorContains(t, err, "diskspool: copying payload into the spool file after 100000 of 1048576 bytes")
-	assert.Nil(t, a)
-	assert.Empty(t, files(t, s), "the partial file is removed")
-	assert.Zero(t, s.Used(), "the reservation is returned")
-	_ = receiver.Close() // the stream is out of step; a sender still writing fails
-	<-sent
-}

@@ -22,7 +22,7 @@ func TestCopyPayloadReportsWriteErrors(t *testing.T) {
 
 	s := &Spool{}
 	dst := &budgetFile{s: s, f: f}
-	err = s.copyPayload(dst, bytes.NewReader(make([]byte, 100)), 100)
+	err = copyPayload(dst, bytes.NewReader(make([]byte, 100)), 100)
 	require.Error(t, err)
 	assert.ErrorContains(t, err, "diskspool: writing payload file after 0 of 100 bytes")
 	var pathErr *fs.PathError

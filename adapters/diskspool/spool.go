@@ -32,13 +32,6 @@ type Options struct {
 	// MaxBytes bounds the total size of the payloads on disk at once;
 	// 0 means no bound.
 	MaxBytes int64
-	// DirectCopy lets a source that knows its length and can write itself
-	// out (see sizedSource) put a payload into its file: framing's payload
-	// reader then has the file take the bytes straight from the socket,
-	// with splice(2) on Linux. Off by default because on the benchmark box
-	// (KVM guest, ext4 /tmp, loopback) that was slower than the 256 KiB
-	// read-write loop and took more CPU; on tmpfs the two were even.
-	DirectCopy bool
 }
 
 // Spool keeps attachment payloads until their last reference is released.
@@ -47,7 +40,6 @@ type Spool struct {
 	dir       string // private directory, made by New, removed by Close
 	threshold int64  // payloads of at most this many bytes stay in memory
 	maxBytes  int64  // bound on used; 0 means none
-	direct    bool   // Options.DirectCopy
 	// used is the bytes reserved by payloads on disk: reserved as the bytes
 	// arrive, before each write to the file, and returned when the write
 	// fails or the last reference goes.
@@ -73,7 +65,7 @@ func New(opts Options) (*Spool, error) {
 	if threshold == 0 {
 		threshold = DefaultMemoryThreshold
 	}
-	return &Spool{dir: dir, threshold: threshold, maxBytes: opts.MaxBytes, direct: opts.DirectCopy}, nil
+	return &Spool{dir: dir, threshold: threshold, maxBytes: opts.MaxBytes}, nil
 }
 
 // Dir returns the spool's private directory.
@@ -145,7 +137,7 @@ func (s *Spool) storeOnDisk(n int64, r io.Reader) (*attachment, error) {
 		return nil, fmt.Errorf("diskspool: creating payload file: %w", err)
 	}
 	dst := &budgetFile{s: s, f: f}
-	err = s.copyPayload(dst, r, n)
+	err = copyPayload(dst, r, n)
 	if closeErr := f.Close(); err == nil && closeErr != nil {
 		err = fmt.Errorf("diskspool: writing payload file: %w", closeErr)
 	}
@@ -185,25 +177,6 @@ func (b *budgetFile) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// ReadFrom lets the file take the bytes from r itself (splice from a
-// socket on Linux) when r is an *io.LimitedReader, whose limit is the room
-// taken first; any other r goes through Write.
-func (b *budgetFile) ReadFrom(r io.Reader) (int64, error) {
-	lr, ok := r.(*io.LimitedReader)
-	if !ok {
-		return io.Copy(struct{ io.Writer }{b}, r)
-	}
-	want := lr.N
-	if err := b.s.reserve(want); err != nil {
-		b.err = err
-		return 0, err
-	}
-	n, err := b.f.ReadFrom(lr)
-	b.s.used.Add(n - want)
-	b.took += n
-	return n, err
-}
-
 // copyBufferSize is the buffer of a payload copy: each step is one read
 // from the socket and one write to the file. Copying 1 GiB over loopback
 // into ext4 on the benchmark box, 256 KiB steps took a fifth less server
@@ -214,61 +187,15 @@ const copyBufferSize = 256 << 10
 // not allocate one per attachment.
 var copyBuffers = sync.Pool{New: func() any { return new([copyBufferSize]byte) }}
 
-// sizedSource is a reader that knows how many bytes it has left and can
-// write them all out itself. framing's payload reader is one: its WriteTo
-// lets the file read the body straight from the socket (splice on Linux),
-// so that all but its first few KiB never pass through user space.
-//
-// Store promises to read exactly n bytes, and r may hold more, so WriteTo
-// is used (with Options.DirectCopy) only when Len says that r holds
-// exactly n: writing all of r is then reading exactly n bytes. Any other
-// reader is copied through a buffer, and a LimitReader keeps the copy to n
-// bytes.
-type sizedSource interface {
-	io.WriterTo
-	// Len is the number of bytes left before io.EOF.
-	Len() int64
-}
-
-// copyPayload copies exactly n bytes from r to f.
-func (s *Spool) copyPayload(f *budgetFile, r io.Reader, n int64) error {
-	if src, ok := r.(sizedSource); ok && s.direct && src.Len() == n {
-		return writePayload(f, src, n)
-	}
-	return bufferPayload(f, r, n)
-}
-
-// writePayload has src, which holds exactly n bytes, write them all to f.
-func writePayload(f *budgetFile, src io.WriterTo, n int64) error {
-	got, err := src.WriteTo(f)
-	switch {
-	case errors.Is(f.err, ports.ErrSpoolFull):
-		return fmt.Errorf("diskspool: payload of %d bytes after %d: %w", n, got, f.err)
-	case err != nil:
-		// One call moved the bytes from the source into the file: whether
-		// reading or writing failed cannot be told here. A source cut off
-		// says so with io.ErrUnexpectedEOF.
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
-		return fmt.Errorf("diskspool: copying payload into the spool file after %d of %d bytes: %w", got, n, err)
-	case got < n:
-		return cutOff(got, n, nil)
-	case got > n:
-		return fmt.Errorf("diskspool: payload source wrote %d bytes, more than the %d it said it held", got, n)
-	}
-	return nil
-}
-
-// bufferPayload copies exactly n bytes from r to f through a buffer and
-// says, on failure, whether reading or writing failed.
-func bufferPayload(f *budgetFile, r io.Reader, n int64) error {
+// copyPayload copies exactly n bytes from r to f through a buffer and
+// says, on failure, whether reading or writing failed: each read is
+// written, and its room taken, before the next.
+func copyPayload(f *budgetFile, r io.Reader, n int64) error {
 	buf := copyBuffers.Get().(*[copyBufferSize]byte)
 	defer copyBuffers.Put(buf)
-	// The file is wrapped to hide its ReadFrom, which keeps io.CopyBuffer
-	// on its plain read-write loop: each read is written, and its room
-	// taken, before the next.
-	got, err := io.CopyBuffer(struct{ io.Writer }{f}, io.LimitReader(r, n), buf[:])
+	// LimitReader keeps the copy to n bytes (r may hold more) and hides
+	// any WriteTo of r, so that every step goes through buf.
+	got, err := io.CopyBuffer(f, io.LimitReader(r, n), buf[:])
 	switch {
 	case errors.Is(f.err, ports.ErrSpoolFull):
 		return fmt.Errorf("diskspool: payload of %d bytes after %d: %w", n, got, f.err)
