@@ -103,8 +103,6 @@ func (c Config) Validate() error {
 		return fmt.Errorf("server: max attachment %d is outside 0..%d bytes", c.MaxAttachment, int64(1<<32-1))
 	case c.MaxQueue < int64(c.MaxRecord):
 		return fmt.Errorf("server: max queue %d is smaller than max record %d", c.MaxQueue, c.MaxRecord)
-	case c.MaxMemory < c.MaxQueue:
-		return fmt.Errorf("server: max memory %d is smaller than max queue %d", c.MaxMemory, c.MaxQueue)
 	case c.MaxBacklog < 0:
 		return fmt.Errorf("server: max backlog %d is negative", c.MaxBacklog)
 	case c.MaxConns < 1 || c.MaxConnsPerIP < 1:

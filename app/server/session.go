@@ -38,7 +38,7 @@ type session struct {
 	// counted is set when the connection was admitted under the
 	// connection limits; srv.mu guards it.
 	counted bool
-	log  atomic.Pointer[slog.Logger] // gains the nickname at login
+	log     atomic.Pointer[slog.Logger] // gains the nickname at login
 
 	// Owned by the reader goroutine; nick and memberIndex are also read
 	// by the server under srv.mu once the session has joined.
