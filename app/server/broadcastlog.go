@@ -2,6 +2,7 @@ package server
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"pcx/ports"
 )
@@ -65,6 +66,10 @@ type broadcastLog struct {
 	head logPos
 	// headChunk holds the entry at head.seq once it is appended.
 	headChunk *logChunk
+	// headSeq is head.seq, stored once the entries below it (and the
+	// chunk after a full one) are written: writers read it without the
+	// lock on every batch.
+	headSeq atomic.Int64
 }
 
 func newBroadcastLog() *broadcastLog {
@@ -88,6 +93,7 @@ func (l *broadcastLog) append(record []byte, payload ports.Attachment, from *ses
 		c.next = &logChunk{first: l.head.seq}
 		l.headChunk = c.next
 	}
+	l.headSeq.Store(l.head.seq)
 	return at, logPos{seq: 1, mem: mem, disk: disk}
 }
 

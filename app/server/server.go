@@ -226,7 +226,7 @@ func (srv *Server) fanOut(f outFrame, except *session) {
 	oldest := head.mem
 	for _, m := range srv.members {
 		if m == except {
-			m.sent(at, cost)
+			m.sent(cost)
 			if held, live := m.heldFrom(); live {
 				oldest = min(oldest, held)
 			}

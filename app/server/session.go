@@ -50,15 +50,22 @@ type session struct {
 	scratch     domain.Record
 	pace        pacer // the rate limit; its stop may be called from any goroutine
 
-	bodies [][]byte // owned by the writer goroutine: reused for each batch
+	// Owned by the writer goroutine (and by cleanup once it has
+	// returned): the next log entry to take, its chunk nil until the
+	// writer sees the session has joined; private frames taken from the
+	// queue but not yet sent; scratch reused for each batch.
+	cursor  logCursor
+	pending []privateFrame
+	bodies  [][]byte
 
 	// mu guards what the writer has left to send and the flags below it.
 	mu sync.Mutex
-	// cursor is the next log entry the writer takes; its chunk is nil
-	// until the session joins and after it leaves.
-	cursor logCursor
+	// reading is set at the join; from then on the writer reads the log
+	// from start.
+	reading bool
+	start   logCursor
 	// held is where what the session still holds of the log begins: the
-	// start of the batch being written, else the cursor.
+	// start of the batch being written, else the writer's cursor.
 	held logPos
 	// ownBehind is the bytes of the session's own messages between held
 	// and the head: the log keeps them for others, and they are never
@@ -106,7 +113,7 @@ func (s *session) enqueue(f outFrame) {
 		return
 	}
 	var head logPos
-	if s.cursor.chunk != nil {
+	if s.reading {
 		head = s.srv.feed.headPos()
 	}
 	cost := entryOverhead + int64(len(f.record))
@@ -126,7 +133,7 @@ func (s *session) enqueue(f outFrame) {
 // private frames. s.mu must be held.
 func (s *session) behindLocked(head logPos) int64 {
 	n := s.privateBytes
-	if s.cursor.chunk != nil {
+	if s.reading {
 		n += head.mem - s.held.mem - s.ownBehind.mem
 	}
 	return n
@@ -136,26 +143,18 @@ func (s *session) behindLocked(head logPos) int64 {
 // Server.mu must be held.
 func (s *session) startReading(at logCursor) {
 	s.mu.Lock()
-	s.cursor = at
+	s.reading = true
+	s.start = at
 	s.held = at.pos
 	s.mu.Unlock()
 }
 
-// sent tells the sender of the entry at `at` that it was appended: when
-// its writer has taken everything before it, the cursor steps over it at
-// once, as the writer would. Server.mu must be held.
-func (s *session) sent(at logCursor, cost logPos) {
+// sent tells the sender of an entry that it was appended: its writer will
+// step over it, and until then it does not count against the sender's
+// bounds. Server.mu must be held.
+func (s *session) sent(cost logPos) {
 	s.mu.Lock()
-	switch {
-	case s.cursor.chunk == nil:
-	case s.cursor.pos.seq == at.pos.seq:
-		idle := s.held == s.cursor.pos
-		s.cursor = at
-		s.cursor.advance(&at.chunk.entries[at.pos.seq-at.chunk.first])
-		if idle {
-			s.held = s.cursor.pos
-		}
-	default:
+	if s.reading {
 		s.ownBehind.mem += cost.mem
 		s.ownBehind.disk += cost.disk
 	}
@@ -169,7 +168,7 @@ func (s *session) sent(at logCursor, cost logPos) {
 func (s *session) offered(head logPos) (held int64, over cutReason, live bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed || s.cursor.chunk == nil {
+	if s.closed || !s.reading {
 		return 0, 0, false
 	}
 	switch cfg := &s.srv.cfg; {
@@ -186,7 +185,7 @@ func (s *session) offered(head logPos) (held int64, over cutReason, live bool) {
 func (s *session) heldFrom() (int64, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.held.mem, !s.closed && s.cursor.chunk != nil
+	return s.held.mem, !s.closed && s.reading
 }
 
 func (s *session) signal() {
@@ -202,7 +201,7 @@ func (s *session) finish() {
 	s.mu.Lock()
 	s.closed = true
 	s.draining = true
-	if s.cursor.chunk != nil && s.stopSeq < 0 {
+	if s.reading && s.stopSeq < 0 {
 		s.stopSeq = s.srv.feed.headPos().seq
 	}
 	s.mu.Unlock()
@@ -301,7 +300,7 @@ func (s *session) flush(batch *[]outFrame) bool {
 			return true
 		}
 		err := s.writeBatch(t.frames)
-		s.written(t.own)
+		s.written(&t)
 		s.release(t.frames)
 		if err != nil {
 			s.writeFailed(err)
@@ -312,40 +311,49 @@ func (s *session) flush(batch *[]outFrame) bool {
 
 // taken is one batch as take hands it to the writer.
 type taken struct {
-	frames   []outFrame
-	own      logPos // the session's own entries stepped over
-	more     bool   // there is more to take
-	draining bool
-	killed   bool
+	frames      []outFrame
+	own         logPos // the session's own entries stepped over
+	privateCost int64  // cost of the private frames among frames
+	more        bool   // there is more to take
+	draining    bool
+	killed      bool
 }
 
 // take moves the cursor over the next batch, private frames in their
-// places, and returns its frames appended to batch. Reading the head and
-// the private frames under s.mu makes a private frame queued after it
-// sit at or after that head.
+// places, and returns its frames appended to batch. It reads the head and
+// takes the private frames under s.mu, so a private frame queued after it
+// sits at or after that head; it walks the log without the lock, so that
+// a broadcast never waits for it.
 func (s *session) take(batch []outFrame) taken {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	t := taken{frames: batch, draining: s.draining, killed: s.killed}
 	if s.killed {
+		s.mu.Unlock()
 		return t
+	}
+	if s.reading && s.cursor.chunk == nil {
+		s.cursor = s.start
 	}
 	reading := s.cursor.chunk != nil
 	var head int64
 	if reading {
-		head = s.srv.feed.headPos().seq
+		head = s.srv.feed.headSeq.Load()
 		if s.stopSeq >= 0 {
 			head = min(head, s.stopSeq)
 		}
 	}
+	s.pending = append(s.pending, s.private...)
+	clear(s.private)
+	s.private = s.private[:0]
+	s.mu.Unlock()
+
 	p, bytes := 0, int64(0)
 	for steps := 0; steps < maxBatchFrames && bytes < maxBatchBytes; steps++ {
-		if p < len(s.private) && (!reading || s.private[p].seq <= s.cursor.pos.seq) {
-			t.frames = append(t.frames, outFrame{record: s.private[p].record})
-			cost := entryOverhead + int64(len(s.private[p].record))
-			s.privateBytes -= cost
+		if p < len(s.pending) && (!reading || s.pending[p].seq <= s.cursor.pos.seq) {
+			t.frames = append(t.frames, outFrame{record: s.pending[p].record})
+			cost := entryOverhead + int64(len(s.pending[p].record))
+			t.privateCost += cost
 			bytes += cost
-			s.private[p] = privateFrame{}
 			p++
 			continue
 		}
@@ -362,21 +370,25 @@ func (s *session) take(batch []outFrame) taken {
 		}
 		s.cursor.advance(e)
 	}
-	s.private = s.private[p:]
-	if len(s.private) == 0 {
-		s.private = s.private[:0:0]
+	clear(s.pending[:p])
+	s.pending = s.pending[p:]
+	if len(s.pending) == 0 {
+		s.pending = s.pending[:0:0]
 	}
-	t.more = len(s.private) > 0 || (reading && s.cursor.pos.seq < head)
+	t.more = len(s.pending) > 0 || (reading && s.cursor.pos.seq < head)
 	return t
 }
 
 // written lets go of the batch just written: the session's hold on the log
 // moves up to its cursor.
-func (s *session) written(own logPos) {
+func (s *session) written(t *taken) {
 	s.mu.Lock()
-	s.held = s.cursor.pos
-	s.ownBehind.mem -= own.mem
-	s.ownBehind.disk -= own.disk
+	if s.cursor.chunk != nil {
+		s.held = s.cursor.pos
+	}
+	s.ownBehind.mem -= t.own.mem
+	s.ownBehind.disk -= t.own.disk
+	s.privateBytes -= t.privateCost
 	s.mu.Unlock()
 }
 
@@ -401,6 +413,11 @@ func (s *session) trim(batch *[]outFrame) {
 	if cap(s.bodies) > 2*maxKeptBatch {
 		s.bodies = nil
 	}
+	s.mu.Lock()
+	if len(s.private) == 0 && cap(s.private) > maxKeptBatch {
+		s.private = nil
+	}
+	s.mu.Unlock()
 }
 
 // writeBatch writes batch in order: in-memory frames gathered into one
@@ -454,7 +471,7 @@ func (s *session) release(batch []outFrame) {
 // stopped.
 func (s *session) discardQueue() {
 	s.mu.Lock()
-	s.private = nil
+	s.private, s.pending = nil, nil
 	s.privateBytes = 0
 	s.closed = true
 	s.mu.Unlock()
@@ -466,7 +483,10 @@ func (s *session) discardQueue() {
 func (s *session) stopReading(stop int64) {
 	s.mu.Lock()
 	c := s.cursor
-	s.cursor = logCursor{}
+	if c.chunk == nil {
+		c = s.start
+	}
+	s.cursor, s.start, s.reading = logCursor{}, logCursor{}, false
 	s.mu.Unlock()
 	if c.chunk == nil {
 		return
