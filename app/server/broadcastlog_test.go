@@ -217,4 +217,5 @@ func TestLogChunksAreFreedOnceEveryCursorHasPassed(t *testing.T) {
 	drain(sender)
 	runtime.GC()
 	require.Nil(t, first.Value(), "no cursor needs the first chunk any more")
+	runtime.KeepAlive(srv) // its members and their cursors stay live
 }

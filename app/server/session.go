@@ -149,9 +149,10 @@ func (s *session) startReading(at logCursor) {
 	s.mu.Unlock()
 }
 
-// sent tells the sender of an entry that it was appended: its writer will
-// step over it, and until then it does not count against the sender's
-// bounds. Server.mu must be held.
+// sent tells the sender of an entry that it was appended: until its
+// writer steps over it, it does not count against the sender's bounds, but
+// the log keeps it (and everything after it) for the sender's cursor, so
+// the writer is woken to step over it. Server.mu must be held.
 func (s *session) sent(cost logPos) {
 	s.mu.Lock()
 	if s.reading {
@@ -159,6 +160,7 @@ func (s *session) sent(cost logPos) {
 		s.ownBehind.disk += cost.disk
 	}
 	s.mu.Unlock()
+	s.signal()
 }
 
 // offered tells a receiver the log has grown to head and says whether that
@@ -332,7 +334,9 @@ func (s *session) take(batch []outFrame) taken {
 		return t
 	}
 	if s.reading && s.cursor.chunk == nil {
-		s.cursor = s.start
+		// Adopt the join's cursor and drop the copy: a cursor left
+		// behind would keep every chunk from it on alive.
+		s.cursor, s.start = s.start, logCursor{}
 	}
 	reading := s.cursor.chunk != nil
 	var head int64
