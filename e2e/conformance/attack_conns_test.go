@@ -15,14 +15,13 @@ import (
 func TestAttackConnectionsFromOneAddressAreLimited(t *testing.T) {
 	s := startServer(t, "--conn-limit-exempt", "")
 	var first []*client
-	for range 64 {
-		first = append(first, s.dial())
+	for i := range 64 {
+		first = append(first, eventuallyAdmitted(t, s, fmt.Sprint("u", i)))
 	}
 	over := s.dial()
 	require.Equal(t, "too many connections from your address", over.expectCut())
-	for i, c := range first {
-		c.login(fmt.Sprint("u", i))
-	}
+	// The 64 are still served.
+	barrier(first[0], first[63], "still here")
 	// A connection that closes makes room for another.
 	first[0].close()
 	eventuallyAdmitted(t, s, "again")
@@ -41,13 +40,12 @@ func TestConnectionsFromLoopbackAreExemptByDefault(t *testing.T) {
 func TestAttackConnectionsOverTheServerLimitAreRefused(t *testing.T) {
 	s := startServer(t, "--max-conns", "5")
 	var first []*client
-	for range 5 {
-		first = append(first, s.dial())
+	for i := range 5 {
+		first = append(first, eventuallyAdmitted(t, s, fmt.Sprint("u", i)))
 	}
 	for range 3 {
 		require.Equal(t, "too many connections on this server", s.dial().expectCut())
 	}
-	first[0].login("Ivan")
 	first[0].close()
 	eventuallyAdmitted(t, s, "Olga")
 	log := s.log.String()
@@ -58,8 +56,9 @@ func TestAttackConnectionsOverTheServerLimitAreRefused(t *testing.T) {
 }
 
 // eventuallyAdmitted dials until a connection is let in (the server may
-// not yet have seen an earlier one close) and logs it in as nick.
-func eventuallyAdmitted(t *testing.T, s *server, nick string) {
+// not yet have seen an earlier one close, such as the one startServer
+// probes the port with) and logs it in as nick.
+func eventuallyAdmitted(t *testing.T, s *server, nick string) *client {
 	t.Helper()
 	deadline := time.Now().Add(wait)
 	for {
@@ -68,7 +67,7 @@ func eventuallyAdmitted(t *testing.T, s *server, nick string) {
 		body := c.next()
 		if string(body) == string(dict("status", "success")) {
 			c.nick, c.loggedIn = nick, true
-			return
+			return c
 		}
 		require.Contains(t, string(body), "too many connections")
 		c.expectClosed()
