@@ -35,8 +35,8 @@ type logEntry struct {
 	endDisk int64 // logPos.disk just after this entry
 }
 
-// cost is what the entry's bytes count against the memory bounds and the
-// disk backlog bound.
+// frameCost is what a frame counts against the memory bounds and the disk
+// backlog bound.
 func frameCost(record []byte, payload ports.Attachment) (mem, disk int64) {
 	mem = entryOverhead + int64(len(record))
 	if payload == nil {
@@ -76,15 +76,15 @@ func newBroadcastLog() *broadcastLog {
 	return &broadcastLog{headChunk: &logChunk{}}
 }
 
-// append adds one frame and returns where it sits. Server.mu must be held,
-// so that appends and membership changes have one order.
-func (l *broadcastLog) append(record []byte, payload ports.Attachment, from *session) (at logCursor, cost logPos) {
+// append adds one frame and returns the new head and what the frame
+// added to it. Server.mu must be held, so that appends and membership
+// changes have one order.
+func (l *broadcastLog) append(record []byte, payload ports.Attachment, from *session) (head, cost logPos) {
 	mem, disk := frameCost(record, payload)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	c := l.headChunk
 	i := l.head.seq - c.first
-	at = logCursor{chunk: c, pos: l.head}
 	l.head.seq++
 	l.head.mem += mem
 	l.head.disk += disk
@@ -94,7 +94,7 @@ func (l *broadcastLog) append(record []byte, payload ports.Attachment, from *ses
 		l.headChunk = c.next
 	}
 	l.headSeq.Store(l.head.seq)
-	return at, logPos{seq: 1, mem: mem, disk: disk}
+	return l.head, logPos{seq: 1, mem: mem, disk: disk}
 }
 
 // end is the cursor at the head: what a new member starts from.

@@ -218,16 +218,11 @@ func (srv *Server) broadcast(f outFrame, except *session) {
 // its own bounds, then, while the log holds more than --max-memory for
 // the receivers still reading, those furthest behind. srv.mu must be held.
 func (srv *Server) fanOut(f outFrame, except *session) {
-	at, cost := srv.feed.append(f.record, f.payload, except)
-	head := at.pos
-	head.seq += cost.seq
-	head.mem += cost.mem
-	head.disk += cost.disk
+	head, cost := srv.feed.append(f.record, f.payload, except)
 	oldest := head.mem
 	for _, m := range srv.members {
 		if m == except {
-			m.sent(cost)
-			if held, live := m.heldFrom(); live {
+			if held, live := m.sent(cost); live {
 				oldest = min(oldest, held)
 			}
 			continue

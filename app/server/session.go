@@ -152,15 +152,18 @@ func (s *session) startReading(at logCursor) {
 // sent tells the sender of an entry that it was appended: until its
 // writer steps over it, it does not count against the sender's bounds, but
 // the log keeps it (and everything after it) for the sender's cursor, so
-// the writer is woken to step over it. Server.mu must be held.
-func (s *session) sent(cost logPos) {
+// the writer is woken to step over it. It returns what heldFrom does.
+// Server.mu must be held.
+func (s *session) sent(cost logPos) (held int64, live bool) {
 	s.mu.Lock()
 	if s.reading {
 		s.ownBehind.mem += cost.mem
 		s.ownBehind.disk += cost.disk
 	}
+	held, live = s.held.mem, !s.closed && s.reading
 	s.mu.Unlock()
 	s.signal()
+	return held, live
 }
 
 // offered tells a receiver the log has grown to head and says whether that
