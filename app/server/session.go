@@ -151,20 +151,28 @@ func (s *session) startReading(at logCursor) {
 
 // sent tells the sender of an entry that it was appended: until its
 // writer steps over it, it does not count against the sender's bounds, but
-// the log keeps it (and everything after it) for the sender's cursor, so
-// the writer is woken to step over it. It returns what heldFrom does.
-// Server.mu must be held.
+// the log keeps it (and everything after it) for the sender's cursor. Its
+// writer steps over its own messages whenever it wakes; it is woken for
+// them alone only once they pass ownWakeBytes, which spares a wake-up per
+// message. It returns what heldFrom does. Server.mu must be held.
 func (s *session) sent(cost logPos) (held int64, live bool) {
 	s.mu.Lock()
 	if s.reading {
 		s.ownBehind.mem += cost.mem
 		s.ownBehind.disk += cost.disk
 	}
+	wake := s.ownBehind.mem > ownWakeBytes
 	held, live = s.held.mem, !s.closed && s.reading
 	s.mu.Unlock()
-	s.signal()
+	if wake {
+		s.signal()
+	}
 	return held, live
 }
+
+// ownWakeBytes is how much of a sender's own messages may wait in the log
+// for its cursor before its writer is woken to step over them.
+const ownWakeBytes = 64 << 10
 
 // offered tells a receiver the log has grown to head and says whether that
 // takes it past one of its bounds; live is false when the session takes
