@@ -23,7 +23,8 @@ func BenchmarkFanOut(b *testing.B) {
 }
 
 func benchmarkFanOut(b *testing.B, receivers int) {
-	h := start(b, server.Config{})
+	// The rate limit off, as benchmarks run.
+	h := start(b, server.Config{RateLimit: -1})
 	sender := h.login("sender").Conn
 	// The sender reads what it is sent (the join notices), as a client
 	// does; on the in-memory transport a peer that never reads blocks its
