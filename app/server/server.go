@@ -218,6 +218,16 @@ func (srv *Server) broadcast(f outFrame, except *session) {
 // its own bounds, then, while the log holds more than --max-memory for
 // the receivers still reading, those furthest behind. srv.mu must be held.
 func (srv *Server) fanOut(f outFrame, except *session) {
+	if f.payload != nil {
+		// One reference for each receiver, taken before the append makes
+		// the entry visible: a writer may send it and let go of its
+		// reference before this loop is through.
+		for _, m := range srv.members {
+			if m != except {
+				f.payload.Retain()
+			}
+		}
+	}
 	head, cost := srv.feed.append(f.record, f.payload, except)
 	oldest := head.mem
 	for _, m := range srv.members {
@@ -226,9 +236,6 @@ func (srv *Server) fanOut(f outFrame, except *session) {
 				oldest = min(oldest, held)
 			}
 			continue
-		}
-		if f.payload != nil {
-			f.payload.Retain() // released once m's writer has it or m leaves
 		}
 		held, over, live := m.offered(head)
 		switch {
