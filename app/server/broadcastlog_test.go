@@ -219,3 +219,34 @@ func TestLogChunksAreFreedOnceEveryCursorHasPassed(t *testing.T) {
 	require.Nil(t, first.Value(), "no cursor needs the first chunk any more")
 	runtime.KeepAlive(srv) // its members and their cursors stay live
 }
+
+// visibilityCheck is an attachment that fails the test when a reference
+// is taken once its log entry is visible to the writers: a writer could
+// by then have sent it and dropped the last reference.
+type visibilityCheck struct {
+	diskAttachment
+	t      *testing.T
+	feed   *broadcastLog
+	before int64
+}
+
+func (a *visibilityCheck) Retain() {
+	if a.feed.headSeq.Load() != a.before {
+		a.t.Error("a receiver's reference was taken after the entry was visible")
+	}
+	a.diskAttachment.Retain()
+}
+
+func TestReferencesAreTakenBeforeTheEntryIsVisible(t *testing.T) {
+	srv := logServer(Config{})
+	sender, r1, r2 := srv.member(), srv.member(), srv.member()
+	a := &visibilityCheck{diskAttachment: diskAttachment{size: 1 << 20}, t: t, feed: srv.feed, before: srv.feed.headSeq.Load()}
+	a.diskAttachment.Retain() // the sender's
+	srv.broadcast(outFrame{record: []byte("file"), payload: a}, sender)
+	require.EqualValues(t, 3, a.refs.Load(), "the sender's and one for each receiver")
+	a.diskAttachment.Release()
+	drain(r1)
+	drain(r2)
+	drain(sender)
+	require.Zero(t, a.refs.Load())
+}
