@@ -23,8 +23,21 @@ func BenchmarkFanOut(b *testing.B) {
 }
 
 func benchmarkFanOut(b *testing.B, receivers int) {
-	h := start(b, server.Config{})
+	// The rate limit off, as benchmarks run.
+	h := start(b, server.Config{RateLimit: -1})
 	sender := h.login("sender").Conn
+	// The sender reads what it is sent (the join notices), as a client
+	// does; on the in-memory transport a peer that never reads blocks its
+	// writer at once.
+	go func() {
+		var body []byte
+		for {
+			var err error
+			if body, err = sender.ReadRecord(body[:0], 1<<16); err != nil {
+				return
+			}
+		}
+	}()
 	var ready, done sync.WaitGroup
 	for i := range receivers {
 		p := h.login(fmt.Sprint("r", i)).Conn

@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"net/netip"
 	"time"
 )
 
@@ -18,9 +19,27 @@ type Config struct {
 	MaxRecord int
 	// MaxAttachment is the largest attachment payload relayed.
 	MaxAttachment int64
-	// MaxQueue bounds the bytes of records and in-memory payloads waiting
-	// for one receiver; a receiver over it is disconnected.
+	// MaxQueue bounds the bytes one receiver is behind: the broadcast
+	// records and in-memory payloads it has not yet been sent, and its
+	// private frames, each counted with a fixed overhead per frame. A
+	// receiver over it is disconnected.
 	MaxQueue int64
+	// MaxMemory bounds what the shared broadcast log holds for every
+	// receiver still reading; past it the receivers furthest behind are
+	// disconnected until it is under.
+	MaxMemory int64
+	// MaxBacklog bounds the bytes of attachments waiting on disk for one
+	// receiver; a receiver over it is disconnected.
+	MaxBacklog int64
+	// MaxConns bounds the connections open at once; MaxConnsPerIP those
+	// from one address not in ConnLimitExempt. A connection over either
+	// is told so and closed.
+	MaxConns      int
+	MaxConnsPerIP int
+	// ConnLimitExempt lists the addresses MaxConnsPerIP does not apply
+	// to (a local proxy). Nil means the default, loopback; an empty
+	// non-nil list exempts nobody.
+	ConnLimitExempt []netip.Prefix
 	// LoginTimeout bounds the time from connect to a successful login.
 	LoginTimeout time.Duration
 	// ShutdownGrace bounds how long a shutdown waits for queues to flush.
@@ -44,6 +63,21 @@ func (c Config) Defaults() Config {
 	}
 	if c.MaxQueue == 0 {
 		c.MaxQueue = 8 << 20
+	}
+	if c.MaxMemory == 0 {
+		c.MaxMemory = 512 << 20
+	}
+	if c.MaxBacklog == 0 {
+		c.MaxBacklog = 2 << 30
+	}
+	if c.MaxConns == 0 {
+		c.MaxConns = 20000
+	}
+	if c.MaxConnsPerIP == 0 {
+		c.MaxConnsPerIP = 64
+	}
+	if c.ConnLimitExempt == nil {
+		c.ConnLimitExempt = DefaultConnLimitExempt()
 	}
 	if c.LoginTimeout == 0 {
 		c.LoginTimeout = 30 * time.Second
@@ -69,10 +103,20 @@ func (c Config) Validate() error {
 		return fmt.Errorf("server: max attachment %d is outside 0..%d bytes", c.MaxAttachment, int64(1<<32-1))
 	case c.MaxQueue < int64(c.MaxRecord):
 		return fmt.Errorf("server: max queue %d is smaller than max record %d", c.MaxQueue, c.MaxRecord)
+	case c.MaxBacklog < 0:
+		return fmt.Errorf("server: max backlog %d is negative", c.MaxBacklog)
+	case c.MaxConns < 1 || c.MaxConnsPerIP < 1:
+		return fmt.Errorf("server: connection limits must be at least 1")
 	case c.LoginTimeout < 0 || c.ShutdownGrace < 0:
 		return fmt.Errorf("server: timeouts must not be negative")
 	case c.RateLimit > 0 && c.RateBurst < 1:
 		return fmt.Errorf("server: rate burst %d must be at least 1", c.RateBurst)
 	}
 	return nil
+}
+
+// DefaultConnLimitExempt is the addresses exempt from the per-address
+// connection limit by default: loopback, where a local proxy connects from.
+func DefaultConnLimitExempt() []netip.Prefix {
+	return []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 }

@@ -5,15 +5,19 @@
 //
 // Concurrency: the goroutine that calls Serve accepts connections. Each
 // connection has a reader goroutine, which owns its session from login to
-// cleanup, and a writer goroutine, which alone writes to the connection and
-// drains the session's outbound queue. A broadcast only appends to queues,
-// so no receiver can slow a sender or another receiver down.
+// cleanup, and a writer goroutine, which alone writes to the connection:
+// it reads the shared broadcast log through the session's cursor, with the
+// session's private frames in their places. A broadcast only appends to
+// the log, so no receiver can slow a sender or another receiver down.
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
+	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -30,13 +34,19 @@ type Server struct {
 	spool    ports.Spool
 	log      *slog.Logger
 	names    *domain.Registry
+	counters Counters
 
-	// mu guards members, sessions and closing. A broadcast holds it while
-	// it appends to every member's queue, so that every receiver sees
-	// joins, messages and leaves in one order.
+	// Warnings for the operator, each at most once a second.
+	acceptWarn, refuseWarn warnEvery
+
+	// mu guards members, sessions, conns and closing. A broadcast holds it
+	// while it appends to the log and checks every member's bounds, so
+	// that every receiver sees joins, messages and leaves in one order.
 	mu       sync.Mutex
+	feed     *broadcastLog         // appended to under mu
 	members  []*session            // logged in; each knows its index here
 	sessions map[*session]struct{} // every live connection
+	conns    connLimits            // counts of the live connections admitted
 	closing  bool                  // set once by shutdown; no new joins or relays
 	joins    uint64                // logins so far: the next member's joinSeq
 
@@ -57,7 +67,12 @@ func New(cfg Config, listener ports.Listener, codec ports.Codec, clock ports.Clo
 		spool:    spool,
 		log:      log,
 		names:    domain.NewRegistry(),
+		feed:     newBroadcastLog(),
 		sessions: make(map[*session]struct{}),
+		conns:    connLimits{perIP: make(map[netip.Addr]int), exempt: cfg.ConnLimitExempt},
+
+		acceptWarn: warnEvery{interval: time.Second},
+		refuseWarn: warnEvery{interval: time.Second},
 	}, nil
 }
 
@@ -95,7 +110,8 @@ func (srv *Server) acceptLoop(ctx context.Context) error {
 		// Out of file descriptors and the like: wait and try again,
 		// as net/http does, rather than spin or give up.
 		backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-		srv.log.Warn("accept failed; retrying", "err", err, "in", backoff)
+		srv.counters.AcceptFailed.Add(1)
+		srv.acceptWarn.note(srv.log, "accept failed; retrying", "err", err, "in", backoff)
 		select {
 		case <-time.After(backoff):
 		case <-ctx.Done():
@@ -103,7 +119,8 @@ func (srv *Server) acceptLoop(ctx context.Context) error {
 	}
 }
 
-// start runs a new connection's session unless the server is closing.
+// start runs a new connection's session unless the server is closing. A
+// connection over a connection limit is told so and closed.
 func (srv *Server) start(conn ports.Conn) {
 	s := newSession(srv, conn)
 	srv.mu.Lock()
@@ -112,13 +129,31 @@ func (srv *Server) start(conn ports.Conn) {
 		conn.Close()
 		return
 	}
+	refused := srv.conns.admit(s.addr, &srv.cfg)
+	s.counted = refused == 0
 	srv.sessions[s] = struct{}{}
 	srv.wg.Add(1)
+	live := len(srv.sessions)
 	srv.mu.Unlock()
+	if refused != 0 {
+		srv.refused(s, refused, live)
+	}
 	go func() {
 		defer srv.wg.Done()
+		if refused != 0 {
+			s.refuse(refused)
+			return
+		}
 		s.run()
 	}()
+}
+
+// refused counts and reports a connection over a limit.
+func (srv *Server) refused(s *session, reason cutReason, live int) {
+	srv.counters.count(reason)
+	s.logger().Debug("connection refused", "reason", reason)
+	srv.refuseWarn.note(srv.log, "refusing connections over a limit", "reason", reason, "peer", s.conn.RemoteAddr(),
+		"live", live, "refused_from_address", srv.counters.RefusedFromAddress.Load(), "refused_on_server", srv.counters.RefusedOnServer.Load())
 }
 
 // join makes s a member under nick: its status reply comes first in its
@@ -132,6 +167,7 @@ func (srv *Server) join(s *session, status []byte) bool {
 		return false
 	}
 	srv.fanOut(outFrame{record: notice}, nil)
+	s.startReading(srv.feed.end())
 	s.enqueue(outFrame{record: status})
 	s.memberIndex = len(srv.members)
 	s.joinSeq = srv.joins
@@ -145,21 +181,26 @@ func (srv *Server) join(s *session, status []byte) bool {
 func (srv *Server) leave(s *session) {
 	notice := srv.noticeFrame(domain.LeaveText(s.nick.String()))
 	srv.mu.Lock()
-	defer srv.mu.Unlock()
 	last := srv.members[len(srv.members)-1]
 	last.memberIndex = s.memberIndex
 	srv.members[s.memberIndex] = last
 	srv.members = srv.members[:len(srv.members)-1]
 	srv.names.Release(s.nick)
+	stop := srv.feed.headPos().seq
 	if !srv.closing {
 		srv.fanOut(outFrame{record: notice}, nil)
 	}
+	srv.mu.Unlock()
+	s.stopReading(stop)
 }
 
 // forget drops s from the live sessions once its goroutines are done.
 func (srv *Server) forget(s *session) {
 	srv.mu.Lock()
 	delete(srv.sessions, s)
+	if s.counted {
+		srv.conns.release(s.addr)
+	}
 	srv.mu.Unlock()
 }
 
@@ -172,12 +213,63 @@ func (srv *Server) broadcast(f outFrame, except *session) {
 	srv.mu.Unlock()
 }
 
-// fanOut queues f for every member but except. srv.mu must be held.
+// fanOut appends f to the log for every member but except, wakes their
+// writers, and cuts off whoever that takes past a bound: a receiver over
+// its own bounds, then, while the log holds more than --max-memory for
+// the receivers still reading, those furthest behind. srv.mu must be held.
 func (srv *Server) fanOut(f outFrame, except *session) {
-	for _, m := range srv.members {
-		if m != except {
-			m.enqueue(f)
+	if f.payload != nil {
+		// One reference for each receiver, taken before the append makes
+		// the entry visible: a writer may send it and let go of its
+		// reference before this loop is through.
+		for _, m := range srv.members {
+			if m != except {
+				f.payload.Retain()
+			}
 		}
+	}
+	head, cost := srv.feed.append(f.record, f.payload, except)
+	oldest := head.mem
+	for _, m := range srv.members {
+		if m == except {
+			if held, live := m.sent(cost); live {
+				oldest = min(oldest, held)
+			}
+			continue
+		}
+		held, over, live := m.offered(head)
+		switch {
+		case over != 0:
+			m.cutOff(over)
+		case live:
+			oldest = min(oldest, held)
+			m.signal()
+		}
+	}
+	if head.mem-oldest > srv.cfg.MaxMemory {
+		srv.cutFurthestBehind(head.mem)
+	}
+}
+
+// cutFurthestBehind cuts off the members furthest behind until the log
+// holds at most --max-memory for those left. srv.mu must be held.
+func (srv *Server) cutFurthestBehind(head int64) {
+	type behind struct {
+		held int64
+		s    *session
+	}
+	var readers []behind
+	for _, m := range srv.members {
+		if held, live := m.heldFrom(); live {
+			readers = append(readers, behind{held, m})
+		}
+	}
+	slices.SortFunc(readers, func(a, b behind) int { return cmp.Compare(a.held, b.held) })
+	for _, r := range readers {
+		if head-r.held <= srv.cfg.MaxMemory {
+			break
+		}
+		r.s.cutOff(cutMaxMemory)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -13,29 +14,31 @@ import (
 	"pcx/ports"
 )
 
-// outFrame is one entry of a receiver's queue: an encoded record, shared
-// read-only by every receiver of it, and the attachment behind it if any.
-// Keeping the two in one entry keeps them adjacent on the wire.
+// outFrame is one frame of a batch the writer sends: an encoded record,
+// shared read-only by every receiver of it, and the attachment behind it
+// if any. Keeping the two in one entry keeps them adjacent on the wire.
 type outFrame struct {
 	record  []byte
 	payload ports.Attachment
 }
 
-// cost is what the frame counts against the receiver's queue bound:
-// attachments held on disk do not count (PROTOCOL.md section 5).
-func (f outFrame) cost() int64 {
-	n := int64(len(f.record))
-	if f.payload != nil {
-		n += int64(len(f.payload.Bytes()))
-	}
-	return n
+// privateFrame is a frame for one session only (a status reply, an error
+// notice), to be sent when its cursor reaches seq: after every broadcast
+// appended before it and before every one appended after.
+type privateFrame struct {
+	seq    int64
+	record []byte
 }
 
 // session is one connection, from accept to close.
 type session struct {
 	srv  *Server
 	conn ports.Conn
-	log  atomic.Pointer[slog.Logger] // gains the nickname at login
+	addr netip.Addr // the peer's address; invalid when the transport has none
+	// counted is set when the connection was admitted under the
+	// connection limits; srv.mu guards it.
+	counted bool
+	log     atomic.Pointer[slog.Logger] // gains the nickname at login
 
 	// Owned by the reader goroutine; nick and memberIndex are also read
 	// by the server under srv.mu once the session has joined.
@@ -47,17 +50,37 @@ type session struct {
 	scratch     domain.Record
 	pace        pacer // the rate limit; its stop may be called from any goroutine
 
-	bodies [][]byte // owned by the writer goroutine: reused for each batch
+	// Owned by the writer goroutine (and by cleanup once it has
+	// returned): the next log entry to take, its chunk nil until the
+	// writer sees the session has joined; private frames taken from the
+	// queue but not yet sent; scratch reused for each batch.
+	cursor  logCursor
+	pending []privateFrame
+	bodies  [][]byte
 
-	// mu guards the outbound queue and the flags below it.
-	mu       sync.Mutex
-	queue    []outFrame
-	queued   int64 // cost of the frames queued or being written
-	closed   bool  // no more frames are taken: the session is ending
-	draining bool  // the writer half-closes the connection once the queue is empty
-	killed   bool  // the connection is closed: the writer drops the queue
+	// mu guards what the writer has left to send and the flags below it.
+	mu sync.Mutex
+	// reading is set at the join; from then on the writer reads the log
+	// from start.
+	reading bool
+	start   logCursor
+	// held is where what the session still holds of the log begins: the
+	// start of the batch being written, else the writer's cursor.
+	held logPos
+	// ownBehind is the bytes of the session's own messages between held
+	// and the head: the log keeps them for others, and they are never
+	// sent to it, so they do not count against its bounds.
+	ownBehind logPos
+	// stopSeq, once the session is finishing, is the log position its
+	// writer stops at; -1 before.
+	stopSeq      int64
+	private      []privateFrame
+	privateBytes int64 // cost of the private frames not yet taken
+	closed       bool  // no more frames are taken: the session is ending
+	draining     bool  // the writer half-closes the connection once it has sent all
+	killed       bool  // the connection is closed: the writer stops
 
-	wake       chan struct{} // capacity 1: tells the writer to look at the queue
+	wake       chan struct{} // capacity 1: tells the writer to look for frames
 	writerDone chan struct{} // closed when the writer has returned
 	killOnce   sync.Once
 }
@@ -66,6 +89,8 @@ func newSession(srv *Server, conn ports.Conn) *session {
 	s := &session{
 		srv:        srv,
 		conn:       conn,
+		addr:       peerAddr(conn.RemoteAddr()),
+		stopSeq:    -1,
 		wake:       make(chan struct{}, 1),
 		writerDone: make(chan struct{}),
 	}
@@ -77,28 +102,103 @@ func newSession(srv *Server, conn ports.Conn) *session {
 // logger is the session's logger, safe from any goroutine.
 func (s *session) logger() *slog.Logger { return s.log.Load() }
 
-// enqueue appends f to the queue without ever blocking. A receiver whose
-// queue would pass the bound is cut off instead. The queue takes its own
-// reference to f's attachment.
+// enqueue queues a frame for this session alone, without ever blocking.
+// A receiver that would pass its bound is cut off instead. Only records
+// without attachments are private (reader.go sends status replies and
+// error notices this way).
 func (s *session) enqueue(f outFrame) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return
 	}
-	cost := f.cost()
-	if s.queued+cost > s.srv.cfg.MaxQueue {
+	var head logPos
+	if s.reading {
+		head = s.srv.feed.headPos()
+	}
+	cost := entryOverhead + int64(len(f.record))
+	if s.behindLocked(head)+cost > s.srv.cfg.MaxQueue {
 		s.mu.Unlock()
-		s.kill(fmt.Sprintf("slow consumer: over %d bytes queued", s.srv.cfg.MaxQueue))
+		s.cutOff(cutSlowConsumer)
 		return
 	}
-	if f.payload != nil {
-		f.payload.Retain()
-	}
-	s.queue = append(s.queue, f)
-	s.queued += cost
+	s.private = append(s.private, privateFrame{seq: head.seq, record: f.record})
+	s.privateBytes += cost
 	s.mu.Unlock()
 	s.signal()
+}
+
+// behindLocked is what the session holds against --max-queue: the log
+// bytes from where it is to head, but for its own messages, and its
+// private frames. s.mu must be held.
+func (s *session) behindLocked(head logPos) int64 {
+	n := s.privateBytes
+	if s.reading {
+		n += head.mem - s.held.mem - s.ownBehind.mem
+	}
+	return n
+}
+
+// startReading points a joining session's cursor at the log's head.
+// Server.mu must be held.
+func (s *session) startReading(at logCursor) {
+	s.mu.Lock()
+	s.reading = true
+	s.start = at
+	s.held = at.pos
+	s.mu.Unlock()
+}
+
+// sent tells the sender of an entry that it was appended: until its
+// writer steps over it, it does not count against the sender's bounds, but
+// the log keeps it (and everything after it) for the sender's cursor. Its
+// writer steps over its own messages whenever it wakes; it is woken for
+// them alone only once they pass ownWakeBytes, which spares a wake-up per
+// message. It returns what heldFrom does. Server.mu must be held.
+func (s *session) sent(cost logPos) (held int64, live bool) {
+	s.mu.Lock()
+	if s.reading {
+		s.ownBehind.mem += cost.mem
+		s.ownBehind.disk += cost.disk
+	}
+	wake := s.ownBehind.mem > ownWakeBytes
+	held, live = s.held.mem, !s.closed && s.reading
+	s.mu.Unlock()
+	if wake {
+		s.signal()
+	}
+	return held, live
+}
+
+// ownWakeBytes is how much of a sender's own messages may wait in the log
+// for its cursor before its writer is woken to step over them.
+const ownWakeBytes = 64 << 10
+
+// offered tells a receiver the log has grown to head and says whether that
+// takes it past one of its bounds; live is false when the session takes
+// nothing more. held is where its hold on the log begins. Server.mu must
+// be held.
+func (s *session) offered(head logPos) (held int64, over cutReason, live bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || !s.reading {
+		return 0, 0, false
+	}
+	switch cfg := &s.srv.cfg; {
+	case s.behindLocked(head) > cfg.MaxQueue:
+		return s.held.mem, cutSlowConsumer, true
+	case head.disk-s.held.disk-s.ownBehind.disk > cfg.MaxBacklog:
+		return s.held.mem, cutBacklog, true
+	}
+	return s.held.mem, 0, true
+}
+
+// heldFrom is where the session's hold on the log begins, and whether it
+// still takes frames. Server.mu must be held.
+func (s *session) heldFrom() (int64, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.held.mem, !s.closed && s.reading
 }
 
 func (s *session) signal() {
@@ -109,14 +209,23 @@ func (s *session) signal() {
 }
 
 // finish stops taking frames and has the writer half-close the connection
-// once it has flushed what is queued.
+// once it has sent what was broadcast and queued so far.
 func (s *session) finish() {
 	s.mu.Lock()
 	s.closed = true
 	s.draining = true
+	if s.reading && s.stopSeq < 0 {
+		s.stopSeq = s.srv.feed.headPos().seq
+	}
 	s.mu.Unlock()
 	s.pace.stop()
 	s.signal()
+}
+
+// cutOff ends the session for reason, counting it.
+func (s *session) cutOff(reason cutReason) {
+	s.kill(reason.String())
+	s.srv.counters.count(reason)
 }
 
 // kill ends the session now: the connection closes, so the reader and the
@@ -143,9 +252,17 @@ const (
 	maxKeptBatch = 16
 )
 
-// writeLoop is the connection's only writer. It takes the whole queue at
-// once and writes runs of in-memory frames in one call, so a busy
-// receiver gets many frames per system call.
+// One batch takes at most maxBatchFrames frames and about maxBatchBytes:
+// a receiver far behind is sent its backlog in pieces, so that its writer
+// never holds more than a piece of it beside the shared log.
+const (
+	maxBatchFrames = 256
+	maxBatchBytes  = 64 << 10
+)
+
+// writeLoop is the connection's only writer. It takes a batch at a time
+// and writes runs of in-memory frames in one call, so a busy receiver
+// gets many frames per system call.
 func (s *session) writeLoop() {
 	defer close(s.writerDone)
 	var batch []outFrame
@@ -174,21 +291,18 @@ func (s *session) holdsBurstBuffers(batch []outFrame) bool {
 	return cap(batch) > maxKeptBatch || cap(s.bodies) > 2*maxKeptBatch
 }
 
-// flush writes until the queue is empty. It returns false when the writer
-// is done: the session was killed, a write failed, or it has drained.
+// flush writes until nothing is left to send. It returns false when the
+// writer is done: the session was killed, a write failed, or it has
+// drained.
 func (s *session) flush(batch *[]outFrame) bool {
 	for {
-		s.mu.Lock()
-		*batch, s.queue = s.queue, (*batch)[:0]
-		draining, killed := s.draining, s.killed
-		s.mu.Unlock()
-		if killed {
-			s.release(*batch)
-			s.discardQueue()
+		t := s.take((*batch)[:0])
+		*batch = t.frames
+		if t.killed {
 			return false
 		}
-		if len(*batch) == 0 {
-			if draining {
+		if len(t.frames) == 0 && !t.more {
+			if t.draining {
 				// Half-close: a plain close with input unread would reset
 				// the connection and could lose what was just written. The
 				// reader then waits a moment for the peer to close.
@@ -198,13 +312,99 @@ func (s *session) flush(batch *[]outFrame) bool {
 			}
 			return true
 		}
-		err := s.writeBatch(*batch)
-		s.release(*batch)
+		err := s.writeBatch(t.frames)
+		s.written(&t)
+		s.release(t.frames)
 		if err != nil {
 			s.writeFailed(err)
 			return false
 		}
 	}
+}
+
+// taken is one batch as take hands it to the writer.
+type taken struct {
+	frames      []outFrame
+	own         logPos // the session's own entries stepped over
+	privateCost int64  // cost of the private frames among frames
+	more        bool   // there is more to take
+	draining    bool
+	killed      bool
+}
+
+// take moves the cursor over the next batch, private frames in their
+// places, and returns its frames appended to batch. It reads the head and
+// takes the private frames under s.mu, so a private frame queued after it
+// sits at or after that head; it walks the log without the lock, so that
+// a broadcast never waits for it.
+func (s *session) take(batch []outFrame) taken {
+	s.mu.Lock()
+	t := taken{frames: batch, draining: s.draining, killed: s.killed}
+	if s.killed {
+		s.mu.Unlock()
+		return t
+	}
+	if s.reading && s.cursor.chunk == nil {
+		// Adopt the join's cursor and drop the copy: a cursor left
+		// behind would keep every chunk from it on alive.
+		s.cursor, s.start = s.start, logCursor{}
+	}
+	reading := s.cursor.chunk != nil
+	var head int64
+	if reading {
+		head = s.srv.feed.headSeq.Load()
+		if s.stopSeq >= 0 {
+			head = min(head, s.stopSeq)
+		}
+	}
+	s.pending = append(s.pending, s.private...)
+	clear(s.private)
+	s.private = s.private[:0]
+	s.mu.Unlock()
+
+	p, bytes := 0, int64(0)
+	for steps := 0; steps < maxBatchFrames && bytes < maxBatchBytes; steps++ {
+		if p < len(s.pending) && (!reading || s.pending[p].seq <= s.cursor.pos.seq) {
+			t.frames = append(t.frames, outFrame{record: s.pending[p].record})
+			cost := entryOverhead + int64(len(s.pending[p].record))
+			t.privateCost += cost
+			bytes += cost
+			p++
+			continue
+		}
+		if !reading || s.cursor.pos.seq >= head {
+			break
+		}
+		e := s.cursor.entry()
+		if e.from == s {
+			t.own.mem += e.endMem - s.cursor.pos.mem
+			t.own.disk += e.endDisk - s.cursor.pos.disk
+		} else {
+			t.frames = append(t.frames, outFrame{record: e.record, payload: e.payload})
+			bytes += e.endMem - s.cursor.pos.mem
+		}
+		s.cursor.advance(e)
+	}
+	clear(s.pending[:p])
+	s.pending = s.pending[p:]
+	if len(s.pending) == 0 {
+		s.pending = s.pending[:0:0]
+	}
+	t.more = len(s.pending) > 0 || (reading && s.cursor.pos.seq < head)
+	return t
+}
+
+// written lets go of the batch just written: the session's hold on the log
+// moves up to its cursor.
+func (s *session) written(t *taken) {
+	s.mu.Lock()
+	if s.cursor.chunk != nil {
+		s.held = s.cursor.pos
+	}
+	s.ownBehind.mem -= t.own.mem
+	s.ownBehind.disk -= t.own.disk
+	s.privateBytes -= t.privateCost
+	s.mu.Unlock()
 }
 
 // writeFailed ends the writing side. A receiver that stalled is cut off at
@@ -213,14 +413,14 @@ func (s *session) flush(batch *[]outFrame) bool {
 // the session when it reaches the error itself.
 func (s *session) writeFailed(err error) {
 	if errors.Is(err, os.ErrDeadlineExceeded) {
-		s.kill("slow consumer: no write progress within the write timeout")
+		s.cutOff(cutWriteTimeout)
 	} else {
 		s.logger().Info("write failed; reading what the peer sent before", "err", err)
 	}
 	s.discardQueue()
 }
 
-// trim drops the writer's burst-sized buffers while the queue is empty.
+// trim drops the writer's burst-sized buffers while there is nothing to send.
 func (s *session) trim(batch *[]outFrame) {
 	if cap(*batch) > maxKeptBatch {
 		*batch = nil
@@ -229,8 +429,8 @@ func (s *session) trim(batch *[]outFrame) {
 		s.bodies = nil
 	}
 	s.mu.Lock()
-	if len(s.queue) == 0 && cap(s.queue) > maxKeptBatch {
-		s.queue = nil
+	if len(s.private) == 0 && cap(s.private) > maxKeptBatch {
+		s.private = nil
 	}
 	s.mu.Unlock()
 }
@@ -239,9 +439,7 @@ func (s *session) trim(batch *[]outFrame) {
 // WriteFrames call, on-disk payloads streamed between them.
 func (s *session) writeBatch(batch []outFrame) error {
 	bodies := s.bodies[:0]
-	var cost int64
 	for _, f := range batch {
-		cost += f.cost()
 		bodies = append(bodies, f.record)
 		if f.payload == nil {
 			continue
@@ -261,9 +459,6 @@ func (s *session) writeBatch(batch []outFrame) error {
 	err := s.conn.WriteFrames(bodies)
 	clear(bodies)
 	s.bodies = bodies[:0]
-	s.mu.Lock()
-	s.queued -= cost
-	s.mu.Unlock()
 	return err
 }
 
@@ -276,7 +471,8 @@ func (s *session) sendFile(a ports.Attachment) error {
 	return s.conn.WritePayload(a.Size(), r)
 }
 
-// release drops the queue's references to the batch's attachments.
+// release drops the references the batch's log entries held for this
+// receiver to their attachments.
 func (s *session) release(batch []outFrame) {
 	for i := range batch {
 		if batch[i].payload != nil {
@@ -286,14 +482,37 @@ func (s *session) release(batch []outFrame) {
 	}
 }
 
-// discardQueue empties the queue of a session whose writer has stopped.
+// discardQueue drops the private frames of a session whose writer has
+// stopped.
 func (s *session) discardQueue() {
 	s.mu.Lock()
-	rest := s.queue
-	s.queue = nil
+	s.private, s.pending = nil, nil
+	s.privateBytes = 0
 	s.closed = true
 	s.mu.Unlock()
-	s.release(rest)
+}
+
+// stopReading drops what the session had not taken of the log up to stop,
+// where it left the members: each attachment there held a reference for
+// it. Its writer must have returned.
+func (s *session) stopReading(stop int64) {
+	s.mu.Lock()
+	c := s.cursor
+	if c.chunk == nil {
+		c = s.start
+	}
+	s.cursor, s.start, s.reading = logCursor{}, logCursor{}, false
+	s.mu.Unlock()
+	if c.chunk == nil {
+		return
+	}
+	for c.pos.seq < stop {
+		e := c.entry()
+		if e.payload != nil && e.from != s {
+			e.payload.Release()
+		}
+		c.advance(e)
+	}
 }
 
 // run is the reader goroutine: login, then chat until the connection ends,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -23,6 +24,11 @@ type settings struct {
 	MaxRecord     byteSize
 	MaxAttachment byteSize
 	MaxQueue      byteSize
+	MaxMemory     byteSize
+	MaxBacklog    byteSize
+	MaxConns      int
+	MaxConnsPerIP int
+	ConnExempt    prefixList
 	MaxSpool      byteSize // autoSpool: chosen at start (see spoolLimit)
 	SpoolDir      string
 	RateLimit     float64
@@ -71,6 +77,11 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 		MaxRecord:     64 << 10,
 		MaxAttachment: 1 << 30,
 		MaxQueue:      8 << 20,
+		MaxMemory:     512 << 20,
+		MaxBacklog:    2 << 30,
+		MaxConns:      20000,
+		MaxConnsPerIP: 64,
+		ConnExempt:    prefixList(server.DefaultConnLimitExempt()),
 		MaxSpool:      autoSpool,
 		RateLimit:     50,
 		RateBurst:     200,
@@ -98,6 +109,11 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	env.value(&s.MaxRecord, "max-record", "PCX_MAX_RECORD", "longest record accepted (`size`); longer ones, up to 1MiB, are refused; longer still end the connection")
 	env.value(&s.MaxAttachment, "max-attachment", "PCX_MAX_ATTACHMENT", "largest attachment relayed (`size`)")
 	env.value(&s.MaxQueue, "max-queue", "PCX_MAX_QUEUE", "memory queued for one receiver (`size`) before it is cut off as too slow")
+	env.value(&s.MaxMemory, "max-memory", "PCX_MAX_MEMORY", "memory all receivers may hold queued at once (`size`); past it those furthest behind are cut off")
+	env.value(&s.MaxBacklog, "max-backlog", "PCX_MAX_BACKLOG", "attachments waiting on disk for one receiver (`size`) before it is cut off as too slow")
+	env.value((*positiveCount)(&s.MaxConns), "max-conns", "PCX_MAX_CONNS", "connections open at once (`count`); more are refused")
+	env.value((*positiveCount)(&s.MaxConnsPerIP), "max-conns-per-ip", "PCX_MAX_CONNS_PER_IP", "connections open at once from one address (`count`); more are refused")
+	env.value(&s.ConnExempt, "conn-limit-exempt", "PCX_CONN_LIMIT_EXEMPT", "comma-separated `addresses` or CIDR prefixes exempt from --max-conns-per-ip (a local proxy); '' or none: nobody")
 	env.value((*spoolSize)(&s.MaxSpool), "max-spool", "PCX_MAX_SPOOL", "disk the attachment spool may use at once (`size`); auto: the lesser of 8GiB and half the free space at start; 0 means no limit")
 	env.string(&s.SpoolDir, "spool-dir", "PCX_SPOOL_DIR", "`directory` for large attachments in transit (default the system temp directory)")
 	env.value((*rateValue)(&s.RateLimit), "rate-limit", "PCX_RATE_LIMIT", "records per second read from one connection (`rate`); a faster sender is read more slowly, not dropped; 0 means no limit")
@@ -209,6 +225,61 @@ type stringValue string
 
 func (v *stringValue) Set(s string) error { *v = stringValue(s); return nil }
 func (v *stringValue) String() string     { return string(*v) }
+
+type positiveCount int
+
+func (v *positiveCount) Set(s string) error {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 1 {
+		return fmt.Errorf("not a count of at least 1: %q", s)
+	}
+	*v = positiveCount(n)
+	return nil
+}
+func (v *positiveCount) String() string { return strconv.Itoa(int(*v)) }
+
+// prefixList is a comma-separated list of addresses and CIDR prefixes.
+type prefixList []netip.Prefix
+
+func (v *prefixList) Set(s string) error {
+	list := prefixList{}
+	s = strings.TrimSpace(s)
+	if s == "none" {
+		s = ""
+	}
+	for _, field := range strings.Split(s, ",") {
+		field = strings.TrimSpace(field)
+		if field == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(field)
+		if err != nil {
+			a, aerr := netip.ParseAddr(field)
+			if aerr != nil {
+				return fmt.Errorf("not an address or CIDR prefix: %q", field)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		list = append(list, p.Masked())
+	}
+	*v = list
+	return nil
+}
+
+func (v *prefixList) String() string {
+	if v == nil {
+		return ""
+	}
+	parts := make([]string, len(*v))
+	for i, p := range *v {
+		if p.IsSingleIP() {
+			parts[i] = p.Addr().String()
+		} else {
+			parts[i] = p.String()
+		}
+	}
+	return strings.Join(parts, ",")
+}
 
 type durationValue time.Duration
 
@@ -326,10 +397,16 @@ func serverConfig(s settings) server.Config {
 		MaxRecord:     int(s.MaxRecord),
 		MaxAttachment: int64(s.MaxAttachment),
 		MaxQueue:      int64(s.MaxQueue),
-		LoginTimeout:  s.LoginTimeout,
-		ShutdownGrace: s.ShutdownGrace,
-		RateLimit:     rateLimit(s.RateLimit),
-		RateBurst:     s.RateBurst,
+		MaxMemory:     int64(s.MaxMemory),
+		MaxBacklog:    int64(s.MaxBacklog),
+		MaxConns:      s.MaxConns,
+		MaxConnsPerIP: s.MaxConnsPerIP,
+		// Non-nil even when empty: an empty list exempts nobody.
+		ConnLimitExempt: append([]netip.Prefix{}, s.ConnExempt...),
+		LoginTimeout:    s.LoginTimeout,
+		ShutdownGrace:   s.ShutdownGrace,
+		RateLimit:       rateLimit(s.RateLimit),
+		RateBurst:       s.RateBurst,
 	}
 }
 

@@ -1,0 +1,14 @@
+package domain
+
+import "errors"
+
+// ErrOverLimit is the family of the refusals of PROTOCOL.md section 5: the
+// server turns away what would take more than one connection's share.
+var ErrOverLimit = errors.New("over a server limit")
+
+// Refusals of a connection over a connection limit; the server sends one
+// as a status reply and closes the connection.
+var (
+	ErrTooManyFromAddress = newRule(ErrOverLimit, "too many connections from your address")
+	ErrTooManyOnServer    = newRule(ErrOverLimit, "too many connections on this server")
+)
