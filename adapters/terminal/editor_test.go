@@ -183,13 +183,17 @@ func TestALongLineScrollsSideways(t *testing.T) {
 func TestAResizeLeavesNoStaleCopy(t *testing.T) {
 	text := "日本語 and " + family + " and 🇫🇷 cafe\u0301 long enough"
 	for _, reflow := range []bool{true, false} {
-		for _, cursor := range []string{"", ctrlA, ctrlA + right + right + right} {
+		for _, cursor := range []struct {
+			keys   string
+			column int // where the keys leave the cursor
+		}{{"", 2 + uniseg.StringWidth(text)}, {ctrlA, 2}, {ctrlA + right + right + right, 2 + uniseg.StringWidth("日本語")}} {
 			for _, narrow := range []int{12, 25, 37} {
 				k := newKeyboardOf(t, 60)
 				k.ui.Show(ports.Event{Kind: ports.EventInfo, Text: "above"})
 				got := k.readLine(ports.PromptText)
-				k.typeKeys(text + cursor)
+				k.typeKeys(text + cursor.keys)
 				k.waitLastLine("> " + text)
+				k.waitCursor(cursor.column) // the keys are handled before the resize
 
 				k.screen.Resize(narrow, reflow)
 				k.ui.Resize(narrow)
