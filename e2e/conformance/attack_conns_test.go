@@ -13,6 +13,7 @@ import (
 // connections (loopback is exempt by default, as a local proxy); one more
 // is told so and closed, and those before it still log in.
 func TestAttackConnectionsFromOneAddressAreLimited(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "--conn-limit-exempt", "")
 	var first []*client
 	for i := range 64 {
@@ -30,6 +31,7 @@ func TestAttackConnectionsFromOneAddressAreLimited(t *testing.T) {
 
 // Loopback is exempt from the per-address limit by default.
 func TestConnectionsFromLoopbackAreExemptByDefault(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "--max-conns-per-ip", "2")
 	for i := range 4 {
 		s.join(fmt.Sprint("u", i))
@@ -38,6 +40,7 @@ func TestConnectionsFromLoopbackAreExemptByDefault(t *testing.T) {
 
 // §5: --max-conns bounds the connections of the whole server.
 func TestAttackConnectionsOverTheServerLimitAreRefused(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "--max-conns", "5")
 	var first []*client
 	for i := range 5 {

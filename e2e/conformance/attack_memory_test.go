@@ -136,7 +136,9 @@ func TestAttackDeafReceiversDoNotAmplifyMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("an attack of a few seconds")
 	}
-	s := startServer(t, "--log-level", "info")
+	// Without the rate limit: many senders, each under the limit, can
+	// send as much as one unlimited sender, and the bound must hold even so.
+	s := startServer(t, "--log-level", "info", "--rate-limit", "0")
 	reader := s.join("reader")
 	sender := s.join("sender")
 	reader.expectNotice(`User "sender" connected`)
@@ -169,7 +171,7 @@ func TestAttackDeafReceiversDoNotAmplifyMemory(t *testing.T) {
 // is --max-queue behind, while a reader gets every message in order and
 // is told who left.
 func TestAttackDeafReceiversAreCutOffAsSlowConsumers(t *testing.T) {
-	s := startServer(t, "--max-queue", "256KiB")
+	s := startServer(t, "--max-queue", "256KiB", "--rate-limit", "0")
 	reader := s.join("reader")
 	sender := s.join("sender")
 	reader.expectNotice(`User "sender" connected`)
