@@ -3,6 +3,7 @@ package server
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"pcx/ports"
 )
@@ -31,8 +32,9 @@ type logEntry struct {
 	record  []byte
 	payload ports.Attachment
 	from    *session
-	endMem  int64 // logPos.mem just after this entry
-	endDisk int64 // logPos.disk just after this entry
+	endMem  int64         // logPos.mem just after this entry
+	endDisk int64         // logPos.disk just after this entry
+	at      time.Duration // when it was appended, since epoch; for the delivery latency
 }
 
 // frameCost is what a frame counts against the memory bounds and the disk
@@ -81,6 +83,7 @@ func newBroadcastLog() *broadcastLog {
 // changes have one order.
 func (l *broadcastLog) append(record []byte, payload ports.Attachment, from *session) (head, cost logPos) {
 	mem, disk := frameCost(record, payload)
+	at := time.Since(epoch)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	c := l.headChunk
@@ -88,7 +91,7 @@ func (l *broadcastLog) append(record []byte, payload ports.Attachment, from *ses
 	l.head.seq++
 	l.head.mem += mem
 	l.head.disk += disk
-	c.entries[i] = logEntry{record: record, payload: payload, from: from, endMem: l.head.mem, endDisk: l.head.disk}
+	c.entries[i] = logEntry{record: record, payload: payload, from: from, endMem: l.head.mem, endDisk: l.head.disk, at: at}
 	if i == chunkLen-1 {
 		c.next = &logChunk{first: l.head.seq}
 		l.headChunk = c.next

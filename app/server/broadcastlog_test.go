@@ -10,11 +10,13 @@ import (
 	"weak"
 
 	"github.com/stretchr/testify/require"
+	"go.uber.org/mock/gomock"
 
 	"pcx/adapters/dictcodec"
 	"pcx/adapters/sysclock"
 	"pcx/domain"
 	"pcx/ports"
+	"pcx/ports/mocks"
 )
 
 // These tests drive the shared log and the sessions' cursors directly,
@@ -33,6 +35,7 @@ func logServer(cfg Config) *Server {
 		codec:    dictcodec.New(),
 		clock:    sysclock.New(),
 		names:    domain.NewRegistry(),
+		metrics:  discardMetrics{},
 		sessions: make(map[*session]struct{}),
 	}
 }
@@ -136,6 +139,9 @@ func TestEmptyTextsAreNotFree(t *testing.T) {
 	// is cut off after MaxQueue/entryOverhead of them, not never.
 	const n = 1000
 	srv := logServer(Config{MaxRecord: 16, MaxQueue: n * entryOverhead})
+	metrics := mocks.NewMockMetrics(gomock.NewController(t))
+	metrics.EXPECT().Event(ports.CutOff, ports.ReasonSlowQueue) // once, and nothing else
+	srv.metrics = metrics
 	sender, sleeper := srv.member(), srv.member()
 	for i := range n {
 		say(srv, sender, "")

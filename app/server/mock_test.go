@@ -91,7 +91,7 @@ func fixedClock(ctrl *gomock.Controller, at time.Time) *mocks.MockClock {
 }
 
 func serve(t *testing.T, l ports.Listener, clock ports.Clock, spool ports.Spool) context.CancelFunc {
-	srv, err := server.New(server.Config{}, l, dictcodec.New(), clock, spool, slog.New(slog.DiscardHandler))
+	srv, err := server.New(server.Config{}, l, dictcodec.New(), clock, spool, nil, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)

@@ -32,6 +32,7 @@ type Server struct {
 	codec    ports.Codec
 	clock    ports.Clock
 	spool    ports.Spool
+	metrics  ports.Metrics
 	log      *slog.Logger
 	names    *domain.Registry
 	counters Counters
@@ -53,11 +54,15 @@ type Server struct {
 	wg sync.WaitGroup // one count per connection's reader goroutine
 }
 
-// New returns a server that will accept connections from listener.
-func New(cfg Config, listener ports.Listener, codec ports.Codec, clock ports.Clock, spool ports.Spool, log *slog.Logger) (*Server, error) {
+// New returns a server that will accept connections from listener. A nil
+// metrics counts nothing.
+func New(cfg Config, listener ports.Listener, codec ports.Codec, clock ports.Clock, spool ports.Spool, metrics ports.Metrics, log *slog.Logger) (*Server, error) {
 	cfg = cfg.Defaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if metrics == nil {
+		metrics = discardMetrics{}
 	}
 	return &Server{
 		cfg:      cfg,
@@ -65,6 +70,7 @@ func New(cfg Config, listener ports.Listener, codec ports.Codec, clock ports.Clo
 		codec:    codec,
 		clock:    clock,
 		spool:    spool,
+		metrics:  metrics,
 		log:      log,
 		names:    domain.NewRegistry(),
 		feed:     newBroadcastLog(),
@@ -150,7 +156,7 @@ func (srv *Server) start(conn ports.Conn) {
 
 // refused counts and reports a connection over a limit.
 func (srv *Server) refused(s *session, reason cutReason, live int) {
-	srv.counters.count(reason)
+	srv.count(reason)
 	s.logger().Debug("connection refused", "reason", reason)
 	srv.refuseWarn.note(srv.log, "refusing connections over a limit", "reason", reason, "peer", s.conn.RemoteAddr(),
 		"live", live, "refused_from_address", srv.counters.RefusedFromAddress.Load(), "refused_on_server", srv.counters.RefusedOnServer.Load())
@@ -173,6 +179,7 @@ func (srv *Server) join(s *session, status []byte) bool {
 	s.joinSeq = srv.joins
 	srv.joins++
 	srv.members = append(srv.members, s)
+	srv.metrics.Add(ports.UsersJoined, 1)
 	return true
 }
 
@@ -191,6 +198,7 @@ func (srv *Server) leave(s *session) {
 		srv.fanOut(outFrame{record: notice}, nil)
 	}
 	srv.mu.Unlock()
+	srv.metrics.Add(ports.UsersLeft, 1)
 	s.stopReading(stop)
 }
 

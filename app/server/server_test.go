@@ -41,7 +41,7 @@ func start(t testing.TB, cfg server.Config) *harness {
 	require.NoError(t, err)
 	spool, err := diskspool.New(diskspool.Options{Dir: t.TempDir()})
 	require.NoError(t, err)
-	srv, err := server.New(cfg, l, dictcodec.New(), sysclock.New(), spool, slog.New(slog.DiscardHandler))
+	srv, err := server.New(cfg, l, dictcodec.New(), sysclock.New(), spool, nil, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &harness{t: t, network: network, spool: spool, cancel: cancel, done: make(chan error, 1)}

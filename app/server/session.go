@@ -225,7 +225,7 @@ func (s *session) finish() {
 // cutOff ends the session for reason, counting it.
 func (s *session) cutOff(reason cutReason) {
 	s.kill(reason.String())
-	s.srv.counters.count(reason)
+	s.srv.count(reason)
 }
 
 // kill ends the session now: the connection closes, so the reader and the
@@ -313,6 +313,9 @@ func (s *session) flush(batch *[]outFrame) bool {
 			return true
 		}
 		err := s.writeBatch(t.frames)
+		if err == nil {
+			s.delivered(&t)
+		}
 		s.written(&t)
 		s.release(t.frames)
 		if err != nil {
@@ -325,9 +328,12 @@ func (s *session) flush(batch *[]outFrame) bool {
 // taken is one batch as take hands it to the writer.
 type taken struct {
 	frames      []outFrame
-	own         logPos // the session's own entries stepped over
-	privateCost int64  // cost of the private frames among frames
-	more        bool   // there is more to take
+	own         logPos        // the session's own entries stepped over
+	privateCost int64         // cost of the private frames among frames
+	messages    int           // relayed messages among frames (not notices)
+	payloadOut  int64         // attachment bytes among frames
+	oldest      time.Duration // when the first log frame among frames was logged; 0 if none
+	more        bool          // there is more to take
 	draining    bool
 	killed      bool
 }
@@ -382,6 +388,7 @@ func (s *session) take(batch []outFrame) taken {
 		} else {
 			t.frames = append(t.frames, outFrame{record: e.record, payload: e.payload})
 			bytes += e.endMem - s.cursor.pos.mem
+			t.count(e)
 		}
 		s.cursor.advance(e)
 	}
@@ -392,6 +399,36 @@ func (s *session) take(batch []outFrame) taken {
 	}
 	t.more = len(s.pending) > 0 || (reading && s.cursor.pos.seq < head)
 	return t
+}
+
+// count notes what a log entry taken into the batch is, for the metrics.
+func (t *taken) count(e *logEntry) {
+	if t.oldest == 0 {
+		t.oldest = e.at
+	}
+	if e.from == nil {
+		return // a notice
+	}
+	t.messages++
+	if e.payload != nil {
+		t.payloadOut += e.payload.Size()
+	}
+}
+
+// delivered counts a batch written whole: one latency sample a batch, its
+// oldest log frame's, since a sample per frame would cost more than the
+// write of a small one.
+func (s *session) delivered(t *taken) {
+	m := s.srv.metrics
+	if t.messages > 0 {
+		m.Add(ports.MessagesDelivered, t.messages)
+	}
+	if t.payloadOut > 0 {
+		m.Add(ports.AttachmentBytesOut, int(t.payloadOut))
+	}
+	if t.oldest != 0 {
+		m.ObserveDelivery(time.Since(epoch) - t.oldest)
+	}
 }
 
 // written lets go of the batch just written: the session's hold on the log

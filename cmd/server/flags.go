@@ -36,7 +36,7 @@ type settings struct {
 	ReadTimeout   time.Duration
 	LogLevel      slog.Level
 	LogFormat     string
-	DebugAddr     string
+	AdminAddr     string
 	WebListen     string
 	WebOrigins    string
 	WebTLS        bool
@@ -121,7 +121,7 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	env.duration(&s.ReadTimeout, "read-timeout", "PCX_READ_TIMEOUT", "close a connection that stops sending in the middle of a record or attachment for this `duration` (idle between messages is fine)")
 	env.value(logLevel{&s.LogLevel}, "log-level", "PCX_LOG_LEVEL", "log `level`: debug, info (the default), warn or error")
 	env.string(&s.LogFormat, "log-format", "PCX_LOG_FORMAT", "log `format`: text or json")
-	env.string(&s.DebugAddr, "debug-addr", "PCX_DEBUG_ADDR", "serve pprof profiles on this `address` (e.g. 127.0.0.1:6060); empty: off")
+	env.string(&s.AdminAddr, "admin-addr", "PCX_ADMIN_ADDR", "serve the operator's endpoints on this `address` (e.g. 127.0.0.1:9480): /metrics (Prometheus), /healthz and /debug/pprof/; empty: off")
 	env.string(&s.WebListen, "web-listen", "PCX_WEB_LISTEN", "serve the chat page and its WebSocket on this `address` (host:port); empty: off")
 	env.value((*boolValue)(&s.WebTLS), "web-tls", "PCX_WEB_TLS", "serve the page and its WebSocket as https and wss, with the TLS port's certificate (--tls-cert, or the self-signed one)")
 	env.string(&s.WebOrigins, "web-origins", "PCX_WEB_ORIGINS", "other `origins` whose pages may use the WebSocket, comma-separated host patterns (e.g. chat.example.com,*.example.org); the server's own is always allowed")

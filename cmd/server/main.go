@@ -7,9 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
-	_ "net/http/pprof" // served only with --debug-addr
 	"os"
 	"os/signal"
 	"syscall"
@@ -45,7 +42,16 @@ func serve(ctx context.Context, s settings, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "pcx-server:", err)
 		return 1
 	}
-	srv, cleanup, err := initServer(s, certs, log)
+	metrics := newMetrics(s)
+	var adm *admin
+	if metrics != nil {
+		if adm, err = listenAdmin(s.AdminAddr, metrics); err != nil {
+			fmt.Fprintln(stderr, "pcx-server: admin endpoints:", err)
+			return 1
+		}
+		defer adm.close()
+	}
+	srv, cleanup, err := initServer(s, certs, metrics, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "pcx-server:", err)
 		return 1
@@ -55,8 +61,8 @@ func serve(ctx context.Context, s settings, stderr io.Writer) int {
 		logCertificate(log, s, certs, created)
 		go reloadOnHangup(ctx, certs, log)
 	}
-	if s.DebugAddr != "" {
-		go serveDebug(s.DebugAddr, stderr)
+	if adm != nil {
+		go adm.serve(ctx, log)
 	}
 	go trimMemory(ctx, 10*time.Second, 4<<20, 64<<20, log)
 	if err := srv.Serve(ctx); err != nil {
@@ -76,15 +82,4 @@ func printFingerprint(s settings, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, certs.Fingerprint())
 	return 0
-}
-
-// serveDebug serves pprof for profiling a running server.
-func serveDebug(addr string, stderr io.Writer) {
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		fmt.Fprintln(stderr, "pcx-server: debug listener:", err)
-		return
-	}
-	fmt.Fprintln(stderr, "pcx-server: pprof on http://"+l.Addr().String()+"/debug/pprof/")
-	http.Serve(l, nil)
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"pcx/adapters/memory"
 	"pcx/adapters/tcp"
 	"pcx/internal/testpeer"
 )
@@ -135,7 +134,7 @@ func startTCP(t *testing.T, s settings) string {
 	}
 	s.SpoolDir = t.TempDir()
 	s.ShutdownGrace = time.Second
-	srv, cleanup, err := initServer(s, nil, slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: s.LogLevel})))
+	srv, cleanup, err := initServer(s, nil, nil, slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: s.LogLevel})))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
@@ -269,23 +268,3 @@ func TestUploadCutOffMidwayOverTCP(t *testing.T) {
 type zeros struct{}
 
 func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
-
-func TestTheMemoryInjectorWiresTheSameServer(t *testing.T) {
-	network := memory.NewNetwork()
-	s, err := parseSettings([]string{"--listen", "chat", "--spool-dir", t.TempDir()}, noEnv, io.Discard)
-	require.NoError(t, err)
-	srv, cleanup, err := initMemoryServer(s, slog.New(slog.DiscardHandler), network)
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- srv.Serve(ctx) }()
-	defer func() {
-		cancel()
-		require.NoError(t, <-done)
-		cleanup()
-	}()
-	conn, err := network.Dial(ctx, "chat")
-	require.NoError(t, err)
-	p := testpeer.New(t, conn)
-	p.Login("Ivan")
-}

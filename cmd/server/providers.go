@@ -5,22 +5,13 @@ import (
 	"os"
 
 	"pcx/adapters/diskspool"
-	"pcx/adapters/memory"
+	"pcx/adapters/prometheus"
 )
-
-// listenMemory opens a listener on an in-memory network, for tests.
-func listenMemory(s settings, network *memory.Network) (*memory.Listener, func(), error) {
-	l, err := network.Listen(s.Listen)
-	if err != nil {
-		return nil, nil, err
-	}
-	return l, func() { l.Close() }, nil
-}
 
 // openSpool creates the attachment spool; its cleanup removes every file
 // it still holds. With --max-spool auto the limit is chosen from the free
 // space of the spool's file system at start, and logged.
-func openSpool(s settings, log *slog.Logger) (*diskspool.Spool, func(), error) {
+func openSpool(s settings, metrics *prometheus.Metrics, log *slog.Logger) (*diskspool.Spool, func(), error) {
 	dir := s.SpoolDir
 	if dir == "" {
 		dir = os.TempDir()
@@ -39,6 +30,7 @@ func openSpool(s settings, log *slog.Logger) (*diskspool.Spool, func(), error) {
 		return nil, nil, err
 	}
 	log.Info("attachment spool", "dir", sp.Dir(), "max_spool", (*byteSize)(&limit).String(), "auto", s.MaxSpool == autoSpool)
+	watchSpool(metrics, sp)
 	return sp, func() { sp.Close() }, nil
 }
 

@@ -150,7 +150,7 @@ func TestTheWiredServerSpeaksTLSAloneOrBesidePlain(t *testing.T) {
 			log := slog.New(slog.NewTextHandler(&logs, nil))
 			certs, _, err := loadCertificates(s)
 			require.NoError(t, err)
-			srv, cleanup, err := initServer(s, certs, log)
+			srv, cleanup, err := initServer(s, certs, nil, log)
 			require.NoError(t, err)
 			// Read before Serve starts logging from other goroutines.
 			tlsAddr := regexp.MustCompile(`msg="listening for TLS" addr=(\S+)`).FindStringSubmatch(logs.String())[1]

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"pcx/adapters/multilisten"
+	"pcx/adapters/prometheus"
 	"pcx/adapters/tcp"
 	pcxtls "pcx/adapters/tls"
 	"pcx/adapters/webpage"
@@ -17,7 +18,7 @@ import (
 // TLS (--tls-listen; certs is nil without it) and the web page with its
 // WebSocket (--web-listen). With more than one the server accepts from any
 // through one merged listener, and knows nothing of it.
-func listen(s settings, certs *pcxtls.Certificates, log *slog.Logger) (ports.Listener, func(), error) {
+func listen(s settings, certs *pcxtls.Certificates, metrics *prometheus.Metrics, log *slog.Logger) (ports.Listener, func(), error) {
 	var ls []ports.Listener
 	fail := func(err error) (ports.Listener, func(), error) {
 		for _, l := range ls {
@@ -30,21 +31,21 @@ func listen(s settings, certs *pcxtls.Certificates, log *slog.Logger) (ports.Lis
 		if err != nil {
 			return fail(err)
 		}
-		ls = append(ls, l)
+		ls = append(ls, countConns(metrics, l, "tcp"))
 	}
 	if s.TLSListen != "" {
 		l, err := listenTLS(s, certs, log)
 		if err != nil {
 			return fail(err)
 		}
-		ls = append(ls, l)
+		ls = append(ls, countConns(metrics, l, "tls"))
 	}
 	if s.WebListen != "" {
 		l, err := listenWeb(s, certs, log)
 		if err != nil {
 			return fail(err)
 		}
-		ls = append(ls, l)
+		ls = append(ls, countConns(metrics, l, "websocket"))
 	}
 	if len(ls) == 1 {
 		return ls[0], func() { ls[0].Close() }, nil

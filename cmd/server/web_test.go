@@ -49,7 +49,7 @@ func startBoth(t *testing.T, s settings) (tcpAddr, webAddr string) {
 		s.WriteTimeout = 10 * time.Second
 	}
 	s.SpoolDir, s.ShutdownGrace = t.TempDir(), time.Second
-	srv, cleanup, err := initServer(s, nil, slog.New(slog.NewTextHandler(&logged, nil)))
+	srv, cleanup, err := initServer(s, nil, nil, slog.New(slog.NewTextHandler(&logged, nil)))
 	require.NoError(t, err)
 	// The URL is logged while the listeners open, before Serve logs anything.
 	m := regexp.MustCompile(`open http://(127\.0\.0\.1:\d+)/`).FindStringSubmatch(logged.String())
@@ -133,7 +133,7 @@ func TestWebTLSServesHTTPSAndWSSWithTheServersCertificate(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, certs, "--web-tls alone needs the certificate")
 	var logged bytes.Buffer
-	srv, cleanup, err := initServer(s, certs, slog.New(slog.NewTextHandler(&logged, nil)))
+	srv, cleanup, err := initServer(s, certs, nil, slog.New(slog.NewTextHandler(&logged, nil)))
 	require.NoError(t, err)
 	m := regexp.MustCompile(`open https://(127\.0\.0\.1:\d+)/`).FindStringSubmatch(logged.String())
 	require.NotNil(t, m, "the https URL is logged: %s", logged.String())

@@ -9,7 +9,7 @@ import (
 
 	"pcx/adapters/dictcodec"
 	"pcx/adapters/diskspool"
-	"pcx/adapters/memory"
+	"pcx/adapters/prometheus"
 	"pcx/adapters/sysclock"
 	pcxtls "pcx/adapters/tls"
 	"pcx/app/server"
@@ -25,20 +25,15 @@ var common = wire.NewSet(
 	wire.Bind(new(ports.Clock), new(sysclock.Clock)),
 	openSpool,
 	wire.Bind(new(ports.Spool), new(*diskspool.Spool)),
+	serverMetrics,
 	server.New,
 )
 
 // initServer builds the server on TCP, plain or TLS or both (certs is nil
 // without TLS), and, with --web-listen, WebSocket. The cleanup closes the
-// listeners and removes the spool.
-func initServer(s settings, certs *pcxtls.Certificates, log *slog.Logger) (*server.Server, func(), error) {
+// listeners and removes the spool. With metrics (nil without
+// --admin-addr) the server and its listeners are counted.
+func initServer(s settings, certs *pcxtls.Certificates, metrics *prometheus.Metrics, log *slog.Logger) (*server.Server, func(), error) {
 	wire.Build(common, listen)
-	return nil, nil, nil
-}
-
-// initMemoryServer builds the same server on an in-memory network, for
-// tests.
-func initMemoryServer(s settings, log *slog.Logger, network *memory.Network) (*server.Server, func(), error) {
-	wire.Build(common, listenMemory, wire.Bind(new(ports.Listener), new(*memory.Listener)))
 	return nil, nil, nil
 }

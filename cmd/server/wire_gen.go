@@ -11,63 +11,34 @@ import (
 	"log/slog"
 	"pcx/adapters/dictcodec"
 	"pcx/adapters/diskspool"
-	"pcx/adapters/memory"
+	"pcx/adapters/prometheus"
 	"pcx/adapters/sysclock"
 	"pcx/adapters/tls"
 	"pcx/app/server"
 	"pcx/ports"
 )
 
-import (
-	_ "net/http/pprof"
-)
-
 // Injectors from wire.go:
 
 // initServer builds the server on TCP, plain or TLS or both (certs is nil
 // without TLS), and, with --web-listen, WebSocket. The cleanup closes the
-// listeners and removes the spool.
-func initServer(s settings, certs *tls.Certificates, log *slog.Logger) (*server.Server, func(), error) {
+// listeners and removes the spool. With metrics (nil without
+// --admin-addr) the server and its listeners are counted.
+func initServer(s settings, certs *tls.Certificates, metrics *prometheus.Metrics, log *slog.Logger) (*server.Server, func(), error) {
 	config := serverConfig(s)
-	listener, cleanup, err := listen(s, certs, log)
+	listener, cleanup, err := listen(s, certs, metrics, log)
 	if err != nil {
 		return nil, nil, err
 	}
 	codec := dictcodec.New()
 	clock := sysclock.New()
-	spool, cleanup2, err := openSpool(s, log)
+	spool, cleanup2, err := openSpool(s, metrics, log)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
-	serverServer, err := server.New(config, listener, codec, clock, spool, log)
-	if err != nil {
-		cleanup2()
-		cleanup()
-		return nil, nil, err
-	}
-	return serverServer, func() {
-		cleanup2()
-		cleanup()
-	}, nil
-}
-
-// initMemoryServer builds the same server on an in-memory network, for
-// tests.
-func initMemoryServer(s settings, log *slog.Logger, network *memory.Network) (*server.Server, func(), error) {
-	config := serverConfig(s)
-	listener, cleanup, err := listenMemory(s, network)
-	if err != nil {
-		return nil, nil, err
-	}
-	codec := dictcodec.New()
-	clock := sysclock.New()
-	spool, cleanup2, err := openSpool(s, log)
-	if err != nil {
-		cleanup()
-		return nil, nil, err
-	}
-	serverServer, err := server.New(config, listener, codec, clock, spool, log)
+	portsMetrics := serverMetrics(metrics)
+	serverServer, err := server.New(config, listener, codec, clock, spool, portsMetrics, log)
 	if err != nil {
 		cleanup2()
 		cleanup()
@@ -83,5 +54,5 @@ func initMemoryServer(s settings, log *slog.Logger, network *memory.Network) (*s
 
 // common is everything but the transport.
 var common = wire.NewSet(
-	serverConfig, dictcodec.New, wire.Bind(new(ports.Codec), new(*dictcodec.Codec)), sysclock.New, wire.Bind(new(ports.Clock), new(sysclock.Clock)), openSpool, wire.Bind(new(ports.Spool), new(*diskspool.Spool)), server.New,
+	serverConfig, dictcodec.New, wire.Bind(new(ports.Codec), new(*dictcodec.Codec)), sysclock.New, wire.Bind(new(ports.Clock), new(sysclock.Clock)), openSpool, wire.Bind(new(ports.Spool), new(*diskspool.Spool)), serverMetrics, server.New,
 )
