@@ -1,0 +1,59 @@
+package ports
+
+import (
+	"context"
+	"errors"
+
+	"pcx/domain"
+)
+
+//go:generate go tool mockgen -typed -destination=mocks/names.go -package=mocks pcx/ports Names,Nodes
+
+// ErrNamesDown is returned (wrapped) by Names and Nodes calls that could
+// not reach the shared store (the bus is lost); nothing was changed.
+var ErrNamesDown = errors.New("names: store unreachable")
+
+// NameHolder is one claimed nickname and the node that holds it.
+type NameHolder struct {
+	Node     string          // the node whose user holds the nickname
+	Nickname domain.Nickname // as its holder typed it
+}
+
+// Names is the nickname registry shared by every node of a room, with the
+// guarantees of domain.Registry across nodes: no two users anywhere hold
+// nicknames with the same Key or the same Shape, and no one holds a
+// look-alike of domain.ServerName. It is safe for concurrent use.
+type Names interface {
+	// Claim takes n for a user of this node: its key and its shape both,
+	// or neither. Of several claims of the same key or shape at once, on
+	// any nodes, exactly one wins; the others get domain.ErrNicknameTaken.
+	// A claim that loses such a race may also be refused when the winner
+	// then fails to take the rest of its nickname (its key taken, its
+	// shape not): a rare false "taken", never two holders.
+	Claim(ctx context.Context, n domain.Nickname) error
+	// Release frees n if this node holds it; a nickname held by another
+	// node is left alone. Releasing what is not held is not an error.
+	Release(ctx context.Context, n domain.Nickname) error
+	// List returns every held nickname with its node, in no set order.
+	List(ctx context.Context) ([]NameHolder, error)
+	// ReleaseNode frees every nickname that node holds: any node may call
+	// it for a node it saw gone, and several may, at once or again.
+	ReleaseNode(ctx context.Context, node string) error
+}
+
+// Nodes tells which nodes of a room are alive. A node is alive from the
+// moment it starts announcing itself until it closes (then the others
+// learn at once) or stops announcing (it crashed or lost the bus: the
+// others learn within the node TTL, plus a third of it).
+type Nodes interface {
+	// Watch starts announcing this node and calls gone, from one
+	// goroutine, once for each other node that was alive since Watch and
+	// no longer is. A node seen gone that comes back is alive again and
+	// may be reported gone again later. It is called once.
+	Watch(gone func(node string)) error
+	// Alive returns the names of the nodes alive now, this one included.
+	Alive(ctx context.Context) ([]string, error)
+	// Close stops announcing this node and removes its announcement, so
+	// the others see it gone at once; gone is not called after it returns.
+	Close() error
+}
