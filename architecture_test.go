@@ -42,6 +42,8 @@ var layerRules = []layerRule{
 	{layer: "pcx/domain", pcx: []string{"pcx/domain"}, external: []string{"golang.org/x/text", "go.mau.fi/util/confusable"}},
 	{layer: "pcx/ports", pcx: []string{"pcx/domain"}},
 	{layer: "pcx/ports/transporttest", pcx: []string{"pcx/domain", "pcx/ports"}, external: []string{"github.com/stretchr/testify"}},
+	{layer: "pcx/ports/bustest", pcx: []string{"pcx/domain", "pcx/ports"}, external: []string{"github.com/stretchr/testify"}},
+	{layer: "pcx/ports/namestest", pcx: []string{"pcx/domain", "pcx/ports"}, external: []string{"github.com/stretchr/testify"}},
 	{layer: "pcx/ports/mocks", pcx: []string{"pcx/domain", "pcx/ports"}, external: []string{"go.uber.org/mock"}},
 	{
 		// x/time/rate: the per-connection rate limit's token bucket.
