@@ -1,0 +1,66 @@
+package nats_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	pcxnats "pcx/adapters/nats"
+	"pcx/ports"
+	"pcx/ports/bustest"
+	"pcx/ports/namestest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+const room = "test"
+
+func TestBusContract(t *testing.T) {
+	bustest.Run(t, func(t *testing.T, nodes ...string) []ports.RoomBus {
+		s := startNATS(t, t.TempDir(), -1)
+		out := make([]ports.RoomBus, len(nodes))
+		for i, n := range nodes {
+			b, err := pcxnats.NewBus(dial(t, n, s.url()), room)
+			require.NoError(t, err)
+			out[i] = b
+		}
+		return out
+	})
+}
+
+func newNames(t *testing.T, urls []string, nodes ...string) []ports.Names {
+	out := make([]ports.Names, len(nodes))
+	for i, n := range nodes {
+		r, err := pcxnats.NewNames(context.Background(), dial(t, n, urls...), room, pcxnats.StoreOptions{})
+		require.NoError(t, err)
+		out[i] = r
+	}
+	return out
+}
+
+func TestNamesContract(t *testing.T) {
+	namestest.RunNames(t, func(t *testing.T, nodes ...string) []ports.Names {
+		s := startNATS(t, t.TempDir(), -1)
+		return newNames(t, []string{s.url()}, nodes...)
+	}, 100)
+}
+
+func newNodes(t *testing.T, ttl time.Duration, urls []string, nodes ...string) []ports.Nodes {
+	out := make([]ports.Nodes, len(nodes))
+	for i, n := range nodes {
+		l, err := pcxnats.NewNodes(context.Background(), dial(t, n, urls...), room, ttl, pcxnats.StoreOptions{})
+		require.NoError(t, err)
+		out[i] = l
+	}
+	return out
+}
+
+func TestNodesContract(t *testing.T) {
+	namestest.RunNodes(t, func(t *testing.T, nodes ...string) []ports.Nodes {
+		s := startNATS(t, t.TempDir(), -1)
+		return newNodes(t, time.Second, []string{s.url()}, nodes...)
+	})
+}

@@ -1,0 +1,218 @@
+package nats
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"pcx/ports"
+)
+
+// Nodes is a node's ports.Nodes over a JetStream key-value bucket whose
+// entries live for the node TTL (the bucket's MaxAge): each node puts its
+// heartbeat key every TTL/3, and lists the keys as often; a node whose key
+// has expired (it stopped putting) or was deleted (it closed) is gone.
+//
+// Why a bucket-wide TTL and not a TTL per key: measured with nats.go v1.55,
+// an Update of a key created with a per-key TTL clears that TTL. Why a
+// list and not a watch: a list every TTL/3 needs nothing of the server
+// beyond MaxAge (a watcher hears of an expiry only when the bucket keeps
+// limit markers), and after the link comes back it sees at once which
+// nodes went while it was away.
+type Nodes struct {
+	kv      jetstream.KeyValue
+	node    string
+	key     string
+	ttl     time.Duration
+	timeout time.Duration
+	log     logger
+
+	mu      sync.Mutex // guards watched and closed
+	watched bool
+	closed  bool
+	stop    chan struct{} // closed by Close
+	done    chan struct{} // closed when the heartbeat goroutine returns
+}
+
+type logger interface {
+	Warn(msg string, args ...any)
+}
+
+var _ ports.Nodes = (*Nodes)(nil)
+
+// NewNodes opens (creating if need be) the heartbeat bucket of room, whose
+// entries live for ttl.
+func NewNodes(ctx context.Context, c *Conn, room string, ttl time.Duration, opts StoreOptions) (*Nodes, error) {
+	if err := checkRoom(room); err != nil {
+		return nil, err
+	}
+	if ttl < 100*time.Millisecond {
+		return nil, fmt.Errorf("nats: node TTL %v: want at least 100ms", ttl)
+	}
+	kv, err := c.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      "pcx_" + room + "_nodes",
+		Description: "pcx: heartbeats of the nodes alive",
+		History:     1,
+		TTL:         ttl,
+		Storage:     jetstream.FileStorage,
+		Replicas:    opts.replicas(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("nats: nodes bucket: %w", err)
+	}
+	return &Nodes{
+		kv: kv, node: c.node, key: "n." + keyEncoding.EncodeToString([]byte(c.node)),
+		ttl: ttl, timeout: opts.timeout(), log: c.log,
+		stop: make(chan struct{}), done: make(chan struct{}),
+	}, nil
+}
+
+// Watch implements ports.Nodes.
+func (n *Nodes) Watch(gone func(node string)) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.watched || n.closed {
+		return errors.New("nats: watch called twice or after close")
+	}
+	if err := n.beat(); err != nil {
+		return err
+	}
+	// The watcher gives the keys there now, then every put and delete:
+	// a node that closes is seen at once, even one that came and went
+	// between two lists.
+	w, err := n.kv.Watch(context.Background(), "n.>")
+	if err != nil {
+		return storeErr("watch nodes", err)
+	}
+	n.watched = true
+	go n.run(gone, w)
+	return nil
+}
+
+// run puts the heartbeat and lists the nodes every TTL/3, and follows the
+// watcher between lists, until Close. A failing put or list is skipped: no
+// node is declared gone on a list this node could not read.
+func (n *Nodes) run(gone func(string), w jetstream.KeyWatcher) {
+	defer close(n.done)
+	defer func() { _ = w.Stop() }()
+	tick := time.NewTicker(n.ttl / 3)
+	defer tick.Stop()
+	alive := make(map[string]bool) // the other nodes known alive
+	lost := func(node string) bool {
+		if !alive[node] {
+			return true
+		}
+		delete(alive, node)
+		select {
+		case <-n.stop:
+			return false
+		default:
+		}
+		gone(node)
+		return true
+	}
+	updates := w.Updates()
+	for {
+		select {
+		case <-n.stop:
+			return
+		case e, ok := <-updates:
+			if !ok {
+				updates = nil // the list goes on alone
+				continue
+			}
+			if e == nil { // the end of the keys there at the start
+				continue
+			}
+			node, err := keyEncoding.DecodeString(strings.TrimPrefix(e.Key(), "n."))
+			if err != nil || string(node) == n.node {
+				continue
+			}
+			if op := e.Operation(); op == jetstream.KeyValueDelete || op == jetstream.KeyValuePurge {
+				if !lost(string(node)) {
+					return
+				}
+			} else {
+				alive[string(node)] = true
+			}
+		case <-tick.C:
+			if err := n.beat(); err != nil {
+				n.log.Warn("nats: heartbeat", "err", err)
+			}
+			now, err := n.alive(context.Background())
+			if err != nil {
+				n.log.Warn("nats: list nodes", "err", err)
+				continue
+			}
+			for node := range alive {
+				if !slices.Contains(now, node) && !lost(node) {
+					return
+				}
+			}
+			for _, node := range now {
+				if node != n.node {
+					alive[node] = true
+				}
+			}
+		}
+	}
+}
+
+func (n *Nodes) beat() error {
+	ctx, cancel := context.WithTimeout(context.Background(), n.timeout)
+	defer cancel()
+	if _, err := n.kv.Put(ctx, n.key, []byte(n.node)); err != nil {
+		return storeErr("heartbeat", err)
+	}
+	return nil
+}
+
+func (n *Nodes) alive(ctx context.Context) ([]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, n.timeout)
+	defer cancel()
+	es, err := collect(ctx, n.kv, "n.>")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(es))
+	for _, e := range es {
+		out = append(out, string(e.Value()))
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// Alive implements ports.Nodes.
+func (n *Nodes) Alive(ctx context.Context) ([]string, error) {
+	return n.alive(ctx)
+}
+
+// Close implements ports.Nodes: the heartbeat stops and its key is
+// deleted, so that the others see this node gone at their next look.
+func (n *Nodes) Close() error {
+	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		return nil
+	}
+	n.closed = true
+	watched := n.watched
+	close(n.stop)
+	n.mu.Unlock()
+	if !watched {
+		return nil
+	}
+	<-n.done
+	ctx, cancel := context.WithTimeout(context.Background(), n.timeout)
+	defer cancel()
+	if err := n.kv.Delete(ctx, n.key); err != nil {
+		return storeErr("delete heartbeat", err)
+	}
+	return nil
+}
