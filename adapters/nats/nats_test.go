@@ -9,6 +9,7 @@ import (
 	"go.uber.org/goleak"
 
 	pcxnats "pcx/adapters/nats"
+	"pcx/domain"
 	"pcx/ports"
 	"pcx/ports/bustest"
 	"pcx/ports/namestest"
@@ -64,3 +65,5 @@ func TestNodesContract(t *testing.T) {
 		return newNodes(t, time.Second, []string{s.url()}, nodes...)
 	})
 }
+
+var domainTaken = domain.ErrNicknameTaken

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,27 +53,39 @@ func (s *natsServer) port() int { return s.Addr().(*net.TCPAddr).Port }
 // stop shuts s down and waits for it.
 func (s *natsServer) stop() { s.Shutdown(); s.WaitForShutdown() }
 
-// startCluster starts three servers joined by routes, JetStream on.
+// startCluster starts three servers joined by routes, JetStream on. A
+// clustered server opens its route port only once JetStream has its peers,
+// so the route ports are chosen free beforehand and every server is given
+// all three.
 func startCluster(t *testing.T) []*natsServer {
 	t.Helper()
+	var routes []string
+	var ports []int
+	for range 3 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		routes = append(routes, "nats://"+l.Addr().String())
+		require.NoError(t, l.Close())
+	}
 	var out []*natsServer
-	var seed string
 	for i := range 3 {
 		opts := &server.Options{
 			ServerName: fmt.Sprintf("s%d", i),
 			Host:       "127.0.0.1", Port: -1,
 			JetStream: true, StoreDir: t.TempDir(),
 			NoLog: true, NoSigs: true,
-			Cluster: server.ClusterOpts{Name: "pcx", Host: "127.0.0.1", Port: -1},
+			Cluster: server.ClusterOpts{Name: "pcx", Host: "127.0.0.1", Port: ports[i]},
+			Routes:  server.RoutesFromStr(strings.Join(routes, ",")),
 		}
-		if seed != "" {
-			opts.Routes = server.RoutesFromStr(seed)
-		}
-		s := runNATS(t, opts)
-		if seed == "" {
-			seed = "nats://" + s.ClusterAddr().String()
-		}
-		out = append(out, s)
+		s, err := server.NewServer(opts)
+		require.NoError(t, err)
+		s.Start()
+		t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
+		out = append(out, &natsServer{Server: s, opts: opts})
+	}
+	for _, s := range out {
+		require.True(t, s.ReadyForConnections(20*time.Second), "nats-server %s did not start", s.opts.ServerName)
 	}
 	return out
 }

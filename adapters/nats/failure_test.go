@@ -1,0 +1,211 @@
+package nats_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	gonats "github.com/nats-io/nats.go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	pcxnats "pcx/adapters/nats"
+	"pcx/ports"
+	"pcx/ports/bustest"
+	"pcx/ports/namestest"
+)
+
+func listenBus(t *testing.T, c *pcxnats.Conn) (*pcxnats.Bus, *bustest.Recorder) {
+	t.Helper()
+	b, err := pcxnats.NewBus(c, room)
+	require.NoError(t, err)
+	rec := bustest.NewRecorder(t)
+	require.NoError(t, b.Listen(rec))
+	t.Cleanup(func() { _ = b.Close() })
+	rec.WaitLink(t, true)
+	return b, rec
+}
+
+// Many senders on three nodes, each node on its own server of a cluster:
+// every receiver gets each sender's messages in order, and each node's.
+func TestPerSenderOrderAcrossServers(t *testing.T) {
+	const (
+		senders   = 20
+		perSender = 100
+	)
+	cluster := startCluster(t)
+	names := []string{"a", "b", "c"}
+	buses := make([]*pcxnats.Bus, 3)
+	recs := make([]*bustest.Recorder, 3)
+	for i, s := range cluster {
+		buses[i], recs[i] = listenBus(t, dial(t, names[i], s.url()))
+	}
+	// Routes carry interest a moment after the subscription, and core
+	// NATS drops what no one is known to want: say hello until every node
+	// has heard every other one.
+	heardAll := func() bool {
+		for _, r := range recs {
+			from := make(map[string]bool)
+			for _, ev := range r.Events() {
+				from[ev.Node] = true
+			}
+			if len(from) < 2 {
+				return false
+			}
+		}
+		return true
+	}
+	require.Eventually(t, func() bool {
+		for i, b := range buses {
+			require.NoError(t, b.Publish(context.Background(), bustest.Message(names[i], "hello")))
+		}
+		return heardAll()
+	}, 10*time.Second, 50*time.Millisecond)
+	var wg sync.WaitGroup
+	for i, b := range buses {
+		for s := range senders {
+			wg.Go(func() {
+				nick := fmt.Sprintf("%s%d", names[i], s)
+				for k := range perSender {
+					assert.NoError(t, b.Publish(context.Background(), bustest.Message(nick, fmt.Sprint(k))))
+				}
+			})
+		}
+	}
+	wg.Wait()
+	for i, r := range recs {
+		// Hellos still in flight may come after warm: count the messages.
+		var got []ports.BusEvent
+		r.WaitFor(t, "every message", func(evs []ports.BusEvent, _ map[string]uint64, _ []bool) bool {
+			n := 0
+			for _, ev := range evs {
+				if string(ev.Record) != "hello" {
+					n++
+				}
+			}
+			got = slices.Clone(evs)
+			return n == 2*senders*perSender
+		})
+		next := make(map[string]int)
+		seq := make(map[string]uint64)
+		for _, ev := range got {
+			if last, ok := seq[ev.Node]; ok {
+				require.Equal(t, last+1, ev.Seq, "%s's numbers on %s", ev.Node, names[i])
+			}
+			seq[ev.Node] = ev.Seq
+			if string(ev.Record) == "hello" {
+				continue
+			}
+			require.Equal(t, fmt.Sprint(next[ev.Nickname]), string(ev.Record), "%s's order on %s", ev.Nickname, names[i])
+			next[ev.Nickname]++
+		}
+		assert.Len(t, next, 2*senders)
+		assert.Empty(t, r.MissedCounts())
+	}
+}
+
+// A forged event that skips numbers is reported as a hole, then delivered;
+// one that repeats a number, one in the receiver's own name and bytes that
+// are no event are dropped.
+func TestGapIsReported(t *testing.T) {
+	s := startNATS(t, t.TempDir(), -1)
+	_, rec := listenBus(t, dial(t, "a", s.url()))
+	raw, err := gonats.Connect(s.url())
+	require.NoError(t, err)
+	t.Cleanup(raw.Close)
+
+	const subject = "pcx." + room + ".events"
+	forge := func(seq uint64, node, text string) {
+		ev := ports.BusEvent{Kind: ports.BusMessage, Node: node, Seq: seq, Nickname: "ghost", Record: []byte(text)}
+		require.NoError(t, raw.Publish(subject, pcxnats.EncodeForTest(ev, 9)))
+	}
+	forge(1, "x", "one")
+	forge(2, "x", "two")
+	forge(6, "x", "six")             // 3, 4 and 5 lost
+	forge(6, "x", "six again")       // a repeat: dropped
+	forge(4, "x", "late four")       // too late: dropped
+	forge(1, "a", "in a's own name") // dropped
+	require.NoError(t, raw.Publish(subject, []byte("not an event")))
+	forge(7, "x", "seven")
+	require.NoError(t, raw.Flush())
+
+	got := rec.WaitEvents(t, 4)
+	var texts []string
+	for _, ev := range got {
+		texts = append(texts, string(ev.Record))
+	}
+	assert.Equal(t, []string{"one", "two", "six", "seven"}, texts)
+	assert.Equal(t, map[string]uint64{"x": 3}, rec.MissedCounts())
+
+	// A new run of x (another epoch) starts again at 1: no hole.
+	ev := ports.BusEvent{Kind: ports.BusJoin, Node: "x", Seq: 1, Nickname: "ghost", Record: []byte("rejoined")}
+	require.NoError(t, raw.Publish(subject, pcxnats.EncodeForTest(ev, 10)))
+	rec.WaitEvents(t, 5)
+	assert.Equal(t, map[string]uint64{"x": 3}, rec.MissedCounts())
+}
+
+// A node that stops putting its heartbeat (its process killed: its
+// connection drops without deleting the key) is seen gone by the others
+// within the TTL and a third of it, plus the server's expiry timer.
+func TestNodeHeartbeatExpires(t *testing.T) {
+	const ttl = time.Second
+	s := startNATS(t, t.TempDir(), -1)
+	a, err := pcxnats.NewNodes(context.Background(), dial(t, "a", s.url()), room, ttl, pcxnats.StoreOptions{})
+	require.NoError(t, err)
+	bConn := dial(t, "b", s.url())
+	b, err := pcxnats.NewNodes(context.Background(), bConn, room, ttl, pcxnats.StoreOptions{})
+	require.NoError(t, err)
+	waitGone := namestest.WatchNodes(t, []ports.Nodes{a, b})
+	namestest.WaitAlive(t, a, "a", "b")
+	time.Sleep(ttl) // b has beaten since: its key is fresher than at start
+
+	bConn.Close() // b's heartbeats fail from now on; its key stays
+	took := waitGone(0, "b", 3*ttl)
+	t.Logf("b seen gone %v after its connection closed (ttl %v)", took, ttl)
+	namestest.WaitAlive(t, a, "a")
+}
+
+// NATS restarted on the same port and store: the bus reports the link lost
+// and back, publishing fails meanwhile (nothing is held to be sent late),
+// the nicknames survive, and the numbers go on without a hole.
+func TestNATSRestart(t *testing.T) {
+	dir := t.TempDir()
+	s := startNATS(t, dir, -1)
+	port := s.port()
+	ca, cb := dial(t, "a", s.url()), dial(t, "b", s.url())
+	busA, recA := listenBus(t, ca)
+	_, recB := listenBus(t, cb)
+	names, err := pcxnats.NewNames(context.Background(), ca, room, pcxnats.StoreOptions{})
+	require.NoError(t, err)
+	ctx := context.Background()
+	require.NoError(t, names.Claim(ctx, namestest.Nick(t, "Ivan")))
+	require.NoError(t, busA.Publish(ctx, bustest.Message("Ivan", "before")))
+	recB.WaitEvents(t, 1)
+
+	s.stop()
+	recA.WaitLink(t, false)
+	recB.WaitLink(t, false)
+	require.ErrorIs(t, busA.Publish(ctx, bustest.Message("Ivan", "while down")), ports.ErrBusDown)
+	claimCtx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, names.Claim(claimCtx, namestest.Nick(t, "Olga")), ports.ErrNamesDown)
+
+	startNATS(t, dir, port)
+	recA.WaitLink(t, true)
+	recB.WaitLink(t, true)
+	held, err := names.List(ctx)
+	require.NoError(t, err)
+	require.Len(t, held, 1)
+	assert.Equal(t, "a", held[0].Node)
+	assert.Equal(t, "Ivan", held[0].Nickname.String())
+	require.ErrorIs(t, names.Claim(ctx, namestest.Nick(t, "ivan")), domainTaken)
+
+	require.NoError(t, busA.Publish(ctx, bustest.Message("Ivan", "after")))
+	got := recB.WaitEvents(t, 2)
+	assert.Equal(t, "after", string(got[1].Record))
+	assert.Equal(t, uint64(2), got[1].Seq)
+	assert.Empty(t, recB.MissedCounts())
+}
