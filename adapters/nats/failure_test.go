@@ -209,3 +209,52 @@ func TestNATSRestart(t *testing.T) {
 	assert.Equal(t, uint64(2), got[1].Seq)
 	assert.Empty(t, recB.MissedCounts())
 }
+
+// One server of three killed: a node on it reconnects to another (learnt
+// from the cluster), its bus link comes back, and nicknames kept on three
+// replicas are all still there.
+func TestServerOfClusterLost(t *testing.T) {
+	cluster := startCluster(t)
+	ca, cb := dial(t, "a", cluster[0].url()), dial(t, "b", cluster[1].url())
+	busA, recA := listenBus(t, ca)
+	_, recB := listenBus(t, cb)
+	ctx := context.Background()
+	opts := pcxnats.StoreOptions{Replicas: 3}
+	namesA, err := pcxnats.NewNames(ctx, ca, room, opts)
+	require.NoError(t, err)
+	namesB, err := pcxnats.NewNames(ctx, cb, room, opts)
+	require.NoError(t, err)
+	require.NoError(t, namesA.Claim(ctx, namestest.Nick(t, "Ivan")))
+
+	cluster[0].stop()
+	recA.WaitFor(t, "the link lost", func(_ []ports.BusEvent, _ map[string]uint64, l []bool) bool {
+		return slices.Contains(l, false)
+	})
+	recA.WaitLink(t, true)
+	assert.Empty(t, recB.Links()[1:], "b's server stayed up")
+
+	// The bucket may be electing a new leader for a moment.
+	require.Eventually(t, func() bool {
+		return namesA.Claim(ctx, namestest.Nick(t, "Olga")) == nil
+	}, 10*time.Second, 100*time.Millisecond)
+	require.ErrorIs(t, namesB.Claim(ctx, namestest.Nick(t, "ivan")), domainTaken)
+	// A list is a new consumer, which the cluster may place on the
+	// server lost until it knows better: callers retry.
+	var held []ports.NameHolder
+	require.Eventually(t, func() bool {
+		var err error
+		held, err = namesB.List(ctx)
+		return err == nil
+	}, 20*time.Second, 100*time.Millisecond)
+	var got []string
+	for _, h := range held {
+		got = append(got, h.Node+":"+h.Nickname.String())
+	}
+	assert.ElementsMatch(t, []string{"a:Ivan", "a:Olga"}, got)
+
+	require.Eventually(t, func() bool {
+		require.NoError(t, busA.Publish(ctx, bustest.Message("Ivan", "after")))
+		return len(recB.Events()) > 0
+	}, 10*time.Second, 50*time.Millisecond)
+	assert.Empty(t, recB.MissedCounts())
+}

@@ -86,12 +86,19 @@ func (n *Nodes) Watch(gone func(node string)) error {
 	// The watcher gives the keys there now, then every put and delete:
 	// a node that closes is seen at once, even one that came and went
 	// between two lists.
-	w, err := n.kv.Watch(context.Background(), "n.>")
+	// Its context ends with run: nats.go keeps a goroutine per watcher
+	// until the context given to Watch ends.
+	ctx, cancel := context.WithCancel(context.Background())
+	w, err := n.kv.Watch(ctx, "n.>")
 	if err != nil {
+		cancel()
 		return storeErr("watch nodes", err)
 	}
 	n.watched = true
-	go n.run(gone, w)
+	go func() {
+		defer cancel()
+		n.run(gone, w)
+	}()
 	return nil
 }
 

@@ -3,6 +3,7 @@ package nats_test
 import (
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -87,6 +88,11 @@ func startCluster(t *testing.T) []*natsServer {
 	for _, s := range out {
 		require.True(t, s.ReadyForConnections(20*time.Second), "nats-server %s did not start", s.opts.ServerName)
 	}
+	// JetStream takes requests once the servers have chosen a leader.
+	require.Eventually(t, func() bool {
+		return slices.ContainsFunc(out, func(s *natsServer) bool { return s.JetStreamIsLeader() }) &&
+			!slices.ContainsFunc(out, func(s *natsServer) bool { return !s.JetStreamIsCurrent() })
+	}, 20*time.Second, 20*time.Millisecond, "no JetStream leader")
 	return out
 }
 
