@@ -20,11 +20,12 @@ import (
 // has expired (it stopped putting) or was deleted (it closed) is gone.
 //
 // Why a bucket-wide TTL and not a TTL per key: measured with nats.go v1.55,
-// an Update of a key created with a per-key TTL clears that TTL. Why a
-// list and not a watch: a list every TTL/3 needs nothing of the server
-// beyond MaxAge (a watcher hears of an expiry only when the bucket keeps
-// limit markers), and after the link comes back it sees at once which
-// nodes went while it was away.
+// an Update of a key created with a per-key TTL clears that TTL. How a
+// node's end is seen: a watcher of the bucket hears a delete (the node
+// closed) or, as the bucket keeps limit markers (nats-server 2.11 and
+// later), a purge marker when the key expires; and a list every TTL/3
+// catches what a watcher cannot, such as the nodes that went while this
+// one was cut off from NATS.
 type Nodes struct {
 	kv      jetstream.KeyValue
 	node    string
@@ -60,8 +61,12 @@ func NewNodes(ctx context.Context, c *Conn, room string, ttl time.Duration, opts
 		Description: "pcx: heartbeats of the nodes alive",
 		History:     1,
 		TTL:         ttl,
-		Storage:     jetstream.FileStorage,
-		Replicas:    opts.replicas(),
+		// The server then writes a marker when a key expires, so that the
+		// watchers hear of it at once (without, measured on nats-server
+		// 2.15: nothing at all); it keeps the marker this long.
+		LimitMarkerTTL: max(ttl, time.Second),
+		Storage:        jetstream.FileStorage,
+		Replicas:       opts.replicas(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("nats: nodes bucket: %w", err)
