@@ -49,11 +49,13 @@ type Nodes interface {
 	// Watch starts announcing this node and calls gone, from one
 	// goroutine, once for each other node that was alive since Watch and
 	// no longer is. A node seen gone that comes back is alive again and
-	// may be reported gone again later. It is called once.
+	// may be reported gone again later. A slow gone delays the next
+	// reports, never this node's own announcement. It is called once.
 	Watch(gone func(node string)) error
 	// Alive returns the names of the nodes alive now, this one included.
 	Alive(ctx context.Context) ([]string, error)
 	// Close stops announcing this node and removes its announcement, so
-	// the others see it gone at once; gone is not called after it returns.
+	// the others see it gone at once; gone is not called after it returns
+	// (so gone must not call it).
 	Close() error
 }

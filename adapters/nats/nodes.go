@@ -37,8 +37,8 @@ type Nodes struct {
 	mu      sync.Mutex // guards watched and closed
 	watched bool
 	closed  bool
-	stop    chan struct{} // closed by Close
-	done    chan struct{} // closed when the heartbeat goroutine returns
+	stop    chan struct{}  // closed by Close
+	running sync.WaitGroup // the heartbeat and the watch goroutines
 }
 
 type logger interface {
@@ -74,7 +74,7 @@ func NewNodes(ctx context.Context, c *Conn, room string, ttl time.Duration, opts
 	return &Nodes{
 		kv: kv, node: c.node, key: "n." + keyEncoding.EncodeToString([]byte(c.node)),
 		ttl: ttl, timeout: opts.timeout(), log: c.log,
-		stop: make(chan struct{}), done: make(chan struct{}),
+		stop: make(chan struct{}),
 	}, nil
 }
 
@@ -100,18 +100,36 @@ func (n *Nodes) Watch(gone func(node string)) error {
 		return storeErr("watch nodes", err)
 	}
 	n.watched = true
-	go func() {
+	// Two goroutines, so that a slow gone never delays the heartbeat (and
+	// gets this node taken for dead).
+	n.running.Go(n.beatEvery)
+	n.running.Go(func() {
 		defer cancel()
 		n.run(gone, w)
-	}()
+	})
 	return nil
 }
 
-// run puts the heartbeat and lists the nodes every TTL/3, and follows the
-// watcher between lists, until Close. A failing put or list is skipped: no
-// node is declared gone on a list this node could not read.
+// beatEvery puts the heartbeat every TTL/3 until Close.
+func (n *Nodes) beatEvery() {
+	tick := time.NewTicker(n.ttl / 3)
+	defer tick.Stop()
+	for {
+		select {
+		case <-n.stop:
+			return
+		case <-tick.C:
+		}
+		if err := n.beat(); err != nil {
+			n.log.Warn("nats: heartbeat", "err", err)
+		}
+	}
+}
+
+// run lists the nodes every TTL/3, and follows the watcher between lists,
+// until Close. A failing list is skipped: no node is declared gone on a
+// list this node could not read.
 func (n *Nodes) run(gone func(string), w jetstream.KeyWatcher) {
-	defer close(n.done)
 	defer func() { _ = w.Stop() }()
 	tick := time.NewTicker(n.ttl / 3)
 	defer tick.Stop()
@@ -154,9 +172,6 @@ func (n *Nodes) run(gone func(string), w jetstream.KeyWatcher) {
 				alive[string(node)] = true
 			}
 		case <-tick.C:
-			if err := n.beat(); err != nil {
-				n.log.Warn("nats: heartbeat", "err", err)
-			}
 			now, err := n.alive(context.Background())
 			if err != nil {
 				n.log.Warn("nats: list nodes", "err", err)
@@ -220,7 +235,7 @@ func (n *Nodes) Close() error {
 	if !watched {
 		return nil
 	}
-	<-n.done
+	n.running.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), n.timeout)
 	defer cancel()
 	if err := n.kv.Delete(ctx, n.key); err != nil {
