@@ -111,7 +111,7 @@ func (r *Names) Claim(ctx context.Context, n domain.Nickname) error {
 		return fmt.Errorf("nats: claim: %w", err)
 	}
 	rev, err := r.kv.Create(ctx, keyOf(n), val)
-	if errors.Is(err, jetstream.ErrKeyExists) {
+	if isConflict(err) {
 		return domain.ErrNicknameTaken
 	}
 	if err != nil {
@@ -126,7 +126,7 @@ func (r *Names) Claim(ctx context.Context, n domain.Nickname) error {
 		// can take, never one that two hold.
 		return storeErr("claim: give back the key", errors.Join(err, undo))
 	}
-	if errors.Is(err, jetstream.ErrKeyExists) {
+	if isConflict(err) {
 		return domain.ErrNicknameTaken
 	}
 	return storeErr("claim", err)
@@ -151,6 +151,17 @@ func (r *Names) Release(ctx context.Context, n domain.Nickname) error {
 		}
 	}
 	return nil
+}
+
+// isConflict tells whether err is a write refused because the key was not
+// at the revision expected (for Create: it exists). A replicated bucket
+// says so with another code (10164), which jetstream.ErrKeyExists does not
+// match: seen in the claim race on three servers.
+func isConflict(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.Is(err, jetstream.ErrKeyExists) || errors.As(err, &apiErr) &&
+		(apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+			apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
 }
 
 // get returns the holding at key and its revision; a zero holding when the
@@ -182,9 +193,7 @@ func (r *Names) deleteIfHeldBy(ctx context.Context, key, node string) error {
 // someone else deleted or took it, and it is not this caller's to delete.
 func (r *Names) deleteAt(ctx context.Context, key string, rev uint64) error {
 	err := r.kv.Delete(ctx, key, jetstream.LastRevision(rev))
-	var apiErr *jetstream.APIError
-	if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
-		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
+	if isConflict(err) {
 		return nil
 	}
 	if err != nil {

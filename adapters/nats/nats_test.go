@@ -67,3 +67,19 @@ func TestNodesContract(t *testing.T) {
 }
 
 var domainTaken = domain.ErrNicknameTaken
+
+// The registry's suite again with each node on its own server of a cluster
+// and the bucket on three replicas: the race is decided across routes.
+func TestNamesContractOnCluster(t *testing.T) {
+	namestest.RunNames(t, func(t *testing.T, nodes ...string) []ports.Names {
+		cluster := startCluster(t)
+		out := make([]ports.Names, len(nodes))
+		for i, n := range nodes {
+			r, err := pcxnats.NewNames(context.Background(), dial(t, n, cluster[i%len(cluster)].url()), room,
+				pcxnats.StoreOptions{Replicas: 3})
+			require.NoError(t, err)
+			out[i] = r
+		}
+		return out
+	}, 50)
+}
