@@ -181,25 +181,24 @@ func (r *Names) get(ctx context.Context, key string) (holding, uint64, error) {
 	return h, e.Revision(), nil
 }
 
+// deleteIfHeldBy deletes key while node holds it. A read of a replicated
+// bucket may be served by a replica a write behind (direct get), so a
+// delete refused for its revision is tried again on a fresh read.
 func (r *Names) deleteIfHeldBy(ctx context.Context, key, node string) error {
-	h, rev, err := r.get(ctx, key)
-	if err != nil || h.Node != node {
-		return err
+	for range 5 {
+		h, rev, err := r.get(ctx, key)
+		if err != nil || h.Node != node {
+			return err
+		}
+		err = r.kv.Delete(ctx, key, jetstream.LastRevision(rev))
+		if !isConflict(err) {
+			if err != nil {
+				return storeErr("delete "+key, err)
+			}
+			return nil
+		}
 	}
-	return r.deleteAt(ctx, key, rev)
-}
-
-// deleteAt deletes key if it is still at rev: if it changed meanwhile,
-// someone else deleted or took it, and it is not this caller's to delete.
-func (r *Names) deleteAt(ctx context.Context, key string, rev uint64) error {
-	err := r.kv.Delete(ctx, key, jetstream.LastRevision(rev))
-	if isConflict(err) {
-		return nil
-	}
-	if err != nil {
-		return storeErr("delete "+key, err)
-	}
-	return nil
+	return storeErr("delete "+key, errors.New("its revision kept changing"))
 }
 
 // entries returns every live entry under filter, as the bucket holds them
@@ -252,7 +251,8 @@ func (r *Names) List(ctx context.Context) ([]ports.NameHolder, error) {
 }
 
 // ReleaseNode implements ports.Names: every key node holds goes, each at
-// the revision read, so that a key another node took meanwhile stays.
+// the revision read just before, so that a key another node took
+// meanwhile stays.
 func (r *Names) ReleaseNode(ctx context.Context, node string) error {
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
@@ -266,7 +266,7 @@ func (r *Names) ReleaseNode(ctx context.Context, node string) error {
 		if json.Unmarshal(e.Value(), &h) != nil || h.Node != node {
 			continue
 		}
-		errs = append(errs, r.deleteAt(ctx, e.Key(), e.Revision()))
+		errs = append(errs, r.deleteIfHeldBy(ctx, e.Key(), node))
 	}
 	return errors.Join(errs...)
 }
