@@ -4,6 +4,12 @@
 // pcx_<room>_names, ports.Nodes in pcx_<room>_nodes). One Conn per node
 // carries all three, so that everything a node publishes goes out on one
 // connection, in order.
+//
+// A node's life: Dial; NewBus, NewNames, NewNodes on the Conn; Listen and
+// Watch. To stop: Publish a ports.BusShutdown, then Close the Bus and the
+// Nodes (which deletes the heartbeat: the others see the node gone at
+// once), then the Conn. The Conn outlives a lost link: it reconnects by
+// itself, and the bus's receiver hears Link(false) and Link(true).
 package nats
 
 import (
