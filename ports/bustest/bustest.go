@@ -31,6 +31,7 @@ func Run(t *testing.T, f Factory) {
 	t.Run("others receive every event in order, never their own", func(t *testing.T) { testOthersReceive(t, f) })
 	t.Run("concurrent publishers keep each node's order", func(t *testing.T) { testConcurrentOrder(t, f) })
 	t.Run("close stops delivery and publishing", func(t *testing.T) { testClose(t, f) })
+	t.Run("a stuck receiver holds up neither publisher nor others", func(t *testing.T) { testStuckReceiver(t, f) })
 }
 
 // Recorder is a ports.BusReceiver that keeps what it is given.
@@ -277,4 +278,67 @@ func testClose(t *testing.T, f Factory) {
 	require.ErrorIs(t, buses[0].Publish(ctx, Message("Ivan", "x")), ports.ErrBusClosed)
 	recs[0].MarkClosed()
 	require.NoError(t, buses[0].Close(), "Close twice")
+}
+
+// stuckReceiver blocks in its first Receive until released.
+type stuckReceiver struct {
+	*Recorder
+	entered chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func (s *stuckReceiver) Receive(ev ports.BusEvent) {
+	s.once.Do(func() {
+		close(s.entered)
+		<-s.release
+	})
+	s.Recorder.Receive(ev)
+}
+
+func testStuckReceiver(t *testing.T, f Factory) {
+	const n = 1000
+	buses := f(t, "a", "b", "c")
+	stuck := &stuckReceiver{Recorder: NewRecorder(t), entered: make(chan struct{}), release: make(chan struct{})}
+	require.NoError(t, buses[1].Listen(stuck))
+	other := NewRecorder(t)
+	require.NoError(t, buses[2].Listen(other))
+	require.NoError(t, buses[0].Listen(NewRecorder(t)))
+	for _, b := range buses {
+		t.Cleanup(func() { _ = b.Close() })
+	}
+	stuck.WaitLink(t, true)
+	other.WaitLink(t, true)
+	ctx := context.Background()
+
+	require.NoError(t, buses[0].Publish(ctx, Message("Ivan", "first")))
+	select {
+	case <-stuck.entered:
+	case <-time.After(patience):
+		t.Fatal("the first event never reached b")
+	}
+	done := make(chan error, 1)
+	go func() {
+		for k := range n {
+			if err := buses[0].Publish(ctx, Message("Ivan", fmt.Sprint(k))); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(patience):
+		t.Fatal("publishing waited for a stuck receiver")
+	}
+	other.WaitEvents(t, n+1)
+
+	close(stuck.release)
+	got := stuck.WaitEvents(t, n+1)
+	for i, ev := range got {
+		require.Equal(t, uint64(i+1), ev.Seq)
+	}
+	assert.Empty(t, stuck.MissedCounts())
 }
