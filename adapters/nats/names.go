@@ -181,11 +181,15 @@ func (r *Names) get(ctx context.Context, key string) (holding, uint64, error) {
 	return h, e.Revision(), nil
 }
 
-// deleteIfHeldBy deletes key while node holds it. A read of a replicated
-// bucket may be served by a replica a write behind (direct get), so a
-// delete refused for its revision is tried again on a fresh read.
+// deleteIfHeldBy deletes key while node holds it. On a replicated bucket
+// a read may lag the last write for a moment (seen on three servers:
+// several nodes freeing a dead node's names at once read a revision
+// already replaced, again and again for some milliseconds), so a delete
+// refused for its revision is tried again on a fresh read, after a pause.
 func (r *Names) deleteIfHeldBy(ctx context.Context, key, node string) error {
-	for range 5 {
+	var errs []error
+	pause := 5 * time.Millisecond
+	for range 10 {
 		h, rev, err := r.get(ctx, key)
 		if err != nil || h.Node != node {
 			return err
@@ -197,8 +201,15 @@ func (r *Names) deleteIfHeldBy(ctx context.Context, key, node string) error {
 			}
 			return nil
 		}
+		errs = append(errs, fmt.Errorf("at revision %d: %w", rev, err))
+		select {
+		case <-time.After(pause):
+		case <-ctx.Done():
+			return storeErr("delete "+key, ctx.Err())
+		}
+		pause = min(2*pause, 200*time.Millisecond)
 	}
-	return storeErr("delete "+key, errors.New("its revision kept changing"))
+	return storeErr("delete "+key, errors.Join(errs...))
 }
 
 // entries returns every live entry under filter, as the bucket holds them

@@ -88,11 +88,12 @@ func startCluster(t *testing.T) []*natsServer {
 	for _, s := range out {
 		require.True(t, s.ReadyForConnections(20*time.Second), "nats-server %s did not start", s.opts.ServerName)
 	}
-	// JetStream takes requests once the servers have chosen a leader.
+	// JetStream places replicated buckets once the servers have chosen a
+	// leader and it has current news of all three.
 	require.Eventually(t, func() bool {
-		return slices.ContainsFunc(out, func(s *natsServer) bool { return s.JetStreamIsLeader() }) &&
+		return slices.ContainsFunc(out, func(s *natsServer) bool { return len(s.JetStreamClusterPeers()) == 3 }) &&
 			!slices.ContainsFunc(out, func(s *natsServer) bool { return !s.JetStreamIsCurrent() })
-	}, 20*time.Second, 20*time.Millisecond, "no JetStream leader")
+	}, 20*time.Second, 20*time.Millisecond, "JetStream cluster not formed")
 	return out
 }
 
