@@ -27,9 +27,10 @@ type Names interface {
 	// Claim takes n for a user of this node: its key and its shape both,
 	// or neither. Of several claims of the same key or shape at once, on
 	// any nodes, exactly one wins; the others get domain.ErrNicknameTaken.
-	// A claim that loses such a race may also be refused when the winner
-	// then fails to take the rest of its nickname (its key taken, its
-	// shape not): a rare false "taken", never two holders.
+	// Rarely, a claim in such a race is refused and yet no one ends up
+	// holding the nickname (the winner of its key lost its shape and gave
+	// the key back; a replicated store's read lagged): a false "taken",
+	// which a retry fixes, never two holders.
 	Claim(ctx context.Context, n domain.Nickname) error
 	// Release frees n if this node holds it; a nickname held by another
 	// node is left alone. Releasing what is not held is not an error.
