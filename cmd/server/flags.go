@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"pcx/app/server"
+	"pcx/internal/bytesize"
 )
 
 // settings is everything the command line and the environment can set.
@@ -297,42 +298,7 @@ func (v *durationValue) Set(s string) error {
 func (v *durationValue) String() string { return time.Duration(*v).String() }
 
 // byteSize is a size in bytes written with an optional unit.
-type byteSize int64
-
-var sizeUnits = []struct {
-	suffix string
-	factor int64
-}{
-	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30},
-	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1},
-}
-
-func (v *byteSize) Set(s string) error {
-	s = strings.TrimSpace(s)
-	factor := int64(1)
-	for _, u := range sizeUnits {
-		if strings.HasSuffix(s, u.suffix) {
-			s, factor = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.factor
-			break
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 || n > (1<<62)/factor {
-		return fmt.Errorf("not a size: %q (try 64KiB, 8MiB or 1GiB)", s)
-	}
-	*v = byteSize(n * factor)
-	return nil
-}
-
-func (v *byteSize) String() string {
-	n := int64(*v)
-	for _, u := range sizeUnits[:3] {
-		if n >= u.factor && n%u.factor == 0 && (n/u.factor) < 1024 {
-			return strconv.FormatInt(n/u.factor, 10) + u.suffix
-		}
-	}
-	return strconv.FormatInt(n, 10)
-}
+type byteSize = bytesize.Size
 
 // autoSpool is the --max-spool that is chosen at start from the free space.
 const autoSpool = byteSize(-1)
