@@ -57,15 +57,6 @@ func ParseLogin(r *Record) (Nickname, error) {
 	return ParseNickname(s)
 }
 
-// ChatMessage is what a logged-in client sends.
-type ChatMessage struct {
-	Text string // valid UTF-8, possibly empty
-	// Attachment is the payload's file name, valid per
-	// ValidateAttachmentName, when HasAttachment.
-	Attachment    string
-	HasAttachment bool
-}
-
 // HasAttachmentKey reports whether a payload frame follows r: whenever r has
 // an "attachment" key, whatever its value. A caller needs it to keep the
 // stream in step even when ParseChatMessage refuses r.
@@ -159,17 +150,6 @@ func LeaveText(nick string) string { return `User "` + nick + `" disconnected` }
 
 // ErrorText is the text of a refusal: "error: " and err's sentence.
 func ErrorText(err error) string { return errorPrefix + err.Error() }
-
-// Relay is a message as a client receives it.
-type Relay struct {
-	// Time is when the server read the message, in UTC; zero when the
-	// server sent no time or one that cannot be read.
-	Time          time.Time
-	Nickname      string
-	Text          string
-	Attachment    string // the name as sent; not validated (see ParseRelay)
-	HasAttachment bool
-}
 
 // ParseRelay reads a message relayed by a server. Nickname and text must be
 // strings and an attachment, if any, a string; otherwise the error is
