@@ -27,3 +27,35 @@ func (*Codec) AppendRecord(dst []byte, r *domain.Record) []byte { return Append(
 
 // DecodeRecord parses one whole record; see Decode.
 func (*Codec) DecodeRecord(src []byte) (domain.Record, error) { return Decode(src) }
+
+var (
+	_ ports.ServerCodec = (*Codec)(nil)
+	_ ports.ClientCodec = (*Codec)(nil)
+)
+
+// DecodeLogin reads a login record; see the package function.
+func (*Codec) DecodeLogin(src []byte) (domain.LoginRecord, error) { return DecodeLogin(src) }
+
+// DecodeInbound reads a record a logged-in client sent; see the package
+// function.
+func (*Codec) DecodeInbound(src []byte) (domain.InboundRecord, error) { return DecodeInbound(src) }
+
+// DecodeStatus reads a reply to a login; see the package function.
+func (*Codec) DecodeStatus(src []byte) (domain.StatusRecord, error) { return DecodeStatus(src) }
+
+// DecodeRelay reads a record a server sent after login; see the package
+// function.
+func (*Codec) DecodeRelay(src []byte) (domain.RelayRecord, error) { return DecodeRelay(src) }
+
+// AppendStatus writes a reply to a login; see the package function.
+func (*Codec) AppendStatus(dst []byte, refusal error) []byte { return AppendStatus(dst, refusal) }
+
+// AppendRelay writes a record a server sends after login; see the package
+// function.
+func (*Codec) AppendRelay(dst []byte, r *domain.Relay) []byte { return AppendRelay(dst, r) }
+
+// AppendLogin writes a login record; see the package function.
+func (*Codec) AppendLogin(dst []byte, nick string) []byte { return AppendLogin(dst, nick) }
+
+// AppendRequest writes a message or a command; see the package function.
+func (*Codec) AppendRequest(dst []byte, r *domain.Request) []byte { return AppendRequest(dst, r) }

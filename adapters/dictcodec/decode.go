@@ -8,15 +8,6 @@ import (
 	"pcx/domain"
 )
 
-// MaxDepth is the deepest nesting Decode accepts. The top-level object is
-// depth 1 and every nested object or list adds one.
-const MaxDepth = 32
-
-// linearKeys is how many keys an object may have before duplicates are
-// looked up in a hash index rather than by comparing with every earlier
-// key, which would make a large hostile record quadratic.
-const linearKeys = 16
-
 // Decode parses src, which must hold exactly one record (PROTOCOL.md
 // section 2), surrounded by nothing but optional whitespace. Every error is
 // a *SyntaxError naming the byte offset where src went wrong, and matches
@@ -106,15 +97,6 @@ type decoder struct {
 	// other; its size is known from the first pass, so it never moves.
 	escaped strings.Builder
 }
-
-// state is where the parser is inside the innermost open container.
-type state uint8
-
-const (
-	afterOpen  state = iota // just after '{' or '[': an item or the closing bracket
-	afterComma              // just after ',': an item must follow
-	afterItem               // just after an item: ',' or the closing bracket
-)
 
 // record parses the whole input into the top-level record.
 func (d *decoder) record() (domain.Record, error) {

@@ -69,3 +69,68 @@ func appendString(dst []byte, s string) []byte {
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
 }
+
+// AppendStatus appends the reply to a login: success when refusal is nil,
+// else "error: " and refusal's sentence (PROTOCOL.md section 3, step 2).
+func AppendStatus(dst []byte, refusal error) []byte {
+	dst = appendKey(append(dst, '{'), domain.KeyStatus)
+	dst = appendString(dst, domain.StatusText(refusal))
+	return append(dst, '}')
+}
+
+// AppendRelay appends a record a server sends after login, keys in the
+// order time, nickname, text, attachment, users (sections 3 and 7).
+func AppendRelay(dst []byte, r *domain.Relay) []byte {
+	dst = appendKey(append(dst, '{'), domain.KeyTime)
+	dst = append(domain.AppendTime(append(dst, '"'), r.Time), '"')
+	dst = appendKey(append(dst, ','), domain.KeyNickname)
+	dst = appendString(dst, r.Nickname)
+	dst = appendKey(append(dst, ','), domain.KeyText)
+	dst = appendString(dst, r.Text)
+	if r.HasAttachment {
+		dst = appendKey(append(dst, ','), domain.KeyAttachment)
+		dst = appendString(dst, r.Attachment)
+	}
+	if r.HasUsers {
+		dst = appendKey(append(dst, ','), domain.KeyUsers)
+		dst = append(dst, '[')
+		for i, u := range r.Users {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(dst, u)
+		}
+		dst = append(dst, ']')
+	}
+	return append(dst, '}')
+}
+
+// AppendLogin appends a client's login record (section 3, step 1).
+func AppendLogin(dst []byte, nick string) []byte {
+	dst = appendKey(append(dst, '{'), domain.KeyNickname)
+	dst = appendString(dst, nick)
+	return append(dst, '}')
+}
+
+// AppendRequest appends what a logged-in client sends: a message, keys in
+// the order text, attachment, or a command (sections 3 and 7).
+func AppendRequest(dst []byte, r *domain.Request) []byte {
+	dst = append(dst, '{')
+	if r.Command == domain.Who {
+		dst = appendKey(dst, domain.KeyCommand)
+		dst = appendString(dst, domain.CommandWho)
+		return append(dst, '}')
+	}
+	dst = appendKey(dst, domain.KeyText)
+	dst = appendString(dst, r.Message.Text)
+	if r.Message.HasAttachment {
+		dst = appendKey(append(dst, ','), domain.KeyAttachment)
+		dst = appendString(dst, r.Message.Attachment)
+	}
+	return append(dst, '}')
+}
+
+// appendKey writes a key and its ':'.
+func appendKey(dst []byte, key string) []byte {
+	return append(appendString(dst, key), ':')
+}

@@ -29,7 +29,7 @@ func (e *SyntaxError) Is(target error) bool { return target == ErrSyntax }
 // describeByte names the byte at offset at of s for an error message:
 // printable ASCII as a quoted character, anything else by its hex value,
 // and "end of input" past the end.
-func describeByte(s string, at int) string {
+func describeByte[T string | []byte](s T, at int) string {
 	if at >= len(s) {
 		return "end of input"
 	}
