@@ -69,12 +69,14 @@ func DecodeRelay(src []byte) (domain.RelayRecord, error) {
 // naming the byte offset where src went wrong, and matches ErrSyntax.
 //
 // The values do not alias src: the strings are copied, unescaped, into one
-// allocation. Whatever the bytes, decode takes time O(n log n) in
-// len(src), never recurses or panics, and allocates at most 2 bytes per
-// input byte: the strings it keeps (at most 1 per byte), and the offsets
-// of the keys of the objects that are open (4 bytes for a key and its
-// value, which take at least 6) in a stack that grows by doubling. The one
-// exception is users: 16 more bytes per name, for the slice.
+// allocation. Whatever the bytes, decode never recurses or panics, takes
+// time O(n log n) in len(src) (sorting the keys of large objects), and
+// allocates at most 2 bytes per input byte: the strings it keeps (at most
+// one byte each), and, once the open objects hold more than 32 keys, a
+// stack of their offsets allocated once at a size bounded by the rest of
+// the input (at most 0.8 bytes per input byte; see keysLeft). The one
+// exception is users, a client's concern: 16 bytes more per name, for the
+// slice.
 func decode(src []byte, wanted []string, out []domain.Raw, list int) (users []string, ok bool, err error) {
 	var sc scanner
 	if err := sc.scan(src, wanted); err != nil {
