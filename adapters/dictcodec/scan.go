@@ -382,7 +382,8 @@ func (sc *scanner) addKey(at int) error {
 	earlier := sc.keys()[sc.open[sc.depth-1].keys:]
 	if len(earlier) < linearKeys {
 		for _, k := range earlier {
-			if sc.compareKeys(int(k), at) == 0 {
+			// Keys that differ in their first byte, as most do, differ.
+			if sc.s[k+1] == sc.s[at+1] && sc.compareKeys(int(k), at) == 0 {
 				return sc.duplicate(at)
 			}
 		}

@@ -78,21 +78,22 @@ func (s *session) tell(reason error) {
 
 // readLogin reads one login record and parses the nickname in it.
 func (s *session) readLogin() (domain.Nickname, error) {
-	rec, err := s.readRecord()
+	body, err := s.readRecord()
 	if err != nil {
 		return domain.Nickname{}, err
 	}
+	login, err := s.srv.codec.DecodeLogin(body)
+	if err != nil {
+		return domain.Nickname{}, s.malformed(err)
+	}
 	// A login record has no business with an attachment, but if it names
 	// one the payload frame follows all the same: drop it to stay in step.
-	if domain.HasAttachmentKey(&rec) {
-		if _, _, err := s.conn.ReadPayload(); err != nil {
-			return domain.Nickname{}, err
-		}
-		if err := s.conn.SkipFrame(); err != nil {
+	if login.PayloadFollows() {
+		if err := s.skipPayload(); err != nil {
 			return domain.Nickname{}, err
 		}
 	}
-	nick, err := domain.ParseLogin(&rec)
+	nick, err := login.Nick()
 	if err != nil {
 		return domain.Nickname{}, &refusal{reason: err}
 	}
@@ -116,43 +117,65 @@ func (s *session) chat() error {
 }
 
 // relayNext reads one message, with its attachment if it has one, and
-// relays it once it is whole.
+// relays it once it is whole; or it answers a command.
 func (s *session) relayNext() error {
-	rec, err := s.readRecord()
+	body, err := s.readRecord()
 	if err != nil {
 		return err
 	}
-	if handled, err := s.command(&rec); handled {
-		return err
+	in, err := s.srv.codec.DecodeInbound(body)
+	if err != nil {
+		return s.malformed(err)
 	}
-	msg, invalid := domain.ParseChatMessage(&rec)
-	if !domain.HasAttachmentKey(&rec) {
-		if invalid != nil {
-			return &refusal{reason: invalid}
+	req, invalid := in.Request()
+	switch {
+	case in.PayloadFollows() && invalid == nil && req.Command == domain.NoCommand:
+		return s.relayWithFile(req.Message)
+	case in.PayloadFollows():
+		// A refused record's payload frame, or a command's (no command
+		// takes a file), follows all the same: drop it to stay in step.
+		if err := s.skipPayload(); err != nil {
+			return err
 		}
-		s.relay(msg, nil)
-		return nil
-	}
-	size, body, err := s.conn.ReadPayload()
-	if err != nil {
-		return err
-	}
-	if invalid == nil && size > s.srv.cfg.MaxAttachment {
-		invalid = fmt.Errorf("%w of %d bytes", errAttachmentTooBig, s.srv.cfg.MaxAttachment)
 	}
 	if invalid != nil {
+		return &refusal{reason: invalid}
+	}
+	if req.Command == domain.Who {
+		s.enqueue(outFrame{record: s.srv.whoFrame()})
+		return nil
+	}
+	s.relay(req.Message, nil)
+	return nil
+}
+
+// relayWithFile reads msg's payload into the spool and relays both.
+func (s *session) relayWithFile(msg domain.ChatMessage) error {
+	size, payload, err := s.conn.ReadPayload()
+	if err != nil {
+		return err
+	}
+	if size > s.srv.cfg.MaxAttachment {
 		if err := s.conn.SkipFrame(); err != nil {
 			return err
 		}
-		return &refusal{reason: invalid}
+		return &refusal{reason: fmt.Errorf("%w of %d bytes", errAttachmentTooBig, s.srv.cfg.MaxAttachment)}
 	}
-	att, err := s.srv.spool.Store(size, body)
+	att, err := s.srv.spool.Store(size, payload)
 	if err != nil {
 		return s.storeFailed(err)
 	}
 	s.relay(msg, att)
 	att.Release()
 	return nil
+}
+
+// skipPayload reads and drops the payload frame of a refused record.
+func (s *session) skipPayload() error {
+	if _, _, err := s.conn.ReadPayload(); err != nil {
+		return err
+	}
+	return s.conn.SkipFrame()
 }
 
 // storeFailed sorts a failed Store into the peer's fault (the connection
@@ -178,31 +201,34 @@ func (s *session) storeFailed(err error) error {
 
 // relay stamps msg now that it is whole and queues it for everyone else.
 func (s *session) relay(msg domain.ChatMessage, att ports.Attachment) {
-	domain.BuildRelay(&s.scratch, s.srv.clock.Now(), s.nick.String(), msg.Text, msg.Attachment, msg.HasAttachment)
-	record := s.srv.codec.AppendRecord(make([]byte, 0, 96+len(msg.Text)), &s.scratch)
+	rel := domain.Relayed(s.srv.clock.Now(), s.nick.String(), msg)
+	record := s.srv.codec.AppendRelay(make([]byte, 0, 96+len(msg.Text)), &rel)
 	s.srv.broadcast(outFrame{record: record, payload: att}, s)
 }
 
-// readRecord reads and decodes one record frame. A frame over the record
-// limit is skipped and refused; one over the hard cap ends the session.
-// Every record, refused or not, waits its turn under the rate limit.
-func (s *session) readRecord() (domain.Record, error) {
+// readRecord reads one record frame. A frame over the record limit is
+// skipped and refused; one over the hard cap ends the session. Every
+// record, refused or not, waits its turn under the rate limit. The body is
+// the session's read buffer: decode it before the next read.
+func (s *session) readRecord() ([]byte, error) {
 	s.pace.wait(s.logger())
 	body, err := s.conn.ReadRecord(s.readBuf[:0], s.srv.cfg.MaxRecord)
 	var tooLarge *ports.FrameTooLargeError
 	if errors.As(err, &tooLarge) {
-		return domain.Record{}, s.skipLongRecord(tooLarge)
+		return nil, s.skipLongRecord(tooLarge)
 	}
 	if err != nil {
-		return domain.Record{}, err
+		return nil, err
 	}
 	s.keepReadBuf(body)
-	rec, err := s.srv.codec.DecodeRecord(body)
-	if err != nil {
-		s.logger().Debug("malformed record", "err", err)
-		return domain.Record{}, &refusal{reason: errMalformedRecord}
-	}
-	return rec, nil
+	return body, nil
+}
+
+// malformed refuses a record that cannot be parsed: it has no payload
+// frame behind it, whatever it held (PROTOCOL.md section 5).
+func (s *session) malformed(err error) error {
+	s.logger().Debug("malformed record", "err", err)
+	return &refusal{reason: errMalformedRecord}
 }
 
 // keepReadBuf keeps a read buffer for the next record, unless it has

@@ -29,7 +29,7 @@ import (
 type Server struct {
 	cfg      Config
 	listener ports.Listener
-	codec    ports.Codec
+	codec    ports.ServerCodec
 	clock    ports.Clock
 	spool    ports.Spool
 	metrics  ports.Metrics
@@ -56,7 +56,7 @@ type Server struct {
 
 // New returns a server that will accept connections from listener. A nil
 // metrics counts nothing.
-func New(cfg Config, listener ports.Listener, codec ports.Codec, clock ports.Clock, spool ports.Spool, metrics ports.Metrics, log *slog.Logger) (*Server, error) {
+func New(cfg Config, listener ports.Listener, codec ports.ServerCodec, clock ports.Clock, spool ports.Spool, metrics ports.Metrics, log *slog.Logger) (*Server, error) {
 	cfg = cfg.Defaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -283,16 +283,13 @@ func (srv *Server) cutFurthestBehind(head int64) {
 
 // noticeFrame encodes a SERVER notice stamped now.
 func (srv *Server) noticeFrame(text string) []byte {
-	var rec domain.Record
-	domain.BuildNotice(&rec, srv.clock.Now(), text)
-	return srv.codec.AppendRecord(nil, &rec)
+	notice := domain.Notice(srv.clock.Now(), text)
+	return srv.codec.AppendRelay(nil, &notice)
 }
 
 // statusFrame encodes a login reply: success when err is nil.
 func (srv *Server) statusFrame(err error) []byte {
-	var rec domain.Record
-	domain.BuildStatus(&rec, err)
-	return srv.codec.AppendRecord(nil, &rec)
+	return srv.codec.AppendStatus(nil, err)
 }
 
 // shutdown tells every member the server is going, lets every writer

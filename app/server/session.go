@@ -47,7 +47,6 @@ type session struct {
 	memberIndex int    // position in srv.members; guarded by srv.mu
 	joinSeq     uint64 // login order, for "who"; guarded by srv.mu
 	readBuf     []byte
-	scratch     domain.Record
 	pace        pacer // the rate limit; its stop may be called from any goroutine
 
 	// Owned by the writer goroutine (and by cleanup once it has

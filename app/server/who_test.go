@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pcx/app/server"
-	"pcx/domain"
 	"pcx/internal/testpeer"
 )
 
@@ -27,14 +26,9 @@ func TestWhoListsMembersInLoginOrderToTheAskerAlone(t *testing.T) {
 	olga.SendRecord("command", "who")
 	rec := olga.Expect("SERVER", "Online (3): Ivan, Olga, Petr")
 
-	users, ok := domain.ParseWhoReply(&rec)
-	require.True(t, ok)
-	assert.Equal(t, []string{"Ivan", "Olga", "Petr"}, users)
-	keys := []string{}
-	for _, f := range rec.Fields() {
-		keys = append(keys, f.Key)
-	}
-	assert.Equal(t, []string{"time", "nickname", "text", "users"}, keys)
+	require.True(t, rec.HasUsers)
+	assert.Equal(t, []string{"Ivan", "Olga", "Petr"}, rec.Users)
+	assert.Regexp(t, `^\{"time":"[^"]*","nickname":"SERVER","text":"Online \(3\): Ivan, Olga, Petr","users":\["Ivan","Olga","Petr"\]\}$`, rec.Body)
 	ivan.ExpectSilence(100 * time.Millisecond)
 	petr.ExpectSilence(100 * time.Millisecond)
 }

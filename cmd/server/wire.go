@@ -20,7 +20,7 @@ import (
 var common = wire.NewSet(
 	serverConfig,
 	dictcodec.New,
-	wire.Bind(new(ports.Codec), new(*dictcodec.Codec)),
+	wire.Bind(new(ports.ServerCodec), new(*dictcodec.Codec)),
 	sysclock.New,
 	wire.Bind(new(ports.Clock), new(sysclock.Clock)),
 	openSpool,

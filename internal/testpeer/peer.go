@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,17 +60,46 @@ func (p *Peer) ExpectStatus(want string) {
 	p.t.Helper()
 	rec := p.Next()
 	got, ok := rec.GetString("status")
-	require.Truef(p.t, ok, "expected a status reply, got %s", dictcodec.Append(nil, &rec))
+	require.Truef(p.t, ok, "expected a status reply, got %s", rec.Body)
 	require.Equal(p.t, want, got)
 }
 
+// Record is a record a server sent, read by a client's two decoders: as a
+// status reply and as a relayed message.
+type Record struct {
+	Body string // as it came
+	domain.RelayRecord
+	Status domain.Raw
+}
+
+// GetString returns the string under one of the keys a client reads.
+func (r *Record) GetString(key string) (string, bool) {
+	raw := map[string]domain.Raw{
+		domain.KeyStatus: r.Status, domain.KeyTime: r.Time, domain.KeyNickname: r.Nickname,
+		domain.KeyText: r.Text, domain.KeyAttachment: r.Attachment,
+	}[key]
+	return raw.Str, raw.Kind == domain.RawString
+}
+
+func decode(body []byte) (Record, error) {
+	rel, err := dictcodec.DecodeRelay(body)
+	if err != nil {
+		return Record{}, err
+	}
+	status, err := dictcodec.DecodeStatus(body)
+	if err != nil {
+		return Record{}, err
+	}
+	return Record{Body: string(body), RelayRecord: rel, Status: status.Status}, nil
+}
+
 // Next reads the next record.
-func (p *Peer) Next() domain.Record {
+func (p *Peer) Next() Record {
 	p.t.Helper()
 	require.NoError(p.t, p.Conn.SetReadDeadline(time.Now().Add(Timeout)))
 	body, err := p.Conn.ReadRecord(nil, 1<<20)
 	require.NoError(p.t, err, "reading a record")
-	rec, err := dictcodec.Decode(body)
+	rec, err := decode(body)
 	require.NoError(p.t, err, "decoding %q", body)
 	return rec
 }
@@ -78,20 +108,15 @@ func (p *Peer) Next() domain.Record {
 func (p *Peer) NextMessage() (nick, text string) {
 	p.t.Helper()
 	rec := p.Next()
-	nick, _ = rec.GetString("nickname")
-	text, _ = rec.GetString("text")
-	_, hasTime := rec.GetString("time")
-	require.True(p.t, hasTime, "message without time: %s", dictcodec.Append(nil, &rec))
-	return nick, text
+	require.Equal(p.t, domain.RawString, rec.Time.Kind, "message without time: %s", rec.Body)
+	return rec.Nickname.Str, rec.Text.Str
 }
 
 // Expect requires the next record to be a message from nick saying text.
-func (p *Peer) Expect(nick, text string) domain.Record {
+func (p *Peer) Expect(nick, text string) Record {
 	p.t.Helper()
 	rec := p.Next()
-	gotNick, _ := rec.GetString("nickname")
-	gotText, _ := rec.GetString("text")
-	require.Equalf(p.t, [2]string{nick, text}, [2]string{gotNick, gotText}, "record %s", dictcodec.Append(nil, &rec))
+	require.Equalf(p.t, [2]string{nick, text}, [2]string{rec.Nickname.Str, rec.Text.Str}, "record %s", rec.Body)
 	return rec
 }
 
@@ -110,7 +135,7 @@ func (p *Peer) NextPayload() []byte {
 
 // ExpectClosed requires the server to close the connection, possibly after
 // some records, which it returns.
-func (p *Peer) ExpectClosed() []domain.Record {
+func (p *Peer) ExpectClosed() []Record {
 	p.t.Helper()
 	got, err := p.ReadUntilClosed()
 	require.NoError(p.t, err)
@@ -120,10 +145,10 @@ func (p *Peer) ExpectClosed() []domain.Record {
 // ReadUntilClosed reads records until the server closes the connection
 // and returns them; it fails if the connection stays open past Timeout.
 // Unlike the Expect methods it may be called from any goroutine.
-func (p *Peer) ReadUntilClosed() ([]domain.Record, error) {
+func (p *Peer) ReadUntilClosed() ([]Record, error) {
 	// A pipe whose far end is already closed refuses deadlines; that is fine.
 	_ = p.Conn.SetReadDeadline(time.Now().Add(Timeout))
-	var got []domain.Record
+	var got []Record
 	for {
 		body, err := p.Conn.ReadRecord(nil, 1<<20)
 		if errors.Is(err, os.ErrDeadlineExceeded) {
@@ -132,7 +157,7 @@ func (p *Peer) ReadUntilClosed() ([]domain.Record, error) {
 		if err != nil {
 			return got, nil
 		}
-		rec, err := dictcodec.Decode(body)
+		rec, err := decode(body)
 		if err != nil {
 			return got, err
 		}
@@ -148,11 +173,22 @@ func (p *Peer) ExpectSilence(d time.Duration) {
 	require.Errorf(p.t, err, "expected nothing, got %q", body)
 }
 
-// Encode builds a record from key, value pairs and encodes it.
+// Encode builds a record of string values from key, value pairs and
+// encodes it canonically: any keys, in the order given, repeats included.
 func Encode(fields ...string) []byte {
-	var rec domain.Record
+	b := []byte{'{'}
 	for i := 0; i+1 < len(fields); i += 2 {
-		rec.Append(fields[i], domain.Str(fields[i+1]))
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(quote(b, fields[i]), ':')
+		b = quote(b, fields[i+1])
 	}
-	return dictcodec.Append(nil, &rec)
+	return append(b, '}')
+}
+
+var escaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+
+func quote(b []byte, s string) []byte {
+	return append(append(append(b, '"'), escaper.Replace(s)...), '"')
 }
