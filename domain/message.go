@@ -19,7 +19,7 @@ const (
 // Status values and the prefix of a refusal.
 const (
 	StatusSuccess = "success"
-	errorPrefix   = "error: "
+	ErrorPrefix   = "error: "
 )
 
 // ShutdownText is the notice everyone gets when the server shuts down.
@@ -149,7 +149,7 @@ func JoinText(nick string) string { return `User "` + nick + `" connected` }
 func LeaveText(nick string) string { return `User "` + nick + `" disconnected` }
 
 // ErrorText is the text of a refusal: "error: " and err's sentence.
-func ErrorText(err error) string { return errorPrefix + err.Error() }
+func ErrorText(err error) string { return ErrorPrefix + err.Error() }
 
 // ParseRelay reads a message relayed by a server. Nickname and text must be
 // strings and an attachment, if any, a string; otherwise the error is

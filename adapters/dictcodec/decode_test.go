@@ -10,14 +10,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pcx/adapters/dictcodec"
-	"pcx/domain"
 )
 
 func TestDecodeAccepts(t *testing.T) {
 	tests := []struct {
 		name string
 		in   string
-		want *domain.Record
+		want *tRecord
 	}{
 		// The examples of seeds/Lab1.md, spaces after ',' and ':' included.
 		{
@@ -59,7 +58,7 @@ func TestDecodeAccepts(t *testing.T) {
 		{
 			name: "ASCII whitespace between all tokens and around the object",
 			in:   " \t\r\n{ \"a\" \t:\r\n\"b\" ,\n\"c\" : [ \"d\" , { } , [ ] ] } \n",
-			want: rec(pair("a", str("b")), pair("c", domain.ListOf(str("d"), domain.Rec(rec()), domain.ListOf()))),
+			want: rec(pair("a", str("b")), pair("c", tList(str("d"), tRec(rec()), tList()))),
 		},
 		{
 			name: "empty key and empty value",
@@ -114,19 +113,19 @@ func TestDecodeAccepts(t *testing.T) {
 		{
 			name: "nested records, empty nested record",
 			in:   `{"a":{"b":{"c":"d"},"e":{}}}`,
-			want: rec(pair("a", domain.Rec(rec(pair("b", domain.Rec(rec(pair("c", str("d"))))), pair("e", domain.Rec(rec())))))),
+			want: rec(pair("a", tRec(rec(pair("b", tRec(rec(pair("c", str("d"))))), pair("e", tRec(rec())))))),
 		},
 		{
 			name: "lists of every kind of value",
 			in:   `{"a":["x",{"b":"c"},[],["d","e"]]}`,
-			want: rec(pair("a", domain.ListOf(str("x"), domain.Rec(rec(pair("b", str("c")))),
-				domain.ListOf(), domain.ListOf(str("d"), str("e"))))),
+			want: rec(pair("a", tList(str("x"), tRec(rec(pair("b", str("c")))),
+				tList(), tList(str("d"), str("e"))))),
 		},
 		{
 			name: "same key in different objects",
 			in:   `{"a":{"a":"x"},"b":[{"a":"y"},{"a":"z"}]}`,
-			want: rec(pair("a", domain.Rec(rec(pair("a", str("x"))))),
-				pair("b", domain.ListOf(domain.Rec(rec(pair("a", str("y")))), domain.Rec(rec(pair("a", str("z"))))))),
+			want: rec(pair("a", tRec(rec(pair("a", str("x"))))),
+				pair("b", tList(tRec(rec(pair("a", str("y")))), tRec(rec(pair("a", str("z"))))))),
 		},
 		{
 			name: "keys equal only before unescaping are distinct",
@@ -151,11 +150,20 @@ func TestDecodeAccepts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := dictcodec.Decode([]byte(tt.in))
-			require.NoError(t, err)
-			assert.Equal(t, *tt.want, got)
+			ref, _, ok := refDecode([]byte(tt.in))
+			require.True(t, ok, "the reference reader refuses it")
+			require.Equal(t, tt.want, ref, "the reference reader reads it otherwise")
+			checkTyped(t, []byte(tt.in))
 		})
 	}
+}
+
+// decoders are the package's four decoders, each reduced to its error.
+var decoders = map[string]func([]byte) error{
+	"DecodeLogin":   func(in []byte) error { _, err := dictcodec.DecodeLogin(in); return err },
+	"DecodeInbound": func(in []byte) error { _, err := dictcodec.DecodeInbound(in); return err },
+	"DecodeStatus":  func(in []byte) error { _, err := dictcodec.DecodeStatus(in); return err },
+	"DecodeRelay":   func(in []byte) error { _, err := dictcodec.DecodeRelay(in); return err },
 }
 
 func TestDecodeRejects(t *testing.T) {
@@ -227,13 +235,15 @@ func TestDecodeRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := dictcodec.Decode([]byte(tt.in))
-			require.ErrorIs(t, err, dictcodec.ErrSyntax)
-			var se *dictcodec.SyntaxError
-			require.ErrorAs(t, err, &se)
-			assert.Equal(t, tt.offset, se.Offset, "offset")
-			assert.Equal(t, tt.msg, se.Msg)
-			assert.Equal(t, fmt.Sprintf("dictcodec: %s at byte %d", tt.msg, tt.offset), err.Error())
+			for name, decode := range decoders {
+				err := decode([]byte(tt.in))
+				require.ErrorIs(t, err, dictcodec.ErrSyntax, name)
+				var se *dictcodec.SyntaxError
+				require.ErrorAs(t, err, &se, name)
+				assert.Equal(t, tt.offset, se.Offset, "%s: offset", name)
+				assert.Equal(t, tt.msg, se.Msg, name)
+				assert.Equal(t, fmt.Sprintf("dictcodec: %s at byte %d", tt.msg, tt.offset), err.Error(), name)
+			}
 		})
 	}
 }
@@ -246,16 +256,18 @@ func TestSyntaxErrorReads(t *testing.T) {
 }
 
 func TestDecodeDoesNotAliasInput(t *testing.T) {
-	in := []byte(`{"time":"t","text":"plain","esc":"a\"b","list":["c",{"d":"e"}]}`)
-	got, err := dictcodec.Decode(in)
+	in := []byte(`{"time":"t","nickname":"a\"b","text":"plain","list":["c",{"d":"e"}],"users":["x","y\\z"]}`)
+	got, err := dictcodec.DecodeRelay(in)
 	require.NoError(t, err)
-	want, err := dictcodec.Decode(append([]byte(nil), in...))
+	want, err := dictcodec.DecodeRelay(append([]byte(nil), in...))
 	require.NoError(t, err)
 
 	for i := range in {
 		in[i] = 'X'
 	}
 	assert.Equal(t, want, got)
+	assert.Equal(t, []string{"x", `y\z`}, got.Users)
+	assert.Equal(t, `a"b`, got.Nickname.Str)
 }
 
 // Every proper prefix of a record is a record cut short: it must be refused,
@@ -267,13 +279,14 @@ func TestDecodeRejectsEveryTruncation(t *testing.T) {
 		"{ \"a\" : [ \"b\" , { \"c\" : \"d\" } ] }",
 	}
 	for _, in := range inputs {
-		_, err := dictcodec.Decode([]byte(in))
-		require.NoError(t, err, in)
-		for n := range len(in) {
-			_, err := dictcodec.Decode([]byte(in[:n]))
-			var se *dictcodec.SyntaxError
-			require.ErrorAs(t, err, &se, "prefix %q", in[:n])
-			assert.LessOrEqual(t, se.Offset, n, "prefix %q", in[:n])
+		for name, decode := range decoders {
+			require.NoError(t, decode([]byte(in)), in)
+			for n := range len(in) {
+				err := decode([]byte(in[:n]))
+				var se *dictcodec.SyntaxError
+				require.ErrorAs(t, err, &se, "%s: prefix %q", name, in[:n])
+				assert.LessOrEqual(t, se.Offset, n, "%s: prefix %q", name, in[:n])
+			}
 		}
 	}
 }
@@ -283,23 +296,42 @@ func TestDecodeRejectsEveryTruncation(t *testing.T) {
 func TestDecodeRejectsAnythingAfterTheRecord(t *testing.T) {
 	first := `{"text":"Hello"}`
 	for _, rest := range []string{`{"text":"Hello"}`, `x`, `,`, `"`, `}`, "\x00"} {
-		_, err := dictcodec.Decode([]byte(first + " " + rest))
-		var se *dictcodec.SyntaxError
-		require.ErrorAs(t, err, &se, rest)
-		assert.Equal(t, len(first)+1, se.Offset, rest)
+		for name, decode := range decoders {
+			err := decode([]byte(first + " " + rest))
+			var se *dictcodec.SyntaxError
+			require.ErrorAs(t, err, &se, "%s: %s", name, rest)
+			assert.Equal(t, len(first)+1, se.Offset, "%s: %s", name, rest)
+		}
 	}
 }
 
-func TestDecodeRelayedAllocations(t *testing.T) {
-	in := encode(relayed())
-	allocs := testing.AllocsPerRun(100, func() {
-		_, err := dictcodec.Decode(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-	})
-	// One copy of the input, one slice of fields.
-	assert.LessOrEqual(t, allocs, 2.0)
+func TestDecodeAllocations(t *testing.T) {
+	relay := encode(relayed())
+	inbound := []byte(`{"text":"The quick brown fox","attachment":"1.jpg"}`)
+	empty := []byte(`{"text":"","x":["y"]}`)
+	who := []byte(`{"nickname":"SERVER","text":"Online (2): a, b","users":["a","b"]}`)
+	for _, tt := range []struct {
+		name   string
+		decode func() error
+		allocs float64
+	}{
+		// One allocation holds every string kept.
+		{"relayed message", func() error { _, err := dictcodec.DecodeRelay(relay); return err }, 1},
+		{"message with attachment", func() error { _, err := dictcodec.DecodeInbound(inbound); return err }, 1},
+		// An empty text and nothing else kept: no allocation at all.
+		{"nothing kept", func() error { _, err := dictcodec.DecodeInbound(empty); return err }, 0},
+		// The "users" slice besides.
+		{"who answer", func() error { _, err := dictcodec.DecodeRelay(who); return err }, 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			allocs := testing.AllocsPerRun(100, func() {
+				if err := tt.decode(); err != nil {
+					t.Fatal(err)
+				}
+			})
+			assert.LessOrEqual(t, allocs, tt.allocs)
+		})
+	}
 }
 
 // manyKeys returns an object with n keys k0, k1, ... and extra before its
@@ -316,7 +348,7 @@ func manyKeys(n int, extra string) string {
 	return b.String() + extra + "}"
 }
 
-func manyKeysRecord(n int) *domain.Record {
+func manyKeysRecord(n int) *tRecord {
 	r := rec()
 	for i := range n {
 		r.Append(fmt.Sprintf("k%d", i), str(""))
@@ -325,18 +357,19 @@ func manyKeysRecord(n int) *domain.Record {
 }
 
 // nestedObjects returns {"a":{"a":...{}}} with depth levels.
-func nestedObjects(depth int) *domain.Record {
+func nestedObjects(depth int) *tRecord {
 	r := rec()
 	for range depth - 1 {
-		r = rec(pair("a", domain.Rec(r)))
+		r = rec(pair("a", tRec(r)))
 	}
 	return r
 }
 
-// Containers of 255 items or more have their counts kept apart by the
-// first pass, and objects of 16 keys or more have their keys indexed; both
-// must work when such containers nest, close out of order and fail.
-// Decode must agree with the reference reader on each.
+// Objects of more than 16 keys have their duplicates found by sorting, when
+// they close or when the input fails inside them, and large containers
+// were once a special case: all of it must work when such containers nest,
+// close out of order and fail. The decoders must agree with the reference
+// reader on each.
 func TestDecodeLargeContainers(t *testing.T) {
 	items := func(n int, item string) string {
 		return strings.TrimSuffix(strings.Repeat(item+",", n), ",")
@@ -368,16 +401,7 @@ func TestDecodeLargeContainers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := dictcodec.Decode([]byte(tt.in))
-			want, wantAt, wantOK := refDecode([]byte(tt.in))
-			if !wantOK {
-				var se *dictcodec.SyntaxError
-				require.ErrorAs(t, err, &se)
-				assert.Equal(t, wantAt, se.Offset, se.Msg)
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, *want, got)
+			checkTyped(t, []byte(tt.in))
 		})
 	}
 }

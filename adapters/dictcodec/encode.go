@@ -53,10 +53,13 @@ func appendValue(dst []byte, v domain.Value) []byte {
 // copied whole after two vectorised scans; the rest are copied in runs
 // between escapes.
 func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
+	return append(appendEscaped(append(dst, '"'), s), '"')
+}
+
+// appendEscaped writes s escaped, without quotes.
+func appendEscaped(dst []byte, s string) []byte {
 	if strings.IndexByte(s, '"') < 0 && strings.IndexByte(s, '\\') < 0 {
-		dst = append(dst, s...)
-		return append(dst, '"')
+		return append(dst, s...)
 	}
 	start := 0
 	for i := 0; i < len(s); i++ {
@@ -66,15 +69,20 @@ func appendString(dst []byte, s string) []byte {
 			start = i + 1
 		}
 	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return append(dst, s[start:]...)
 }
 
 // AppendStatus appends the reply to a login: success when refusal is nil,
 // else "error: " and refusal's sentence (PROTOCOL.md section 3, step 2).
 func AppendStatus(dst []byte, refusal error) []byte {
 	dst = appendKey(append(dst, '{'), domain.KeyStatus)
-	dst = appendString(dst, domain.StatusText(refusal))
+	if refusal == nil {
+		dst = appendString(dst, domain.StatusSuccess)
+	} else {
+		// domain.StatusText(refusal), without building the string.
+		dst = appendEscaped(append(dst, '"'), domain.ErrorPrefix)
+		dst = append(appendEscaped(dst, refusal.Error()), '"')
+	}
 	return append(dst, '}')
 }
 

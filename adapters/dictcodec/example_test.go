@@ -3,32 +3,36 @@ package dictcodec_test
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"pcx/adapters/dictcodec"
 	"pcx/domain"
 )
 
-func ExampleAppend() {
-	r := domain.NewRecord(
-		domain.Field{Key: "time", Value: domain.Str("2021-09-27 12:34:56.789000+00:00")},
-		domain.Field{Key: "nickname", Value: domain.Str("SERVER")},
-		domain.Field{Key: "text", Value: domain.Str(`User "Ivan" connected`)},
-	)
-	fmt.Println(string(dictcodec.Append(nil, r)))
+func ExampleAppendRelay() {
+	at := time.Date(2021, 9, 27, 12, 34, 56, 789000000, time.UTC)
+	notice := domain.Notice(at, domain.JoinText("Ivan"))
+	fmt.Println(string(dictcodec.AppendRelay(nil, &notice)))
 	// Output: {"time":"2021-09-27 12:34:56.789000+00:00","nickname":"SERVER","text":"User \"Ivan\" connected"}
 }
 
-func ExampleDecode() {
-	r, err := dictcodec.Decode([]byte(`{"text":"Hello", "attachment":"1.jpg"}`))
+func ExampleDecodeInbound() {
+	in, err := dictcodec.DecodeInbound([]byte(`{"text":"Hello", "attachment":"1.jpg", "extra":[{"ignored":"but checked"}]}`))
 	if err != nil {
 		panic(err)
 	}
-	text, _ := r.GetString("text")
-	fmt.Println(text, r.Has("attachment"))
+	req, err := in.Request()
+	fmt.Println(req.Message.Text, req.Message.Attachment, in.PayloadFollows(), err)
 
-	_, err = dictcodec.Decode([]byte(`{"text":"a","text":"b"}`))
+	// A record the rules refuse still says that a payload follows.
+	in, _ = dictcodec.DecodeInbound([]byte(`{"text":["not","a","string"],"attachment":"1.jpg"}`))
+	_, err = in.Request()
+	fmt.Println(err, in.PayloadFollows())
+
+	_, err = dictcodec.DecodeInbound([]byte(`{"text":"a","x":{"k":"","k":""}}`))
 	fmt.Println(err, errors.Is(err, dictcodec.ErrSyntax))
 	// Output:
-	// Hello true
-	// dictcodec: duplicate key "text" at byte 12 true
+	// Hello 1.jpg true <nil>
+	// text must be a string true
+	// dictcodec: duplicate key "k" at byte 24 true
 }

@@ -6,18 +6,17 @@ import (
 	"strings"
 
 	"pcx/adapters/dictcodec"
-	"pcx/domain"
 )
 
 // rec, pair and str keep the expected records in tables short.
-func rec(fields ...domain.Field) *domain.Record { return domain.NewRecord(fields...) }
+func rec(fields ...tField) *tRecord { return newTRecord(fields...) }
 
-func pair(key string, v domain.Value) domain.Field { return domain.Field{Key: key, Value: v} }
+func pair(key string, v tValue) tField { return tField{Key: key, Value: v} }
 
-func str(s string) domain.Value { return domain.Str(s) }
+func str(s string) tValue { return tStr(s) }
 
-// encode is Append into a fresh buffer.
-func encode(r *domain.Record) []byte { return dictcodec.Append(nil, r) }
+// encode is appendTree into a fresh buffer.
+func encode(r *tRecord) []byte { return appendTree(nil, r) }
 
 // stringPieces are what random strings are made of: the bytes that need
 // escaping, whitespace and structure that must stay literal inside a string,
@@ -35,18 +34,25 @@ func randomString(rng *rand.Rand) string {
 	return s
 }
 
-// randomRecord builds a record Decode must accept: at least one key at the
-// top, distinct keys in every object, nesting within MaxDepth. depth is the
-// depth the record itself will have.
-func randomRecord(rng *rand.Rand, depth int) *domain.Record {
+// readKeys are the top-level keys the decoders look for.
+var readKeys = []string{"time", "nickname", "text", "attachment", "users", "command", "status"}
+
+// randomRecord builds a record the decoders must accept: at least one key
+// at the top, distinct keys in every object, nesting within MaxDepth. At
+// the top, half the keys are ones the decoders read, and "users" is often
+// a list of strings. depth is the depth the record itself will have.
+func randomRecord(rng *rand.Rand, depth int) *tRecord {
 	n := rng.IntN(5)
 	if depth == 1 {
 		n++
 	}
-	var fields []domain.Field
+	var fields []tField
 	seen := map[string]bool{}
 	for len(fields) < n {
 		key := randomString(rng)
+		if depth == 1 && rng.IntN(2) == 0 {
+			key = readKeys[rng.IntN(len(readKeys))]
+		}
 		if seen[key] {
 			key += strconv.Itoa(len(fields))
 		}
@@ -54,25 +60,33 @@ func randomRecord(rng *rand.Rand, depth int) *domain.Record {
 			continue
 		}
 		seen[key] = true
+		if depth == 1 && key == "users" && rng.IntN(2) == 0 {
+			var users []tValue
+			for n := rng.IntN(4); n > 0; n-- {
+				users = append(users, str(randomString(rng)))
+			}
+			fields = append(fields, pair(key, tList(users...)))
+			continue
+		}
 		fields = append(fields, pair(key, randomValue(rng, depth+1)))
 	}
-	return domain.NewRecord(fields...)
+	return newTRecord(fields...)
 }
 
 // randomValue returns a value that would sit at the given depth.
-func randomValue(rng *rand.Rand, depth int) domain.Value {
+func randomValue(rng *rand.Rand, depth int) tValue {
 	if depth > dictcodec.MaxDepth {
 		return str(randomString(rng))
 	}
 	switch rng.IntN(6) {
 	case 0:
-		return domain.Rec(randomRecord(rng, depth))
+		return tRec(randomRecord(rng, depth))
 	case 1:
-		var items []domain.Value
+		var items []tValue
 		for n := rng.IntN(4); n > 0; n-- {
 			items = append(items, randomValue(rng, depth+1))
 		}
-		return domain.ListOf(items...)
+		return tList(items...)
 	case 2:
 		// A chain of single-item lists down to the deepest level allowed,
 		// so that random records reach MaxDepth now and then.
@@ -84,10 +98,10 @@ func randomValue(rng *rand.Rand, depth int) domain.Value {
 }
 
 // chain wraps leaf in lists from depth down to MaxDepth.
-func chain(depth int, leaf domain.Value) domain.Value {
+func chain(depth int, leaf tValue) tValue {
 	v := leaf
 	for d := dictcodec.MaxDepth; d >= depth; d-- {
-		v = domain.ListOf(v)
+		v = tList(v)
 	}
 	return v
 }
@@ -100,7 +114,7 @@ func quote(s string) string {
 
 // appendSpaced encodes r like Append but puts random ASCII whitespace
 // around every token, as a lenient writer might.
-func appendSpaced(dst []byte, r *domain.Record, rng *rand.Rand) []byte {
+func appendSpaced(dst []byte, r *tRecord, rng *rand.Rand) []byte {
 	dst = append(appendSpace(dst, rng), '{')
 	for i, f := range r.Fields() {
 		if i > 0 {
@@ -113,12 +127,12 @@ func appendSpaced(dst []byte, r *domain.Record, rng *rand.Rand) []byte {
 	return appendSpace(append(appendSpace(dst, rng), '}'), rng)
 }
 
-func appendSpacedValue(dst []byte, v domain.Value, rng *rand.Rand) []byte {
+func appendSpacedValue(dst []byte, v tValue, rng *rand.Rand) []byte {
 	switch v.Kind() {
-	case domain.KindRecord:
+	case kindRecord:
 		r, _ := v.Record()
 		return appendSpaced(dst, r, rng)
-	case domain.KindList:
+	case kindList:
 		items, _ := v.List()
 		dst = append(dst, '[')
 		for i, item := range items {

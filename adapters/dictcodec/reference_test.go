@@ -1,12 +1,10 @@
 package dictcodec_test
 
-import "pcx/domain"
-
 // refDecode is a second, deliberately plain reading of PROTOCOL.md
 // section 2: recursive descent over the bytes, linear duplicate search, one
 // allocation per string. The fuzz target checks that Decode agrees with it
 // on every input: same record, or an error at the same offset.
-func refDecode(in []byte) (r *domain.Record, errAt int, ok bool) {
+func refDecode(in []byte) (r *tRecord, errAt int, ok bool) {
 	p := refParser{in: in}
 	if len(in) == 0 {
 		return nil, 0, false
@@ -46,19 +44,19 @@ func (p *refParser) space() {
 }
 
 // object parses the object at pos, which sits at the given depth.
-func (p *refParser) object(depth int) (*domain.Record, bool) {
+func (p *refParser) object(depth int) (*tRecord, bool) {
 	if depth > 32 {
 		return nil, false
 	}
 	p.pos++
 	p.space()
-	var fields []domain.Field
+	var fields []tField
 	if p.at() == '}' {
 		if depth == 1 {
 			return nil, false
 		}
 		p.pos++
-		return domain.NewRecord(), true
+		return newTRecord(), true
 	}
 	for {
 		if p.at() != '"' {
@@ -85,7 +83,7 @@ func (p *refParser) object(depth int) (*domain.Record, bool) {
 		if !ok {
 			return nil, false
 		}
-		fields = append(fields, domain.Field{Key: key, Value: v})
+		fields = append(fields, tField{Key: key, Value: v})
 		p.space()
 		switch p.at() {
 		case ',':
@@ -93,7 +91,7 @@ func (p *refParser) object(depth int) (*domain.Record, bool) {
 			p.space()
 		case '}':
 			p.pos++
-			return domain.NewRecord(fields...), true
+			return newTRecord(fields...), true
 		default:
 			return nil, false
 		}
@@ -101,21 +99,21 @@ func (p *refParser) object(depth int) (*domain.Record, bool) {
 }
 
 // list parses the list at pos, which sits at the given depth.
-func (p *refParser) list(depth int) (domain.Value, bool) {
+func (p *refParser) list(depth int) (tValue, bool) {
 	if depth > 32 {
-		return domain.Value{}, false
+		return tValue{}, false
 	}
 	p.pos++
 	p.space()
-	var items []domain.Value
+	var items []tValue
 	if p.at() == ']' {
 		p.pos++
-		return domain.ListOf(), true
+		return tList(), true
 	}
 	for {
 		v, ok := p.value(depth)
 		if !ok {
-			return domain.Value{}, false
+			return tValue{}, false
 		}
 		items = append(items, v)
 		p.space()
@@ -125,26 +123,26 @@ func (p *refParser) list(depth int) (domain.Value, bool) {
 			p.space()
 		case ']':
 			p.pos++
-			return domain.ListOf(items...), true
+			return tList(items...), true
 		default:
-			return domain.Value{}, false
+			return tValue{}, false
 		}
 	}
 }
 
 // value parses a value inside a container at depth parent.
-func (p *refParser) value(parent int) (domain.Value, bool) {
+func (p *refParser) value(parent int) (tValue, bool) {
 	switch p.at() {
 	case '"':
 		s, ok := p.string()
-		return domain.Str(s), ok
+		return tStr(s), ok
 	case '{':
 		r, ok := p.object(parent + 1)
-		return domain.Rec(r), ok
+		return tRec(r), ok
 	case '[':
 		return p.list(parent + 1)
 	}
-	return domain.Value{}, false
+	return tValue{}, false
 }
 
 func (p *refParser) string() (string, bool) {
