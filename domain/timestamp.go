@@ -15,11 +15,38 @@ const TimeLayout = "2006-01-02 15:04:05.000000+00:00"
 const parseLayout = "2006-01-02 15:04:05Z07:00"
 
 // FormatTime writes t in TimeLayout, converted to UTC.
-func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
+func FormatTime(t time.Time) string { return string(AppendTime(make([]byte, 0, len(TimeLayout)), t)) }
 
-// AppendTime appends t in TimeLayout, converted to UTC, to dst.
+// AppendTime appends t in TimeLayout, converted to UTC, to dst. It writes
+// the digits itself, as the server stamps every message: several times
+// faster than time.AppendFormat, and the same bytes.
 func AppendTime(dst []byte, t time.Time) []byte {
-	return t.UTC().AppendFormat(dst, TimeLayout)
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(dst, TimeLayout)
+	}
+	hour, minute, sec := t.Clock()
+	dst = appendDigits(dst, year, 4)
+	dst = appendDigits(append(dst, '-'), int(month), 2)
+	dst = appendDigits(append(dst, '-'), day, 2)
+	dst = appendDigits(append(dst, ' '), hour, 2)
+	dst = appendDigits(append(dst, ':'), minute, 2)
+	dst = appendDigits(append(dst, ':'), sec, 2)
+	dst = appendDigits(append(dst, '.'), t.Nanosecond()/1000, 6)
+	return append(dst, "+00:00"...)
+}
+
+// appendDigits writes n, which is not negative, in exactly width digits.
+func appendDigits(dst []byte, n, width int) []byte {
+	for i := width - 1; i >= 0; i-- {
+		dst = append(dst, '0')
+	}
+	for i := len(dst) - 1; n > 0; i-- {
+		dst[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return dst
 }
 
 // ParseTime reads a time written in TimeLayout, or with a fraction of any

@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -57,4 +58,18 @@ func TestFormatParseRoundTrip(t *testing.T) {
 	got, err := domain.ParseTime(domain.FormatTime(at))
 	require.NoError(t, err)
 	assert.True(t, at.Equal(got))
+}
+
+// AppendTime writes its digits itself; it must write what AppendFormat does.
+func TestAppendTimeIsAppendFormat(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	times := []time.Time{{}, time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2021, 9, 27, 15, 34, 56, 789000000, time.FixedZone("MSK", 3*3600))}
+	for range 10000 {
+		times = append(times, time.Unix(rng.Int64N(300_000_000_000)-100_000_000_000, rng.Int64N(1e9)))
+	}
+	for _, at := range times {
+		want := at.UTC().AppendFormat([]byte("x"), domain.TimeLayout)
+		require.Equal(t, string(want), string(domain.AppendTime([]byte("x"), at)), "%v", at)
+	}
 }
