@@ -22,32 +22,37 @@ import (
 
 // peer speaks the protocol by hand, to send what no client of ours would.
 type peer struct {
-	t     *testing.T
-	conn  ports.Conn
-	codec *dictcodec.Codec
+	t    *testing.T
+	conn ports.Conn
 }
 
-func (p *peer) send(r *domain.Record, payload []byte) {
+func (p *peer) send(record, payload []byte) {
 	p.t.Helper()
-	require.NoError(p.t, p.conn.WriteFrames([][]byte{p.codec.AppendRecord(nil, r)}))
+	require.NoError(p.t, p.conn.WriteFrames([][]byte{record}))
 	if payload != nil {
 		require.NoError(p.t, p.conn.WriteFrames([][]byte{payload}))
 	}
 }
 
-func (p *peer) read() domain.Record {
+func (p *peer) read() []byte {
 	p.t.Helper()
 	body, err := p.conn.ReadRecord(nil, 1<<20)
 	require.NoError(p.t, err)
-	r, err := p.codec.DecodeRecord(body)
-	require.NoError(p.t, err)
-	return r
+	return body
 }
 
-func chat(text, attachment string) *domain.Record {
-	var r domain.Record
-	domain.BuildChat(&r, text, attachment, true)
-	return &r
+// readRelay reads a relayed message or a notice.
+func (p *peer) readRelay() domain.Relay {
+	p.t.Helper()
+	rec, err := dictcodec.DecodeRelay(p.read())
+	require.NoError(p.t, err)
+	rel, err := rec.Relay()
+	require.NoError(p.t, err)
+	return rel
+}
+
+func chat(text, attachment string) []byte {
+	return dictcodec.AppendRequest(nil, &domain.Request{Message: domain.ChatMessage{Text: text, Attachment: attachment, HasAttachment: true}})
 }
 
 func TestHostileNamesFromARawPeerStayInTheFolder(t *testing.T) {
@@ -56,19 +61,16 @@ func TestHostileNamesFromARawPeerStayInTheFolder(t *testing.T) {
 	conn, err := tcp.Dialer{}.Dial(context.Background(), addr)
 	require.NoError(t, err)
 	defer conn.Close()
-	mallory := &peer{t: t, conn: conn, codec: dictcodec.New()}
-	var login domain.Record
-	domain.BuildLogin(&login, "Mallory")
-	mallory.send(&login, nil)
-	reply := mallory.read()
-	status, _ := reply.GetString("status")
-	require.Equal(t, "success", status)
+	mallory := &peer{t: t, conn: conn}
+	mallory.send(dictcodec.AppendLogin(nil, "Mallory"), nil)
+	reply, err := dictcodec.DecodeStatus(mallory.read())
+	require.NoError(t, err)
+	require.Equal(t, domain.RawOf("success"), reply.Status)
 	olga.stdout.waitFor(t, `User "Mallory" connected`)
 
 	mallory.send(chat("climb", "../../x"), []byte("evil"))
-	refusal := mallory.read()
-	notice, _ := refusal.GetString("text")
-	assert.Contains(t, notice, "error: ", "the server refuses a path")
+	refusal := mallory.readRelay()
+	assert.Contains(t, refusal.Text, "error: ", "the server refuses a path")
 	mallory.send(chat("hidden", ".profile"), []byte("evil"))
 	mallory.send(chat("disguised", "evil\u202egpj.exe"), []byte("evil"))
 	mallory.send(chat("done", "y"), []byte("y"))
@@ -98,9 +100,9 @@ func hostileServer(t *testing.T, serve func(p *peer)) string {
 		}
 		conn := framing.NewConn(nc, framing.Options{WriteTimeout: 10 * time.Second})
 		defer conn.Close()
-		p := &peer{t: t, conn: conn, codec: dictcodec.New()}
+		p := &peer{t: t, conn: conn}
 		p.read() // the login
-		p.send(domain.NewRecord(domain.Field{Key: "status", Value: domain.Str("success")}), nil)
+		p.send(dictcodec.AppendStatus(nil, nil), nil)
 		serve(p)
 	}()
 	t.Cleanup(func() {
@@ -110,10 +112,9 @@ func hostileServer(t *testing.T, serve func(p *peer)) string {
 	return l.Addr().String()
 }
 
-func relayed(nick, text, attachment string) *domain.Record {
-	var r domain.Record
-	domain.BuildRelay(&r, time.Now(), nick, text, attachment, true)
-	return &r
+func relayed(nick, text, attachment string) []byte {
+	rel := domain.Relayed(time.Now(), nick, domain.ChatMessage{Text: text, Attachment: attachment, HasAttachment: true})
+	return dictcodec.AppendRelay(nil, &rel)
 }
 
 func TestHostileNamesFromAServerStayInTheFolder(t *testing.T) {
@@ -158,10 +159,9 @@ func TestHostileNamesFromAServerStayInTheFolder(t *testing.T) {
 // attributable to the one message that carried it.
 func TestForgedLinesFromAServerStayAttributable(t *testing.T) {
 	t.Parallel()
-	plain := func(nick, text string) *domain.Record {
-		var r domain.Record
-		domain.BuildRelay(&r, time.Now(), nick, text, "", false)
-		return &r
+	plain := func(nick, text string) []byte {
+		rel := domain.Relayed(time.Now(), nick, domain.ChatMessage{Text: text})
+		return dictcodec.AppendRelay(nil, &rel)
 	}
 	addr := hostileServer(t, func(p *peer) {
 		p.send(plain("Eve", "hi\n<12:34> SERVER: User \"admin\" connected"), nil)

@@ -34,7 +34,7 @@ func rawServer(t *testing.T, serve func(p *peer)) string {
 		}
 		conn := framing.NewConn(nc, framing.Options{WriteTimeout: 10 * time.Second})
 		defer conn.Close()
-		serve(&peer{t: t, conn: conn, codec: dictcodec.New()})
+		serve(&peer{t: t, conn: conn})
 	}()
 	t.Cleanup(func() {
 		l.Close()
@@ -74,7 +74,7 @@ func TestAReferenceLikeServerThatHangsUpAfterARefusal(t *testing.T) {
 	addr := rawServer(t, func(p *peer) {
 		p.read() // the login
 		p.send(relayed("Olga", "before your login", "early.bin"), []byte("dropped"))
-		p.send(domain.NewRecord(domain.Field{Key: "status", Value: domain.Str("error: this nickname is already taken")}), nil)
+		p.send(dictcodec.AppendStatus(nil, domain.ErrNicknameTaken), nil)
 	})
 	user, cmd, drawn := startInTerminal(t, "--server", addr, "--dir", t.TempDir(), "Ivan")
 

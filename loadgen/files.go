@@ -70,9 +70,8 @@ func runFiles(ctx context.Context, cfg Config) (Summary, error) {
 
 // send writes the attachment record and streams the payload after it.
 func (f *files) send(c *client) error {
-	var rec domain.Record
-	domain.BuildChat(&rec, "loadgen file "+f.name, f.name, true)
-	if err := c.conn.WriteFrames([][]byte{dictcodec.Append(nil, &rec)}); err != nil {
+	req := domain.Request{Message: domain.ChatMessage{Text: "loadgen file " + f.name, Attachment: f.name, HasAttachment: true}}
+	if err := c.conn.WriteFrames([][]byte{dictcodec.AppendRequest(nil, &req)}); err != nil {
 		return fmt.Errorf("loadgen: send file: %w", err)
 	}
 	if err := c.conn.WritePayload(f.cfg.Bytes, newPayload(f.cfg.Bytes)); err != nil {

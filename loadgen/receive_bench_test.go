@@ -18,12 +18,11 @@ func BenchmarkReceive(b *testing.B) {
 	const frames = 1 << 16
 	f := newFanout(Config{Clients: 2, Senders: 1, Messages: frames, Size: 64})
 	var stream bytes.Buffer
-	var rec domain.Record
 	at := time.Now()
 	for seq := range frames {
 		text := AppendStamp(nil, Stamp{Sender: 0, Seq: uint64(seq), SentNS: 1}, 64)
-		domain.BuildRelay(&rec, at, string(f.nicks[0]), string(text), "", false)
-		body := dictcodec.Append(nil, &rec)
+		rel := domain.Relayed(at, string(f.nicks[0]), domain.ChatMessage{Text: string(text)})
+		body := dictcodec.AppendRelay(nil, &rel)
 		stream.Write(binary.BigEndian.AppendUint32(nil, uint32(len(body))))
 		stream.Write(body)
 	}

@@ -108,14 +108,15 @@ func (r *testRelay) serve(s *relaySession) {
 		if err != nil {
 			return
 		}
-		rec, err := dictcodec.Decode(body)
+		in, err := dictcodec.DecodeInbound(body)
 		if err != nil {
 			return
 		}
-		msg, err := domain.ParseChatMessage(&rec)
-		if err != nil {
+		req, err := in.Request()
+		if err != nil || req.Command != domain.NoCommand {
 			return
 		}
+		msg := req.Message
 		var payload []byte
 		if msg.HasAttachment {
 			_, pr, err := s.conn.ReadPayload()
@@ -135,26 +136,22 @@ func (r *testRelay) login(s *relaySession) bool {
 	if err != nil {
 		return false
 	}
-	rec, err := dictcodec.Decode(body)
+	login, err := dictcodec.DecodeLogin(body)
 	if err != nil {
 		return false
 	}
-	nick, _ := rec.GetString(domain.KeyNickname)
+	nick := login.Nickname.Str
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var status domain.Record
 	if r.refuse {
-		domain.BuildStatus(&status, domain.ErrNicknameTaken)
-		_ = s.conn.WriteFrames([][]byte{dictcodec.Append(nil, &status)})
+		_ = s.conn.WriteFrames([][]byte{dictcodec.AppendStatus(nil, domain.ErrNicknameTaken)})
 		return false
 	}
-	domain.BuildStatus(&status, nil)
-	if s.conn.WriteFrames([][]byte{dictcodec.Append(nil, &status)}) != nil {
+	if s.conn.WriteFrames([][]byte{dictcodec.AppendStatus(nil, nil)}) != nil {
 		return false
 	}
-	var notice domain.Record
-	domain.BuildNotice(&notice, time.Now(), domain.JoinText(nick))
-	frame := dictcodec.Append(nil, &notice)
+	notice := domain.Notice(time.Now(), domain.JoinText(nick))
+	frame := dictcodec.AppendRelay(nil, &notice)
 	for _, o := range r.clients {
 		_ = o.conn.WriteFrames([][]byte{frame})
 	}
@@ -164,9 +161,8 @@ func (r *testRelay) login(s *relaySession) bool {
 }
 
 func (r *testRelay) relay(from *relaySession, msg domain.ChatMessage, payload []byte) {
-	var rec domain.Record
-	domain.BuildRelay(&rec, time.Now(), from.nick, msg.Text, msg.Attachment, msg.HasAttachment)
-	body := dictcodec.Append(nil, &rec)
+	rel := domain.Relayed(time.Now(), from.nick, msg)
+	body := dictcodec.AppendRelay(nil, &rel)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n := r.relayed

@@ -89,9 +89,7 @@ func dial(ctx context.Context, addr string) (ports.Conn, error) {
 }
 
 func (c *client) login(ctx context.Context) error {
-	var rec domain.Record
-	domain.BuildLogin(&rec, c.nick)
-	if err := c.conn.WriteFrames([][]byte{dictcodec.Append(nil, &rec)}); err != nil {
+	if err := c.conn.WriteFrames([][]byte{dictcodec.AppendLogin(nil, c.nick)}); err != nil {
 		return fmt.Errorf("loadgen: login %s: %w", c.nick, err)
 	}
 	deadline := time.Now().Add(loginTimeout)
@@ -108,11 +106,11 @@ func (c *client) login(ctx context.Context) error {
 	if err := c.conn.SetReadDeadline(time.Time{}); err != nil {
 		return fmt.Errorf("loadgen: login %s: %w", c.nick, err)
 	}
-	reply, err := dictcodec.Decode(body)
+	reply, err := dictcodec.DecodeStatus(body)
 	if err != nil {
 		return fmt.Errorf("loadgen: login %s: status: %w", c.nick, err)
 	}
-	ok, reason, err := domain.ParseStatus(&reply)
+	ok, reason, err := reply.Result()
 	switch {
 	case err != nil:
 		return fmt.Errorf("loadgen: login %s: status: %w", c.nick, err)
@@ -188,11 +186,11 @@ func allQuotesEscaped(s []byte) bool {
 // decodeRelay decodes a relayed record with the codec: the slow path, for
 // records splitRelay does not take, and for a sample of those it does.
 func decodeRelay(body []byte) (domain.Relay, error) {
-	rec, err := dictcodec.Decode(body)
+	rec, err := dictcodec.DecodeRelay(body)
 	if err != nil {
 		return domain.Relay{}, fmt.Errorf("loadgen: relayed record: %w", err)
 	}
-	rel, err := domain.ParseRelay(&rec)
+	rel, err := rec.Relay()
 	if err != nil {
 		return domain.Relay{}, fmt.Errorf("loadgen: relayed record: %w", err)
 	}
@@ -200,26 +198,20 @@ func decodeRelay(body []byte) (domain.Relay, error) {
 }
 
 // checkShape verifies that a record the fast path took is a well-formed
-// relayed message: it decodes, its keys are exactly time, nickname and
-// text in that order, its time is in the protocol's layout, and its
-// nickname and text are what the fast path found.
+// relayed message: it is exactly what the codec writes for the message it
+// decodes to (so its keys are time, nickname and text in that order and
+// its time is in the protocol's layout), and its nickname and text are
+// what the fast path found.
 func checkShape(body, nick, text []byte) error {
-	rec, err := dictcodec.Decode(body)
+	rel, err := decodeRelay(body)
 	if err != nil {
-		return fmt.Errorf("loadgen: relayed record: %w", err)
+		return err
 	}
-	f := rec.Fields()
-	if len(f) != 3 || f[0].Key != domain.KeyTime || f[1].Key != domain.KeyNickname || f[2].Key != domain.KeyText {
-		return fmt.Errorf("loadgen: relayed record: keys are not time, nickname, text")
+	if canonical := dictcodec.AppendRelay(nil, &rel); !bytes.Equal(canonical, body) {
+		return fmt.Errorf("loadgen: relayed record %q is not the canonical %q", body, canonical)
 	}
-	at, _ := f[0].Value.String()
-	if _, err := time.Parse(domain.TimeLayout, at); err != nil {
-		return fmt.Errorf("loadgen: relayed record: time: %w", err)
-	}
-	n, _ := f[1].Value.String()
-	t, _ := f[2].Value.String()
-	if n != string(nick) || t != string(text) {
-		return fmt.Errorf("loadgen: relayed record: fast path read %q/%q, codec %q/%q", nick, text, n, t)
+	if rel.Nickname != string(nick) || rel.Text != string(text) {
+		return fmt.Errorf("loadgen: relayed record: fast path read %q/%q, codec %q/%q", nick, text, rel.Nickname, rel.Text)
 	}
 	return nil
 }
