@@ -138,10 +138,15 @@ func (in *InboundRecord) message() (ChatMessage, error) {
 }
 
 // StatusRecord is the server's reply to a login (section 3, step 2) as
-// read.
+// read. A client waiting for it may meet other records first (the
+// reference server relays messages before login): they have no status.
 type StatusRecord struct {
-	Status Raw
+	Status     Raw
+	Attachment Raw // present: a payload frame follows
 }
+
+// PayloadFollows reports whether a payload frame follows the record.
+func (s *StatusRecord) PayloadFollows() bool { return s.Attachment.Present() }
 
 // Result reads the reply: ok when it is success, else the reason after
 // "error:". A status that is missing, not a string, or neither gives

@@ -69,7 +69,7 @@ func checkTyped(t *testing.T, in []byte) {
 	require.Equal(t, domain.LoginRecord{Nickname: refRaw(want, "nickname"), Attachment: refRaw(want, "attachment")}, login)
 	status, err := dictcodec.DecodeStatus(in)
 	require.NoError(t, err)
-	require.Equal(t, domain.StatusRecord{Status: refRaw(want, "status")}, status)
+	require.Equal(t, domain.StatusRecord{Status: refRaw(want, "status"), Attachment: refRaw(want, "attachment")}, status)
 }
 
 // TestTypedAgreesOnLargeObjects covers what the fuzzer rarely builds:

@@ -12,7 +12,7 @@ import (
 var (
 	loginKeys   = []string{domain.KeyNickname, domain.KeyAttachment}
 	inboundKeys = []string{domain.KeyText, domain.KeyAttachment, domain.KeyCommand}
-	statusKeys  = []string{domain.KeyStatus}
+	statusKeys  = []string{domain.KeyStatus, domain.KeyAttachment}
 	relayKeys   = []string{domain.KeyTime, domain.KeyNickname, domain.KeyText, domain.KeyAttachment, domain.KeyUsers}
 )
 
@@ -39,11 +39,11 @@ func DecodeInbound(src []byte) (domain.InboundRecord, error) {
 
 // DecodeStatus reads the server's reply to a login (section 3, step 2).
 func DecodeStatus(src []byte) (domain.StatusRecord, error) {
-	var raw [1]domain.Raw
+	var raw [2]domain.Raw
 	if _, _, err := decode(src, statusKeys, raw[:], -1); err != nil {
 		return domain.StatusRecord{}, err
 	}
-	return domain.StatusRecord{Status: raw[0]}, nil
+	return domain.StatusRecord{Status: raw[0], Attachment: raw[1]}, nil
 }
 
 // DecodeRelay reads a record a server sends after login: a relayed

@@ -98,7 +98,7 @@ func (c Config) withDefaults() Config {
 // Client runs one chat session at a time.
 type Client struct {
 	dialer    ports.Dialer
-	codec     ports.Codec
+	codec     ports.ClientCodec
 	ui        ports.UI
 	downloads ports.DownloadStore
 	uploads   ports.UploadSource
@@ -106,7 +106,7 @@ type Client struct {
 
 // New returns a client that reaches servers through dialer and its user
 // through ui.
-func New(dialer ports.Dialer, codec ports.Codec, ui ports.UI, downloads ports.DownloadStore, uploads ports.UploadSource) *Client {
+func New(dialer ports.Dialer, codec ports.ClientCodec, ui ports.UI, downloads ports.DownloadStore, uploads ports.UploadSource) *Client {
 	return &Client{dialer: dialer, codec: codec, ui: ui, downloads: downloads, uploads: uploads}
 }
 

@@ -18,7 +18,6 @@ import (
 	"go.uber.org/mock/gomock"
 
 	"pcx/app/client"
-	"pcx/domain"
 	"pcx/ports"
 	"pcx/ports/mocks"
 )
@@ -364,10 +363,7 @@ func TestUnreadableRecordsAreSkippedAndTheirPayloadsDropped(t *testing.T) {
 	h := newHarness(t, false)
 	h.dialOK()
 	h.expectSent(sentRec("nickname=Ivan"), sentWho)
-	noText := domain.NewRecord(
-		domain.Field{Key: "nickname", Value: domain.Str("Olga")},
-		domain.Field{Key: "attachment", Value: domain.Str("a.bin")},
-	)
+	noText := fields{"nickname", "Olga", "attachment", "a.bin"}
 	h.server(rec(status("success")), frame{raw: []byte("garbage")}, rec(noText), file([]byte("dropped")), rec(relay("Olga", "still here")))
 	h.conn.EXPECT().SkipFrame().Return(nil)
 	h.user(step{prompt: ports.PromptText, err: io.EOF, waitShown: 4})
@@ -461,12 +457,11 @@ func TestCommandsAndEscapes(t *testing.T) {
 }
 
 func TestTheServersListIsShownAsWho(t *testing.T) {
-	var who domain.Record
-	domain.BuildWhoReply(&who, at, []string{"Ivan", "Olga"})
+	who := append(relay("SERVER", "Online (2): Ivan, Olga"), "users", list("Ivan", "Olga"))
 	h := newHarness(t, false)
 	h.dialOK()
 	h.expectSent(sentRec("nickname=Ivan"), sentWho)
-	h.server(rec(status("success")), rec(&who))
+	h.server(rec(status("success")), rec(who))
 	h.user(step{prompt: ports.PromptText, err: io.EOF, waitShown: 2})
 	require.NoError(t, h.runWith(client.Config{WhoTimeout: 50 * time.Millisecond}))
 	assert.Equal(t, []ports.Event{{Kind: ports.EventWho, Time: at, Nickname: "SERVER", Text: "Online (2): Ivan, Olga", Users: []string{"Ivan", "Olga"}}},

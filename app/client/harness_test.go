@@ -20,79 +20,97 @@ import (
 	"pcx/ports/mocks"
 )
 
-// fakeCodec writes a record as key=value pairs each ended by NUL: enough
-// for the client, which never looks at the bytes, and independent of the
-// real codec's adapter.
+// fakeCodec writes a record as key=value pairs each ended by NUL, a list
+// of strings as \x02 and its items split by \x01: enough for the client,
+// which never looks at the bytes, and independent of the real codec's
+// adapter.
 type fakeCodec struct{}
 
-func (fakeCodec) AppendRecord(dst []byte, r *domain.Record) []byte {
-	for _, f := range r.Fields() {
-		s, _ := f.Value.String()
-		if items, ok := f.Value.List(); ok { // a list of strings: \x02 then items split by \x01
-			parts := make([]string, len(items))
-			for i, it := range items {
-				parts[i], _ = it.String()
-			}
-			s = "\x02" + strings.Join(parts, "\x01")
-		}
-		dst = append(dst, f.Key...)
-		dst = append(dst, '=')
-		dst = append(dst, s...)
-		dst = append(dst, 0)
+var _ ports.ClientCodec = fakeCodec{}
+
+func (fakeCodec) AppendLogin(dst []byte, nick string) []byte {
+	return appendPairs(dst, "nickname", nick)
+}
+
+func (fakeCodec) AppendRequest(dst []byte, r *domain.Request) []byte {
+	if r.Command == domain.Who {
+		return appendPairs(dst, "command", "who")
+	}
+	dst = appendPairs(dst, "text", r.Message.Text)
+	if r.Message.HasAttachment {
+		dst = appendPairs(dst, "attachment", r.Message.Attachment)
 	}
 	return dst
 }
 
 var errFakeSyntax = errors.New("fake codec: syntax")
 
-func (fakeCodec) DecodeRecord(src []byte) (domain.Record, error) {
-	var r domain.Record
-	if len(src) == 0 || src[len(src)-1] != 0 {
-		return r, errFakeSyntax
+func (fakeCodec) DecodeStatus(src []byte) (domain.StatusRecord, error) {
+	pairs, _, err := decodePairs(src)
+	return domain.StatusRecord{Status: pairs["status"], Attachment: pairs["attachment"]}, err
+}
+
+func (fakeCodec) DecodeRelay(src []byte) (domain.RelayRecord, error) {
+	pairs, lists, err := decodePairs(src)
+	users, hasUsers := lists["users"]
+	return domain.RelayRecord{
+		Time: pairs["time"], Nickname: pairs["nickname"], Text: pairs["text"], Attachment: pairs["attachment"],
+		Users: users, HasUsers: hasUsers,
+	}, err
+}
+
+func appendPairs(dst []byte, kv ...string) []byte {
+	for i := 0; i+1 < len(kv); i += 2 {
+		dst = append(append(append(append(dst, kv[i]...), '='), kv[i+1]...), 0)
 	}
+	return dst
+}
+
+func decodePairs(src []byte) (map[string]domain.Raw, map[string][]string, error) {
+	if len(src) == 0 || src[len(src)-1] != 0 {
+		return nil, nil, errFakeSyntax
+	}
+	pairs, lists := map[string]domain.Raw{}, map[string][]string{}
 	for _, pair := range strings.Split(string(src[:len(src)-1]), "\x00") {
 		k, v, ok := strings.Cut(pair, "=")
 		if !ok {
-			return r, errFakeSyntax
+			return nil, nil, errFakeSyntax
 		}
 		if list, ok := strings.CutPrefix(v, "\x02"); ok {
-			var items []domain.Value
-			for _, it := range strings.Split(list, "\x01") {
-				items = append(items, domain.Str(it))
-			}
-			r.Append(k, domain.ListOf(items...))
+			pairs[k] = domain.RawList
+			lists[k] = strings.Split(list, "\x01")
 			continue
 		}
-		r.Append(k, domain.Str(v))
+		pairs[k] = domain.RawOf(v)
 	}
-	return r, nil
+	return pairs, lists, nil
 }
 
-func encode(r *domain.Record) []byte { return fakeCodec{}.AppendRecord(nil, r) }
+// fields is a record of the test server: keys and values, alternating.
+type fields []string
+
+func encode(r fields) []byte { return appendPairs(nil, r...) }
+
+// list is a list of strings as a value of fields.
+func list(items ...string) string { return "\x02" + strings.Join(items, "\x01") }
 
 // Records the server of a test sends.
-func status(s string) *domain.Record {
-	return domain.NewRecord(domain.Field{Key: "status", Value: domain.Str(s)})
-}
+func status(s string) fields { return fields{"status", s} }
 
 var at = time.Date(2021, 9, 27, 12, 34, 56, 789000000, time.UTC)
 
-func relay(nick, text string) *domain.Record {
-	var r domain.Record
-	domain.BuildRelay(&r, at, nick, text, "", false)
-	return &r
+func relay(nick, text string) fields {
+	return fields{"time", domain.FormatTime(at), "nickname", nick, "text", text}
 }
 
-func relayFile(nick, text, name string) *domain.Record {
-	var r domain.Record
-	domain.BuildRelay(&r, at, nick, text, name, true)
-	return &r
+func relayFile(nick, text, name string) fields {
+	return append(relay(nick, text), "attachment", name)
 }
 
 // frame is one step of what the test server sends: a record, a payload,
 // or a read error.
 type frame struct {
-	rec     *domain.Record
+	rec     fields
 	raw     []byte // a record frame's bytes as they are, when rec is nil
 	payload []byte
 	isFile  bool
@@ -105,9 +123,9 @@ type frame struct {
 // after holds f back until the client has written n records.
 func (f frame) after(n int) frame { f.afterSent = n; return f }
 
-func rec(r *domain.Record) frame { return frame{rec: r} }
-func file(b []byte) frame        { return frame{payload: b, isFile: true} }
-func readErr(err error) frame    { return frame{err: err} }
+func rec(r fields) frame      { return frame{rec: r} }
+func file(b []byte) frame     { return frame{payload: b, isFile: true} }
+func readErr(err error) frame { return frame{err: err} }
 
 // step is one line the test user types at the prompt it expects.
 type step struct {

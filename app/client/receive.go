@@ -26,7 +26,7 @@ func (s *session) receive() error {
 			return err
 		}
 		buf = body
-		rec, err := s.client.codec.DecodeRecord(body)
+		rec, err := s.client.codec.DecodeRelay(body)
 		if err != nil {
 			// Without the record nobody knows whether a payload follows;
 			// the server never sends such a thing, so carry on.
@@ -41,11 +41,11 @@ func (s *session) receive() error {
 
 // handle shows one relayed record and saves its attachment. It returns an
 // error only when the connection failed.
-func (s *session) handle(rec *domain.Record) error {
-	rel, err := domain.ParseRelay(rec)
+func (s *session) handle(rec *domain.RelayRecord) error {
+	rel, err := rec.Relay()
 	if err != nil {
 		s.warn(fmt.Sprintf("skipped a message from the server that cannot be read: %v", err))
-		if domain.HasAttachmentKey(rec) {
+		if rec.PayloadFollows() {
 			return s.skipPayload()
 		}
 		return nil
@@ -53,8 +53,8 @@ func (s *session) handle(rec *domain.Record) error {
 	ev := ports.Event{Kind: ports.EventMessage, Time: rel.Time, Nickname: rel.Nickname, Text: rel.Text}
 	if rel.Nickname == domain.ServerName {
 		ev.Kind = ports.EventNotice
-		if users, ok := domain.ParseWhoReply(rec); ok && !rel.HasAttachment {
-			ev.Kind, ev.Users = ports.EventWho, users
+		if rel.HasUsers && !rel.HasAttachment {
+			ev.Kind, ev.Users = ports.EventWho, rel.Users
 			s.whoAnswered()
 		}
 	}

@@ -118,8 +118,8 @@ func (s *session) enqueue(ctx context.Context, queue chan<- outgoing, text strin
 	if up != nil {
 		name = up.Name
 	}
-	domain.BuildChat(&s.outRec, text, name, up != nil)
-	record := s.client.codec.AppendRecord(nil, &s.outRec)
+	req := domain.Request{Message: domain.ChatMessage{Text: text, Attachment: name, HasAttachment: up != nil}}
+	record := s.client.codec.AppendRequest(nil, &req)
 	if len(record) > s.cfg.MaxSendRecord {
 		s.client.ui.Show(ports.Event{Kind: ports.EventError, Text: fmt.Sprintf(
 			"message too long: %d bytes, and the server takes at most %d; not sent", len(record), s.cfg.MaxSendRecord)})

@@ -18,9 +18,7 @@ type session struct {
 	conn    ports.Conn
 	carried *carried // owned by the goroutine that calls Run
 
-	// Owned by the goroutine that calls Run: the login, then the input
-	// loop, which encodes each message before it is queued.
-	outRec   domain.Record
+	// Owned by the goroutine that calls Run: the login.
 	outBuf   []byte
 	loginBuf []byte // the login replies' read buffer; owned by awaitReply while it runs
 	// nick is the nickname the server took; retrying says this is a new
@@ -60,8 +58,8 @@ func (s *session) login(ctx context.Context) error {
 			}
 			ui.Show(ports.Event{Kind: ports.EventError, Text: problem})
 		} else {
-			domain.BuildLogin(&s.outRec, nick)
-			if err := s.writeRecord(); err != nil {
+			s.outBuf = s.client.codec.AppendLogin(s.outBuf[:0], nick)
+			if err := s.conn.WriteFrames([][]byte{s.outBuf}); err != nil {
 				return fmt.Errorf("%w: sending the login: %w", ErrConnectionLost, err)
 			}
 			if !awaiting {
@@ -115,14 +113,14 @@ func (s *session) awaitReply(replies chan<- loginReply) {
 			return
 		}
 		s.loginBuf = body
-		rec, err := s.client.codec.DecodeRecord(body)
+		rec, err := s.client.codec.DecodeStatus(body)
 		if err != nil {
 			// Nobody knows whether a payload follows: the stream is lost.
 			replies <- loginReply{err: fmt.Errorf("%w: the reply to the login cannot be read: %w", ErrConnectionLost, err)}
 			return
 		}
-		if !rec.Has(domain.KeyStatus) {
-			if domain.HasAttachmentKey(&rec) {
+		if !rec.Status.Present() {
+			if rec.PayloadFollows() {
 				if err := s.skipPayload(); err != nil {
 					replies <- loginReply{err: fmt.Errorf("%w: before the reply to the login: %w", ErrConnectionLost, err)}
 					return
@@ -130,7 +128,7 @@ func (s *session) awaitReply(replies chan<- loginReply) {
 			}
 			continue
 		}
-		ok, reason, err := domain.ParseStatus(&rec)
+		ok, reason, err := rec.Result()
 		if err != nil {
 			err = fmt.Errorf("%w: the reply to the login cannot be read: %w", ErrConnectionLost, err)
 		}
@@ -266,12 +264,6 @@ func (s *session) leave(ctx context.Context, received <-chan error) {
 	}
 	s.conn.Close()
 	<-received
-}
-
-// writeRecord encodes s.outRec and writes it as one frame.
-func (s *session) writeRecord() error {
-	s.outBuf = s.client.codec.AppendRecord(s.outBuf[:0], &s.outRec)
-	return s.conn.WriteFrames([][]byte{s.outBuf})
 }
 
 // countingReader counts the bytes read through it, so that a connection

@@ -26,10 +26,8 @@ const cannotListText = "the server did not answer /who: it cannot list users"
 
 // askWho queues the question and starts its timer.
 func (s *session) askWho(ctx context.Context, queue chan<- outgoing) {
-	var rec domain.Record
-	domain.BuildWho(&rec)
 	select {
-	case queue <- outgoing{record: s.client.codec.AppendRecord(nil, &rec)}:
+	case queue <- outgoing{record: s.client.codec.AppendRequest(nil, &domain.Request{Command: domain.Who})}:
 	case <-ctx.Done():
 		return
 	}

@@ -18,7 +18,7 @@ func initClient(s settings) (*client.Client, func(), error) {
 	wire.Build(
 		newDialer,
 		dictcodec.New,
-		wire.Bind(new(ports.Codec), new(*dictcodec.Codec)),
+		wire.Bind(new(ports.ClientCodec), new(*dictcodec.Codec)),
 		openUI,
 		openDownloads,
 		wire.Bind(new(ports.DownloadStore), new(*localfs.Downloads)),
