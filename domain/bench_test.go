@@ -2,7 +2,6 @@ package domain_test
 
 import (
 	"testing"
-	"time"
 
 	"pcx/domain"
 )
@@ -28,20 +27,11 @@ func BenchmarkRegistryClaimRelease(b *testing.B) {
 	}
 }
 
-func BenchmarkBuildRelay(b *testing.B) {
-	var r domain.Record
-	at := time.Now()
+func BenchmarkInboundRequest(b *testing.B) {
+	in := domain.InboundRecord{Text: domain.RawOf("Hello, how are you doing today?"), Attachment: domain.RawOf("photo.jpg")}
 	b.ReportAllocs()
 	for b.Loop() {
-		domain.BuildRelay(&r, at, "Ivan", "Hello", "1.jpg", true)
-	}
-}
-
-func BenchmarkParseChatMessage(b *testing.B) {
-	r := domain.NewRecord(field("text", "Hello, how are you doing today?"), field("attachment", "photo.jpg"))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := domain.ParseChatMessage(r); err != nil {
+		if _, err := in.Request(); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -182,3 +182,11 @@ func TestRelayConstructors(t *testing.T) {
 	assert.Equal(t, domain.Relay{Time: at, Nickname: "SERVER", Text: "Online (2): Ivan, Olga", Users: []string{"Ivan", "Olga"}, HasUsers: true},
 		domain.WhoAnswer(at, []string{"Ivan", "Olga"}))
 }
+
+func TestSentences(t *testing.T) {
+	assert.Equal(t, `User "Ivan" connected`, domain.JoinText("Ivan"))
+	assert.Equal(t, `User "Ivan" disconnected`, domain.LeaveText("Ivan"))
+	assert.Equal(t, "error: text is required", domain.ErrorText(domain.ErrTextRequired))
+	assert.Equal(t, "Online (3): Ivan, Maria, Olga", domain.WhoText([]string{"Ivan", "Maria", "Olga"}))
+	assert.Equal(t, "Online (0): ", domain.WhoText(nil))
+}

@@ -2,19 +2,7 @@ package ports
 
 import "pcx/domain"
 
-//go:generate go tool mockgen -typed -destination=mocks/codec.go -package=mocks pcx/ports Codec,ServerCodec,ClientCodec
-
-// Codec turns records into bytes and back (PROTOCOL.md section 2).
-//
-// Deprecated: being replaced by ServerCodec and ClientCodec.
-type Codec interface {
-	// AppendRecord appends the canonical encoding of r to dst and returns
-	// the extended buffer. It does not allocate when dst has room.
-	AppendRecord(dst []byte, r *domain.Record) []byte
-	// DecodeRecord parses one whole record. Its errors say at which byte
-	// offset the input went wrong. The record does not alias src.
-	DecodeRecord(src []byte) (domain.Record, error)
-}
+//go:generate go tool mockgen -typed -destination=mocks/codec.go -package=mocks pcx/ports ServerCodec,ClientCodec
 
 // ServerCodec maps the records a server reads and writes (PROTOCOL.md
 // sections 2, 3 and 7) to the domain's types and back, at the edge: a

@@ -2,10 +2,15 @@
 // PROTOCOL.md section 2: a JSON look-alike with only strings, objects and
 // lists, where inside strings only `"` and `\` are escaped.
 //
-// Writing always produces the canonical form (no whitespace, keys in record
-// order). Reading is strict about structure but lenient where the reference
-// implementation is: whitespace between tokens, and a `\` before any byte
-// other than `"` or `\` stands for itself.
+// It maps bytes to the domain's typed records and back, at the edge
+// (ARCHITECTURE.md): a decoder checks the whole grammar in one pass over
+// the bytes (scan.go), keeps the strings of the few top-level keys a kind
+// of record is read for and skips the rest without building it, so that a
+// hostile record costs at most twice its size (records.go). Writing always
+// produces the canonical form: no whitespace, keys in protocol order
+// (encode.go). Reading is strict about structure but lenient where the
+// reference implementation is: whitespace between tokens, and a `\` before
+// any byte other than `"` or `\` stands for itself.
 package dictcodec
 
 import (
@@ -13,20 +18,13 @@ import (
 	"pcx/ports"
 )
 
-// Codec is the dict-format adapter of ports.Codec. It has no state, so one
-// value may be shared by any number of goroutines.
+// Codec is the dict-format adapter of ports.ServerCodec and
+// ports.ClientCodec. It has no state, so one value may be shared by any
+// number of goroutines.
 type Codec struct{}
-
-var _ ports.Codec = (*Codec)(nil)
 
 // New returns the dict-format codec.
 func New() *Codec { return &Codec{} }
-
-// AppendRecord appends the canonical encoding of r to dst; see Append.
-func (*Codec) AppendRecord(dst []byte, r *domain.Record) []byte { return Append(dst, r) }
-
-// DecodeRecord parses one whole record; see Decode.
-func (*Codec) DecodeRecord(src []byte) (domain.Record, error) { return Decode(src) }
 
 var (
 	_ ports.ServerCodec = (*Codec)(nil)

@@ -12,7 +12,6 @@ import (
 	"pcx/adapters/dictcodec"
 	"pcx/adapters/tcp"
 	pcxtls "pcx/adapters/tls"
-	"pcx/domain"
 )
 
 // loadCertificates returns the certificate the TLS port (and, with
@@ -77,9 +76,7 @@ var errPlainOnTLSPort = errors.New("this port speaks TLS: connect with TLS (pcx-
 // plainOnTLSReply is the refused-login record sent to a plain client that
 // dialled the TLS port, so that it tells its user why.
 func plainOnTLSReply() []byte {
-	var rec domain.Record
-	domain.BuildStatus(&rec, errPlainOnTLSPort)
-	return dictcodec.Append(nil, &rec)
+	return dictcodec.AppendStatus(nil, errPlainOnTLSPort)
 }
 
 // reloadOnHangup rereads the certificate files on every SIGHUP until ctx

@@ -19,7 +19,6 @@ import (
 	"pcx/adapters/dictcodec"
 	"pcx/adapters/tcp"
 	pcxtls "pcx/adapters/tls"
-	"pcx/domain"
 	"pcx/ports"
 )
 
@@ -129,9 +128,7 @@ func TestAPlainClientOnTheTLSPortIsRefusedInTheProtocolsWords(t *testing.T) {
 // login logs nick in over c and returns the server's status reply.
 func login(t *testing.T, c ports.Conn, nick string) string {
 	t.Helper()
-	var rec domain.Record
-	domain.BuildLogin(&rec, nick)
-	require.NoError(t, c.WriteFrames([][]byte{dictcodec.Append(nil, &rec)}))
+	require.NoError(t, c.WriteFrames([][]byte{dictcodec.AppendLogin(nil, nick)}))
 	body, err := c.ReadRecord(nil, 1<<16)
 	require.NoError(t, err)
 	return string(body)
