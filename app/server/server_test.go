@@ -142,6 +142,10 @@ func TestNicknameRefusals(t *testing.T) {
 		{"33 characters", testpeer.Encode("nickname", strings.Repeat("я", 33)), ""},
 		{"garbage", []byte("\x00\xffnot a record"), "malformed record"},
 		{"an empty frame", []byte{}, "malformed record"},
+		{"a nickname that is a list", []byte(`{"nickname":["Ivan"]}`), "nickname must be a string"},
+		{"a nickname that is an object", []byte(`{"nickname":{"a":"b"}}`), "nickname must be a string"},
+		{"a duplicate key deep inside", []byte(`{"nickname":"Ivan","x":[{"k":"","k":""}]}`), "malformed record"},
+		{"nesting deeper than 32", []byte(`{"nickname":"Ivan","x":` + strings.Repeat("[", 32) + strings.Repeat("]", 32) + `}`), "malformed record"},
 	}
 	h := start(t, server.Config{})
 	h.login("Taken")
@@ -173,7 +177,12 @@ func TestMessageRefusalsKeepTheStreamInStep(t *testing.T) {
 		{"malformed record", [][]byte{[]byte(`{"text":"unterminated}`)}, "error: malformed record"},
 		{"attachment without text", [][]byte{testpeer.Encode("attachment", "a.txt"), []byte("payload")}, "error: text is required"},
 		{"attachment name that is a path", [][]byte{testpeer.Encode("text", "x", "attachment", "../../etc/passwd"), []byte("payload")}, ""},
-		{"attachment name that is a list", [][]byte{[]byte(`{"text":"x","attachment":[]}`), []byte("payload")}, ""},
+		{"attachment name that is a list", [][]byte{[]byte(`{"text":"x","attachment":[]}`), []byte("payload")}, "error: attachment name must be a string"},
+		{"text that is an object, with attachment", [][]byte{[]byte(`{"text":{"a":"b"},"attachment":"a.txt"}`), []byte("payload")}, "error: text must be a string"},
+		{"text not UTF-8, with an attachment that is a list", [][]byte{[]byte("{\"attachment\":[{}],\"text\":\"\xff\"}"), []byte("payload")}, "error: text is not valid UTF-8"},
+		{"duplicate key in a nested object", [][]byte{[]byte(`{"text":"x","l":[{"a":"","b":"","a":""}]}`)}, "error: malformed record"},
+		{"unknown command", [][]byte{testpeer.Encode("command", "kick")}, "error: unknown command"},
+		{"command that is a list, with attachment", [][]byte{[]byte(`{"command":["who"],"attachment":"x"}`), []byte("payload")}, "error: unknown command"},
 		{"record over the limit", [][]byte{testpeer.Encode("text", strings.Repeat("x", 2000))}, "error: record is longer than 1024 bytes"},
 		{"attachment over the limit", [][]byte{testpeer.Encode("text", "x", "attachment", "big.bin"), bytes.Repeat([]byte{1}, 4097)}, ""},
 	}
@@ -189,12 +198,25 @@ func TestMessageRefusalsKeepTheStreamInStep(t *testing.T) {
 			if tc.reason != "" {
 				require.Equal(t, tc.reason, text)
 			}
+
 			// Nothing of the refused message reached Maria, and the next
 			// message goes through whole.
 			ivan.SendRecord("text", "after "+tc.name)
 			maria.Expect("Ivan", "after "+tc.name)
 		})
 	}
+}
+
+// A record that cannot be parsed has no payload behind it, even if it
+// seems to name an attachment: the next frame is read as a record
+// (PROTOCOL.md section 5).
+func TestMalformedRecordHasNoPayload(t *testing.T) {
+	h := start(t, server.Config{})
+	p := h.room("Ivan", "Maria")
+	ivan, maria := p[0], p[1]
+	ivan.SendRaw([]byte(`{"text":"x","attachment":"a.txt"`), testpeer.Encode("text", "read as a record"))
+	ivan.Expect("SERVER", "error: malformed record")
+	maria.Expect("Ivan", "read as a record")
 }
 
 func TestRecordOverTheHardCapEndsTheConnection(t *testing.T) {
