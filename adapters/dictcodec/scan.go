@@ -208,7 +208,7 @@ func (sc *scanner) push() error {
 	case sc.depth == 2 && sc.slot >= 0:
 		sc.found[sc.slot].strs = false
 	}
-	sc.open[sc.depth] = container{list: list, keys: sc.keyCount()}
+	sc.open[sc.depth] = container{list: list, keys: sc.nKeys}
 	sc.depth++
 	sc.pos++
 	return nil
@@ -218,16 +218,16 @@ func (sc *scanner) push() error {
 func (sc *scanner) close() error {
 	top := sc.open[sc.depth-1]
 	if !top.list {
-		n := sc.keyCount() - top.keys
+		n := sc.nKeys - top.keys
 		if sc.depth == 1 && n == 0 {
 			return sc.fail(sc.pos, "empty top-level object")
 		}
 		if n > linearKeys {
-			if at := sc.firstDuplicate(top.keys, sc.keyCount()); at >= 0 {
+			if at := sc.firstDuplicate(top.keys, sc.nKeys); at >= 0 {
 				return sc.duplicate(at)
 			}
 		}
-		sc.truncateKeys(top.keys)
+		sc.nKeys = top.keys
 	}
 	sc.pos++
 	sc.depth--
@@ -337,8 +337,6 @@ func isEscapeAt(s []byte, i int) bool {
 
 // The key stack and duplicate keys.
 
-func (sc *scanner) keyCount() int { return sc.nKeys }
-
 func (sc *scanner) keys() []int32 {
 	if sc.keyHeap != nil {
 		return sc.keyHeap[:sc.nKeys]
@@ -370,8 +368,6 @@ func (sc *scanner) keysLeft(at int) int {
 	rest := sc.s[at:]
 	return min(bytes.Count(rest, []byte{':'}), len(rest)/5+1)
 }
-
-func (sc *scanner) truncateKeys(n int) { sc.nKeys = n }
 
 // addKey pushes the key whose opening quote is at at onto the innermost
 // object's keys. While the object has few keys it fails at once if one of
@@ -428,7 +424,7 @@ func (sc *scanner) earlierDuplicate(err error) error {
 		if sc.open[level].list {
 			continue
 		}
-		from, to := sc.open[level].keys, sc.keyCount()
+		from, to := sc.open[level].keys, sc.nKeys
 		for above := level + 1; above < sc.depth; above++ {
 			if !sc.open[above].list {
 				to = sc.open[above].keys
