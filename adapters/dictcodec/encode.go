@@ -9,7 +9,7 @@ import (
 // AppendStatus appends the reply to a login: success when refusal is nil,
 // else "error: " and refusal's sentence (PROTOCOL.md section 3, step 2).
 func AppendStatus(dst []byte, refusal error) []byte {
-	dst = appendKey(append(dst, '{'), domain.KeyStatus)
+	dst = append(dst, "{"+statusKey...)
 	if refusal == nil {
 		dst = appendString(dst, domain.StatusSuccess)
 	} else {
@@ -23,19 +23,17 @@ func AppendStatus(dst []byte, refusal error) []byte {
 // AppendRelay appends a record a server sends after login, keys in the
 // order time, nickname, text, attachment, users (sections 3 and 7).
 func AppendRelay(dst []byte, r *domain.Relay) []byte {
-	dst = appendKey(append(dst, '{'), domain.KeyTime)
-	dst = append(domain.AppendTime(append(dst, '"'), r.Time), '"')
-	dst = appendKey(append(dst, ','), domain.KeyNickname)
+	dst = append(dst, "{"+timeKey+`"`...)
+	dst = append(domain.AppendTime(dst, r.Time), `",`+nicknameKey...)
 	dst = appendString(dst, r.Nickname)
-	dst = appendKey(append(dst, ','), domain.KeyText)
+	dst = append(dst, ","+textKey...)
 	dst = appendString(dst, r.Text)
 	if r.HasAttachment {
-		dst = appendKey(append(dst, ','), domain.KeyAttachment)
+		dst = append(dst, ","+attachmentKey...)
 		dst = appendString(dst, r.Attachment)
 	}
 	if r.HasUsers {
-		dst = appendKey(append(dst, ','), domain.KeyUsers)
-		dst = append(dst, '[')
+		dst = append(dst, ","+usersKey+"["...)
 		for i, u := range r.Users {
 			if i > 0 {
 				dst = append(dst, ',')
@@ -49,7 +47,7 @@ func AppendRelay(dst []byte, r *domain.Relay) []byte {
 
 // AppendLogin appends a client's login record (section 3, step 1).
 func AppendLogin(dst []byte, nick string) []byte {
-	dst = appendKey(append(dst, '{'), domain.KeyNickname)
+	dst = append(dst, "{"+nicknameKey...)
 	dst = appendString(dst, nick)
 	return append(dst, '}')
 }
@@ -59,14 +57,14 @@ func AppendLogin(dst []byte, nick string) []byte {
 func AppendRequest(dst []byte, r *domain.Request) []byte {
 	dst = append(dst, '{')
 	if r.Command == domain.Who {
-		dst = appendKey(dst, domain.KeyCommand)
+		dst = append(dst, commandKey...)
 		dst = appendString(dst, domain.CommandWho)
 		return append(dst, '}')
 	}
-	dst = appendKey(dst, domain.KeyText)
+	dst = append(dst, textKey...)
 	dst = appendString(dst, r.Message.Text)
 	if r.Message.HasAttachment {
-		dst = appendKey(append(dst, ','), domain.KeyAttachment)
+		dst = append(dst, ","+attachmentKey...)
 		dst = appendString(dst, r.Message.Attachment)
 	}
 	return append(dst, '}')
@@ -95,7 +93,14 @@ func appendEscaped(dst []byte, s string) []byte {
 	return append(dst, s[start:]...)
 }
 
-// appendKey writes a key and its ':'.
-func appendKey(dst []byte, key string) []byte {
-	return append(appendString(dst, key), ':')
-}
+// The keys as written: quoted and followed by ':'. No key has anything to
+// escape, so they are constants.
+const (
+	statusKey     = `"` + domain.KeyStatus + `":`
+	timeKey       = `"` + domain.KeyTime + `":`
+	nicknameKey   = `"` + domain.KeyNickname + `":`
+	textKey       = `"` + domain.KeyText + `":`
+	attachmentKey = `"` + domain.KeyAttachment + `":`
+	usersKey      = `"` + domain.KeyUsers + `":`
+	commandKey    = `"` + domain.KeyCommand + `":`
+)
