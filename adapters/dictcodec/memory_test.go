@@ -77,6 +77,10 @@ func hostileShapes(size int) []hostileShape {
 		{"one string of escapes", `{"text":"` + strings.Repeat(`\"`, size/2) + `"}`, 1.1},
 		{"list of escaped strings", list(`"\\"`), 0.01},
 		{"whitespace", `{"a":` + strings.Repeat(" ", size) + `""}`, 0.01},
+		// Lists and objects under the keys read are not kept, but for a
+		// relay's "users" list of strings.
+		{"a text that is a list", `{"text":[` + strings.Repeat(`"",`, size/3) + `""]}`, 0.01},
+		{"a text that is an object", `{"text":{"a":"` + strings.Repeat("x", size) + `"}}`, 0.01},
 	}
 }
 

@@ -83,7 +83,7 @@ func decode(src []byte, wanted []string, out []domain.Raw, list int) (users []st
 		return nil, false, err
 	}
 	var b strings.Builder
-	b.Grow(sc.keptBytes())
+	b.Grow(sc.keptBytes(list))
 	for i := range wanted {
 		f := &sc.found[i]
 		switch {
@@ -99,12 +99,15 @@ func decode(src []byte, wanted []string, out []domain.Raw, list int) (users []st
 	return users, ok, nil
 }
 
-// keptBytes is how much room the kept strings need at most.
-func (sc *scanner) keptBytes() int {
+// keptBytes is how much room the kept strings need at most: those of the
+// wanted keys, and those of the list at index list if it holds only
+// strings. Other lists and objects are not kept.
+func (sc *scanner) keptBytes(list int) int {
 	n := 0
 	for i := range sc.wanted {
-		if sc.found[i].kind != domain.RawMissing {
-			n += sc.found[i].end - sc.found[i].start
+		f := &sc.found[i]
+		if f.kind == domain.RawString || (i == list && f.strs) {
+			n += f.end - f.start
 		}
 	}
 	return n
@@ -132,8 +135,7 @@ func appendBody(b *strings.Builder, body []byte, escaped bool) string {
 func stringList(b *strings.Builder, list []byte) []string {
 	n := 0
 	for i := 1; i < len(list); i++ {
-		switch list[i] {
-		case '"':
+		if list[i] == '"' {
 			n++
 			i = skipEscaped(list, i)
 		}
