@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,7 +27,12 @@ var (
 )
 
 // refusal is a record the server drops without ending the connection.
-type refusal struct{ reason error }
+// metric names it in the metrics; a login refused by a nickname rule has
+// none and is counted as a login result.
+type refusal struct {
+	reason error
+	metric ports.Reason
+}
 
 func (r *refusal) Error() string { return r.reason.Error() }
 
@@ -43,9 +49,15 @@ func (s *session) login() (bool, error) {
 		switch {
 		case errors.As(err, &refused):
 			s.logger().Info("login refused", "reason", refused.reason)
+			if refused.metric != "" {
+				s.srv.metrics.Event(ports.Refusal, refused.metric)
+			} else {
+				s.srv.metrics.Event(ports.Login, ports.LoginInvalid)
+			}
 			s.tell(refused.reason)
 			continue
 		case errors.Is(err, os.ErrDeadlineExceeded):
+			s.srv.metrics.Event(ports.CutOff, ports.ReasonLoginTimeout)
 			s.tell(errLoginTimeout)
 			return false, &finishError{reason: "login timed out"}
 		case err != nil:
@@ -53,6 +65,7 @@ func (s *session) login() (bool, error) {
 		}
 		if err := s.srv.names.Claim(nick); err != nil {
 			s.logger().Info("login refused", "nick", nick.String(), "reason", err)
+			s.srv.metrics.Event(ports.Login, ports.LoginTaken)
 			s.tell(err)
 			continue
 		}
@@ -62,6 +75,7 @@ func (s *session) login() (bool, error) {
 			return false, &finishError{reason: "server shutting down"}
 		}
 		s.joined = true
+		s.srv.metrics.Event(ports.Login, ports.LoginOK)
 		return true, s.conn.SetReadDeadline(time.Time{})
 	}
 }
@@ -107,6 +121,7 @@ func (s *session) chat() error {
 		var refused *refusal
 		if errors.As(err, &refused) {
 			s.logger().Info("message refused", "reason", refused.reason)
+			s.srv.metrics.Event(ports.Refusal, cmp.Or(refused.metric, ports.ReasonInvalidMessage))
 			s.tell(refused.reason)
 			continue
 		}
@@ -139,7 +154,11 @@ func (s *session) relayNext() error {
 		}
 	}
 	if invalid != nil {
-		return &refusal{reason: invalid}
+		r := &refusal{reason: invalid}
+		if errors.Is(invalid, domain.ErrUnknownCommand) {
+			r.metric = ports.ReasonUnknownCommand
+		}
+		return r
 	}
 	if req.Command == domain.Who {
 		s.enqueue(outFrame{record: s.srv.whoFrame()})
@@ -159,7 +178,7 @@ func (s *session) relayWithFile(msg domain.ChatMessage) error {
 		if err := s.conn.SkipFrame(); err != nil {
 			return err
 		}
-		return &refusal{reason: fmt.Errorf("%w of %d bytes", errAttachmentTooBig, s.srv.cfg.MaxAttachment)}
+		return &refusal{reason: fmt.Errorf("%w of %d bytes", errAttachmentTooBig, s.srv.cfg.MaxAttachment), metric: ports.ReasonAttachmentTooBig}
 	}
 	att, err := s.srv.spool.Store(size, payload)
 	if err != nil {
@@ -193,14 +212,18 @@ func (s *session) storeFailed(err error) error {
 		return fmt.Errorf("attachment cut off: %w", err)
 	}
 	if errors.Is(err, ports.ErrSpoolFull) {
-		return &refusal{reason: errNoRoom}
+		return &refusal{reason: errNoRoom, metric: ports.ReasonSpoolFull}
 	}
 	s.logger().Error("storing attachment", "err", err)
-	return &refusal{reason: errNotStored}
+	return &refusal{reason: errNotStored, metric: ports.ReasonStoreFailed}
 }
 
 // relay stamps msg now that it is whole and queues it for everyone else.
 func (s *session) relay(msg domain.ChatMessage, att ports.Attachment) {
+	s.srv.metrics.Add(ports.MessagesReceived, 1)
+	if att != nil {
+		s.srv.metrics.Add(ports.AttachmentBytesIn, int(att.Size()))
+	}
 	rel := domain.Relayed(s.srv.clock.Now(), s.nick.String(), msg)
 	record := s.srv.codec.AppendRelay(make([]byte, 0, 96+len(msg.Text)), &rel)
 	s.srv.broadcast(outFrame{record: record, payload: att}, s)
@@ -228,7 +251,7 @@ func (s *session) readRecord() ([]byte, error) {
 // frame behind it, whatever it held (PROTOCOL.md section 5).
 func (s *session) malformed(err error) error {
 	s.logger().Debug("malformed record", "err", err)
-	return &refusal{reason: errMalformedRecord}
+	return &refusal{reason: errMalformedRecord, metric: ports.ReasonMalformed}
 }
 
 // keepReadBuf keeps a read buffer for the next record, unless it has
@@ -243,13 +266,14 @@ func (s *session) keepReadBuf(body []byte) {
 
 func (s *session) skipLongRecord(tooLarge *ports.FrameTooLargeError) error {
 	if int64(tooLarge.Len) > HardMaxRecord {
+		s.srv.metrics.Event(ports.CutOff, ports.ReasonHardCap)
 		s.tell(fmt.Errorf("record of %d bytes is over the hard limit of %d bytes", tooLarge.Len, HardMaxRecord))
 		return &finishError{reason: fmt.Sprintf("record of %d bytes over the hard limit", tooLarge.Len)}
 	}
 	if err := s.conn.SkipFrame(); err != nil {
 		return err
 	}
-	return &refusal{reason: fmt.Errorf("record is longer than %d bytes", tooLarge.Max)}
+	return &refusal{reason: fmt.Errorf("record is longer than %d bytes", tooLarge.Max), metric: ports.ReasonRecordTooLong}
 }
 
 // pacer holds a connection to the rate limit by reading it more slowly:

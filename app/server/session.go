@@ -574,6 +574,9 @@ func (s *session) end(joined bool, err error) {
 		<-s.writerDone
 		s.drainInput()
 	}
+	if errors.Is(err, ports.ErrStalled) {
+		s.srv.metrics.Event(ports.CutOff, ports.ReasonReadTimeout)
+	}
 	s.kill(describeEnd(err))
 	<-s.writerDone
 	s.discardQueue()

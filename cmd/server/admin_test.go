@@ -61,15 +61,28 @@ func TestAdminServesMetricsHealthAndProfiles(t *testing.T) {
 	ivan.Expect("Maria", "hi")
 	assert.Equal(t, "12345", string(ivan.NextPayload()))
 
+	maria.SendRaw([]byte("{not a record"))
+	maria.Expect("SERVER", "error: malformed record")
+	olga := dialTCP(t, chat)
+	olga.SendRecord("nickname", "IVAN")
+	olga.ExpectStatus("error: this nickname is already taken")
+	olga.Login("Olga")
+	ivan.Expect("SERVER", `User "Olga" connected`)
+
 	code, metrics := get(t, base+"/metrics")
 	require.Equal(t, http.StatusOK, code)
 	for _, line := range []string{
-		"pcx_users 2\n",
-		"pcx_logins_total 2\n",
+		"pcx_users 3\n",
+		"pcx_logins_total 3\n",
+		`pcx_login_attempts_total{reason="ok"} 3` + "\n",
+		`pcx_login_attempts_total{reason="taken"} 1` + "\n",
+		"pcx_messages_received_total 1\n",
 		"pcx_messages_delivered_total 1\n",
+		"pcx_attachment_bytes_in_total 5\n",
 		"pcx_attachment_bytes_out_total 5\n",
-		`pcx_connections{carrier="tcp"} 2` + "\n",
-		`pcx_connections_accepted_total{carrier="tcp"} 2` + "\n",
+		`pcx_refusals_total{reason="malformed_record"} 1` + "\n",
+		`pcx_connections{carrier="tcp"} 3` + "\n",
+		`pcx_connections_accepted_total{carrier="tcp"} 3` + "\n",
 		"pcx_spool_bytes ",
 		"pcx_delivery_latency_seconds_count ",
 	} {
