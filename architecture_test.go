@@ -52,8 +52,8 @@ var layerRules = []layerRule{
 	},
 	{layer: "pcx/adapters", pcx: []string{"pcx/domain", "pcx/ports", "pcx/adapters", "pcx/internal/ansi"}, anyExternal: true},
 	{layer: "pcx/internal", pcx: []string{"pcx/domain", "pcx/ports", "pcx/adapters", "pcx/internal"}, anyExternal: true},
-	{layer: "pcx/loadgen", pcx: []string{"pcx/domain", "pcx/ports", "pcx/adapters", "pcx/internal"}, anyExternal: true},
-	{layer: "pcx/cmd", pcx: []string{"pcx/domain", "pcx/ports", "pcx/adapters", "pcx/app", "pcx/internal", "pcx/loadgen"}, anyExternal: true},
+	{layer: "pcx/internal/loadgen", pcx: []string{"pcx/domain", "pcx/ports", "pcx/adapters", "pcx/internal"}, anyExternal: true},
+	{layer: "pcx/cmd", pcx: []string{"pcx/domain", "pcx/ports", "pcx/adapters", "pcx/app", "pcx/internal"}, anyExternal: true},
 	{layer: "pcx/e2e", pcx: []string{"pcx/domain", "pcx/ports", "pcx/adapters", "pcx/app", "pcx/internal"}, anyExternal: true},
 }
 

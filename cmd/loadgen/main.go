@@ -13,7 +13,7 @@ import (
 	"strings"
 	"syscall"
 
-	"pcx/loadgen"
+	"pcx/internal/loadgen"
 )
 
 const usage = `loadgen drives a server that speaks the pcx wire protocol and measures it.

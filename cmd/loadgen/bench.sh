@@ -3,7 +3,7 @@
 # per run (so that the server's peak RSS belongs to that run alone), on
 # loopback, each run bounded in time, and prints one summary line per run.
 #
-# Usage: loadgen/bench.sh [RUNS [SCENARIO...]]   (from the module root)
+# Usage: cmd/loadgen/bench.sh [RUNS [SCENARIO...]]   (from the module root)
 # The server runs with --rate-limit 0: the scenarios send faster than the
 # default per-connection limit of 50 records/s, which would measure the
 # limit, not the server. SERVER_ARGS adds flags to the server's command

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"pcx/loadgen"
+	"pcx/internal/loadgen"
 )
 
 func TestMain(m *testing.M) {
