@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/netip"
 	"slices"
 	"sync"
@@ -49,6 +50,7 @@ type Server struct {
 	sessions map[*session]struct{} // every live connection
 	conns    connLimits            // counts of the live connections admitted
 	closing  bool                  // set once by shutdown; no new joins or relays
+	toCut    []pendingCut          // found over a bound; cut off by unlockAndCut
 	joins    uint64                // logins so far: the next member's joinSeq
 
 	wg sync.WaitGroup // one count per connection's reader goroutine
@@ -168,7 +170,7 @@ func (srv *Server) refused(s *session, reason cutReason, live int) {
 func (srv *Server) join(s *session, status []byte) bool {
 	notice := srv.noticeFrame(domain.JoinText(s.nick.String()))
 	srv.mu.Lock()
-	defer srv.mu.Unlock()
+	defer srv.unlockAndCut()
 	if srv.closing {
 		return false
 	}
@@ -197,7 +199,7 @@ func (srv *Server) leave(s *session) {
 	if !srv.closing {
 		srv.fanOut(outFrame{record: notice}, nil)
 	}
-	srv.mu.Unlock()
+	srv.unlockAndCut()
 	srv.metrics.Add(ports.UsersLeft, 1)
 	s.stopReading(stop)
 }
@@ -218,13 +220,33 @@ func (srv *Server) broadcast(f outFrame, except *session) {
 	if !srv.closing {
 		srv.fanOut(f, except)
 	}
+	srv.unlockAndCut()
+}
+
+// pendingCut is a receiver that a broadcast took past a bound.
+type pendingCut struct {
+	s      *session
+	reason cutReason
+}
+
+// unlockAndCut releases srv.mu, then cuts off the receivers that the
+// critical section found over a bound: closing a socket and logging are
+// I/O, which no one waiting for the room lock should wait for. Lock must
+// be held.
+func (srv *Server) unlockAndCut() {
+	cut := srv.toCut
+	srv.toCut = nil
 	srv.mu.Unlock()
+	for _, c := range cut {
+		c.s.cutOff(c.reason)
+	}
 }
 
 // fanOut appends f to the log for every member but except, wakes their
-// writers, and cuts off whoever that takes past a bound: a receiver over
-// its own bounds, then, while the log holds more than --max-memory for
-// the receivers still reading, those furthest behind. srv.mu must be held.
+// writers, and marks for cutting off whoever that takes past a bound: a
+// receiver over its own bounds, then, while the log holds more than
+// --max-memory for the receivers still reading, those furthest behind.
+// The caller cuts them off with unlockAndCut. Lock must be held.
 func (srv *Server) fanOut(f outFrame, except *session) {
 	if f.payload != nil {
 		// One reference for each receiver, taken before the append makes
@@ -248,7 +270,7 @@ func (srv *Server) fanOut(f outFrame, except *session) {
 		held, over, live := m.offered(head)
 		switch {
 		case over != 0:
-			m.cutOff(over)
+			srv.toCut = append(srv.toCut, pendingCut{m, over})
 		case live:
 			oldest = min(oldest, held)
 			m.signal()
@@ -259,8 +281,9 @@ func (srv *Server) fanOut(f outFrame, except *session) {
 	}
 }
 
-// cutFurthestBehind cuts off the members furthest behind until the log
-// holds at most --max-memory for those left. srv.mu must be held.
+// cutFurthestBehind marks the members furthest behind for cutting off
+// until the log holds at most --max-memory for those left. Lock must be
+// held.
 func (srv *Server) cutFurthestBehind(head int64) {
 	type behind struct {
 		held int64
@@ -277,7 +300,7 @@ func (srv *Server) cutFurthestBehind(head int64) {
 		if head-r.held <= srv.cfg.MaxMemory {
 			break
 		}
-		r.s.cutOff(cutMaxMemory)
+		srv.toCut = append(srv.toCut, pendingCut{r.s, cutMaxMemory})
 	}
 }
 
@@ -302,7 +325,7 @@ func (srv *Server) shutdown() {
 	for s := range srv.sessions {
 		s.finish()
 	}
-	srv.mu.Unlock()
+	srv.unlockAndCut()
 
 	done := make(chan struct{})
 	go func() {
@@ -314,10 +337,11 @@ func (srv *Server) shutdown() {
 	case <-time.After(srv.cfg.ShutdownGrace):
 		srv.log.Warn("shutdown grace over; closing the connections left")
 		srv.mu.Lock()
-		for s := range srv.sessions {
+		left := slices.Collect(maps.Keys(srv.sessions))
+		srv.mu.Unlock()
+		for _, s := range left {
 			s.kill("server shutting down")
 		}
-		srv.mu.Unlock()
 		<-done
 	}
 	srv.log.Info("stopped")

@@ -19,7 +19,9 @@ import (
 	"pcx/adapters/memory"
 	"pcx/adapters/sysclock"
 	"pcx/app/server"
+	"pcx/domain"
 	"pcx/internal/testpeer"
+	"pcx/ports"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -35,12 +37,17 @@ type harness struct {
 
 func start(t testing.TB, cfg server.Config) *harness {
 	t.Helper()
+	return startWithCodec(t, cfg, dictcodec.New())
+}
+
+func startWithCodec(t testing.TB, cfg server.Config, codec ports.ServerCodec) *harness {
+	t.Helper()
 	network := memory.NewNetwork()
 	l, err := network.Listen("pcx")
 	require.NoError(t, err)
 	spool, err := diskspool.New(diskspool.Options{Dir: t.TempDir()})
 	require.NoError(t, err)
-	srv, err := server.New(cfg, l, dictcodec.New(), sysclock.New(), spool, nil, slog.New(slog.DiscardHandler))
+	srv, err := server.New(cfg, l, codec, sysclock.New(), spool, nil, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &harness{t: t, network: network, spool: spool, cancel: cancel, done: make(chan error, 1)}
@@ -375,4 +382,30 @@ func TestShutdownTellsEveryone(t *testing.T) {
 		text, _ := got[0].GetString("text")
 		require.Equal(t, "Server is shutting down", text)
 	}
+}
+
+// panickyCodec panics on a message that says "boom", as a bug would.
+type panickyCodec struct{ *dictcodec.Codec }
+
+func (c panickyCodec) DecodeInbound(body []byte) (domain.InboundRecord, error) {
+	if strings.Contains(string(body), "boom") {
+		panic("a bug in decoding")
+	}
+	return c.Codec.DecodeInbound(body)
+}
+
+// A panic in one connection's goroutine costs that connection alone: it
+// is closed, its name freed and the others told, and the server goes on.
+func TestAPanicCostsItsConnectionOnly(t *testing.T) {
+	h := startWithCodec(t, server.Config{}, panickyCodec{dictcodec.New()})
+	ps := h.room("Ivan", "Maria")
+	ivan, maria := ps[0], ps[1]
+	ivan.SendRecord("text", "boom")
+	ivan.ExpectClosed()
+	maria.Expect("SERVER", `User "Ivan" disconnected`)
+
+	again := h.login("Ivan")
+	maria.Expect("SERVER", `User "Ivan" connected`)
+	again.SendRecord("text", "still here")
+	maria.Expect("Ivan", "still here")
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -223,14 +224,16 @@ func (s *session) finish() {
 
 // cutOff ends the session for reason, counting it.
 func (s *session) cutOff(reason cutReason) {
-	s.kill(reason.String())
-	s.srv.count(reason)
+	if s.kill(reason.String()) {
+		s.srv.count(reason)
+	}
 }
 
 // kill ends the session now: the connection closes, so the reader and the
-// writer both fail and return.
-func (s *session) kill(reason string) {
+// writer both fail and return. It reports whether this call did it.
+func (s *session) kill(reason string) (killed bool) {
 	s.killOnce.Do(func() {
+		killed = true
 		s.mu.Lock()
 		s.closed = true
 		s.killed = true
@@ -240,6 +243,7 @@ func (s *session) kill(reason string) {
 		s.conn.Close()
 		s.signal()
 	})
+	return killed
 }
 
 // A writer that has had nothing to write for calmAfter lets go of buffers
@@ -264,6 +268,7 @@ const (
 // gets many frames per system call.
 func (s *session) writeLoop() {
 	defer close(s.writerDone)
+	defer s.recoverPanic("writer")
 	var batch []outFrame
 	calm := time.NewTimer(calmAfter)
 	calm.Stop()
@@ -556,13 +561,40 @@ func (s *session) stopReading(stop int64) {
 func (s *session) run() {
 	go s.writeLoop()
 	s.logger().Debug("connected")
-	joined, err := s.login()
+	joined, err := false, errInternal
+	defer func() {
+		// A bug in one connection's reading costs that connection, not
+		// the server (as net/http does): log it, then end the session as
+		// any other, so that its name is freed and the others told.
+		if r := recover(); r != nil {
+			s.panicked("reader", r)
+		}
+		s.end(joined, err)
+	}()
+	joined, err = s.login()
 	if joined {
 		s.log.Store(s.logger().With("nick", s.nick.String()))
 		s.logger().Info("logged in")
 		err = s.chat()
 	}
-	s.end(joined, err)
+}
+
+// errInternal ends a session whose goroutine panicked.
+var errInternal = errors.New("server: internal error")
+
+// recoverPanic, deferred in a connection's goroutine, recovers a panic.
+func (s *session) recoverPanic(goroutine string) {
+	if r := recover(); r != nil {
+		s.panicked(goroutine, r)
+	}
+}
+
+// panicked logs a recovered panic with its stack and closes the
+// connection.
+func (s *session) panicked(goroutine string, r any) {
+	s.logger().Error("panic in a connection's goroutine; closing the connection",
+		"goroutine", goroutine, "panic", r, "stack", string(debug.Stack()))
+	s.kill("internal error")
 }
 
 // end closes the session after its reader has stopped.
