@@ -13,6 +13,12 @@ import (
 // ErrClosed is returned (wrapped) by a Listener's Accept after Close.
 var ErrClosed = errors.New("transport: closed")
 
+// ErrAcceptPassing is returned (wrapped) by a Listener's Accept when
+// accepting failed for a reason that passes by itself, such as the process
+// being out of file descriptors: the caller backs off and calls again.
+// Any other error but ErrClosed is permanent.
+var ErrAcceptPassing = errors.New("transport: accept failed for now")
+
 // ErrStalled is returned (wrapped) by a read of a Conn whose peer stopped
 // sending in the middle of a frame for longer than the adapter's read
 // timeout. Waiting for a frame to begin never fails with it.
@@ -21,7 +27,7 @@ var ErrStalled = errors.New("transport: peer stopped sending in the middle of a 
 // Listener hands out the connections of peers that dialled in.
 type Listener interface {
 	// Accept waits for the next peer. After Close it returns an error
-	// wrapping ErrClosed.
+	// wrapping ErrClosed; a failure that passes wraps ErrAcceptPassing.
 	Accept() (Conn, error)
 	Close() error
 	// Addr is the address peers dial, e.g. "127.0.0.1:23480".

@@ -53,42 +53,22 @@ func acceptError(errno syscall.Errno) error {
 	return &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept", errno)}
 }
 
-func TestAcceptRetriesPassingShortages(t *testing.T) {
-	a, b := net.Pipe()
-	t.Cleanup(func() { _ = b.Close() })
-	sl := &scriptedListener{errs: []error{acceptError(syscall.EMFILE), acceptError(syscall.ENFILE)}, conn: a}
-	l := &Listener{ln: sl, closed: make(chan struct{})}
-
-	c, err := l.Accept()
-
-	require.NoError(t, err)
-	require.NoError(t, c.Close())
-	assert.Equal(t, 3, sl.calls)
-}
-
-func TestAcceptGivesUpOnOtherErrors(t *testing.T) {
+func TestAcceptSaysWhichFailuresPass(t *testing.T) {
 	boom := errors.New("boom")
-	l := &Listener{ln: &scriptedListener{errs: []error{boom}}, closed: make(chan struct{})}
+	sl := &scriptedListener{errs: []error{acceptError(syscall.EMFILE), acceptError(syscall.ENFILE), boom}}
+	l := &Listener{ln: sl}
 
-	_, err := l.Accept()
-
-	assert.ErrorIs(t, err, boom)
-	assert.NotErrorIs(t, err, ports.ErrClosed)
-}
-
-func TestCloseEndsAnAcceptBackingOff(t *testing.T) {
-	errs := make([]error, 1000)
-	for i := range errs {
-		errs[i] = acceptError(syscall.EMFILE)
-	}
-	l := &Listener{ln: &scriptedListener{errs: errs}, closed: make(chan struct{})}
-	done := make(chan error, 1)
-	go func() {
+	for _, errno := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE} {
 		_, err := l.Accept()
-		done <- err
-	}()
+		require.ErrorIs(t, err, ports.ErrAcceptPassing)
+		assert.ErrorIs(t, err, errno, "the cause is kept")
+	}
+	_, err := l.Accept()
+	assert.ErrorIs(t, err, boom)
+	assert.NotErrorIs(t, err, ports.ErrAcceptPassing)
+	assert.NotErrorIs(t, err, ports.ErrClosed)
 
 	require.NoError(t, l.Close())
-
-	assert.ErrorIs(t, <-done, ports.ErrClosed)
+	_, err = l.Accept()
+	assert.ErrorIs(t, err, ports.ErrClosed)
 }

@@ -87,8 +87,7 @@ type Listener struct {
 	opts Options
 
 	closeOnce sync.Once
-	closeErr  error         // the result of ln.Close; written once inside closeOnce
-	closed    chan struct{} // closed by Close, so that a backing-off Accept wakes up
+	closeErr  error // the result of ln.Close; written once inside closeOnce
 }
 
 var _ ports.Listener = (*Listener)(nil)
@@ -99,13 +98,13 @@ func Listen(addr string, opts Options) (*Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tcp: listen on %s: %w", addr, plainError(err))
 	}
-	return &Listener{ln: ln, opts: opts, closed: make(chan struct{})}, nil
+	return &Listener{ln: ln, opts: opts}, nil
 }
 
 // Accept waits for the next peer. After Close it returns an error wrapping
 // ports.ErrClosed. When the process is out of file descriptors or buffers
-// it waits, backing off up to a second, and tries again instead of failing,
-// as net/http does: such shortages pass.
+// the error wraps ports.ErrAcceptPassing: such shortages pass, and the
+// caller backs off and tries again (one place backs off: the server).
 func (l *Listener) Accept() (ports.Conn, error) {
 	c, err := l.AcceptNet()
 	if err != nil {
@@ -117,23 +116,16 @@ func (l *Listener) Accept() (ports.Conn, error) {
 // AcceptNet is Accept without the frames: the TCP connection itself, for
 // an adapter that puts a layer (TLS) between the socket and the frames.
 func (l *Listener) AcceptNet() (net.Conn, error) {
-	var backoff time.Duration
-	for {
-		c, err := l.ln.Accept()
-		if err == nil {
-			return c, nil
-		}
-		if errors.Is(err, net.ErrClosed) {
-			return nil, fmt.Errorf("tcp: accept: %w", ports.ErrClosed)
-		}
-		if !isTemporary(err) {
-			return nil, fmt.Errorf("tcp: accept: %w", err)
-		}
-		backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-		select {
-		case <-time.After(backoff):
-		case <-l.closed:
-		}
+	c, err := l.ln.Accept()
+	switch {
+	case err == nil:
+		return c, nil
+	case errors.Is(err, net.ErrClosed):
+		return nil, fmt.Errorf("tcp: accept: %w", ports.ErrClosed)
+	case isPassing(err):
+		return nil, fmt.Errorf("tcp: accept: %w: %w", ports.ErrAcceptPassing, err)
+	default:
+		return nil, fmt.Errorf("tcp: accept: %w", err)
 	}
 }
 
@@ -141,10 +133,7 @@ func (l *Listener) AcceptNet() (net.Conn, error) {
 // accepted stay open. Only the first call closes; every call returns its
 // result.
 func (l *Listener) Close() error {
-	l.closeOnce.Do(func() {
-		close(l.closed)
-		l.closeErr = l.ln.Close()
-	})
+	l.closeOnce.Do(func() { l.closeErr = l.ln.Close() })
 	return l.closeErr
 }
 
@@ -194,9 +183,9 @@ func plainError(err error) error {
 	return op.Err
 }
 
-// isTemporary tells an accept failure that passes by itself (no free file
+// isPassing tells an accept failure that passes by itself (no free file
 // descriptor or buffer for now) from one that ends the listener.
-func isTemporary(err error) bool {
+func isPassing(err error) bool {
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		return true

@@ -2,17 +2,23 @@ package server_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/mock/gomock"
 
 	"pcx/adapters/dictcodec"
+	"pcx/adapters/memory"
+	"pcx/adapters/sysclock"
 	"pcx/app/server"
+	"pcx/internal/testpeer"
 	"pcx/ports"
 	"pcx/ports/mocks"
 )
@@ -147,4 +153,48 @@ func TestMockedRelayIsStampedByTheClockAndEncodedExactly(t *testing.T) {
 		`{` + stamp + `,"nickname":"SERVER","text":"User \"Ivan\" connected"}`,
 		`{` + stamp + `,"nickname":"Ivan","text":"Hello \"you\""}`,
 	}, waitWrites(t, receiver, 3))
+}
+
+// A failure that passes (out of file descriptors) is retried after a
+// pause, and the connection that comes next is served; a failure that
+// does not pass ends Serve with it.
+func TestAcceptRetriesFailuresThatPassAndStopsOnOthers(t *testing.T) {
+	ctrl := gomock.NewController(t)
+	l := mocks.NewMockListener(ctrl)
+	l.EXPECT().Addr().Return("mock").AnyTimes()
+	passing := fmt.Errorf("accept: %w: too many open files", ports.ErrAcceptPassing)
+	broken := errors.New("accept: the listener broke")
+	peer, conn := memoryPair(t)
+	gomock.InOrder(
+		l.EXPECT().Accept().Return(nil, passing).Times(2),
+		l.EXPECT().Accept().Return(conn, nil),
+		l.EXPECT().Accept().DoAndReturn(func() (ports.Conn, error) {
+			peer.Login("Ivan") // served although Accept failed twice before
+			return nil, broken
+		}),
+	)
+	l.EXPECT().Close().Return(nil).AnyTimes()
+	srv, err := server.New(server.Config{ShutdownGrace: 200 * time.Millisecond}, l, dictcodec.New(), sysclock.New(), nil, nil, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+
+	require.ErrorIs(t, srv.Serve(context.Background()), broken)
+}
+
+// memoryPair is a connection on the in-memory transport: the peer's end,
+// and the server's end as a listener would hand it out.
+func memoryPair(t *testing.T) (*testpeer.Peer, ports.Conn) {
+	t.Helper()
+	network := memory.NewNetwork()
+	l, err := network.Listen("pair")
+	require.NoError(t, err)
+	defer l.Close()
+	dialed := make(chan ports.Conn, 1)
+	go func() {
+		c, err := network.Dial(context.Background(), "pair")
+		assert.NoError(t, err)
+		dialed <- c
+	}()
+	conn, err := l.Accept()
+	require.NoError(t, err)
+	return testpeer.New(t, <-dialed), conn
 }

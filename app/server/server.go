@@ -112,11 +112,12 @@ func (srv *Server) acceptLoop(ctx context.Context) error {
 			srv.start(conn)
 			continue
 		}
-		if errors.Is(err, ports.ErrClosed) || ctx.Err() != nil {
-			return err
+		if !errors.Is(err, ports.ErrAcceptPassing) || ctx.Err() != nil {
+			return err // closed, or a failure that will not pass
 		}
 		// Out of file descriptors and the like: wait and try again,
-		// as net/http does, rather than spin or give up.
+		// as net/http does, rather than spin or give up. This is the one
+		// place that backs off; the transports say what passes.
 		backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
 		srv.counters.AcceptFailed.Add(1)
 		srv.acceptWarn.note(srv.log, "accept failed; retrying", "err", err, "in", backoff)
