@@ -112,7 +112,7 @@ func TestFlooderIsSlowedAndPushesNobodyOff(t *testing.T) {
 	slices.Sort(all)
 	t.Logf("flood of %v (%d MiB written by the flooder): Ivan's %d messages at %d receivers, latency p50 %v, p99 %v, max %v",
 		flood, bytesFlooded>>20, sent, len(receivers), all[len(all)/2], all[len(all)*99/100], all[len(all)-1])
-	require.Contains(t, s.log.String(), "rate limit reached", "the throttling is logged")
+	s.expectLog("rate limit reached") // the throttling is logged
 }
 
 // floodUntil writes empty texts as fast as the connection takes them
@@ -191,7 +191,7 @@ func TestStalledUploadHoldsNoSpoolAndIsCutOff(t *testing.T) {
 	barrier(olga, petr, "nor here")
 	staller.close()
 	s.expectSpoolEmpty()
-	require.Contains(t, s.log.String(), "stopped sending in the middle of a frame")
+	s.expectLog("stopped sending in the middle of a frame")
 }
 
 // §5: a connection that stops in the middle of a frame, wherever in it, is
@@ -380,6 +380,7 @@ func TestSpoolIsBoundedByDefault(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)
 	s.join("Ivan") // the server is up and has logged its start
+	s.expectLog(`msg="attachment spool"`)
 	log := s.log.String()
 	require.Contains(t, log, `msg="attachment spool"`)
 	require.Contains(t, log, "auto=true")

@@ -191,6 +191,8 @@ func TestAttackDeafReceiversAreCutOffAsSlowConsumers(t *testing.T) {
 		left = append(left, l...)
 	}
 	require.Len(t, left, deaf)
+	require.Eventually(t, func() bool { return strings.Count(s.log.String(), "slow consumer") >= deaf }, wait, 10*time.Millisecond,
+		"every cut-off is logged")
 	require.Equal(t, deaf, strings.Count(s.log.String(), "slow consumer"), "each cut-off logged once")
 	for _, c := range s.clients {
 		if c.deaf {

@@ -207,6 +207,19 @@ func (s *server) finish() {
 // server may keep a directory of its own there until it exits): the
 // server removes a spooled attachment once its last receiver has it, or
 // is gone (issue 3).
+// expectLog waits until the server's log holds want: the log reaches the
+// test through a pipe, a moment after what the server did is seen.
+func (s *server) expectLog(want string) {
+	s.t.Helper()
+	deadline := time.Now().Add(wait)
+	for !strings.Contains(s.log.String(), want) {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("the server's log never said %q", want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func (s *server) expectSpoolEmpty() {
 	s.t.Helper()
 	deadline := time.Now().Add(wait)
