@@ -198,10 +198,16 @@ func TestSlowReaderIsCutOffWhileOthersGetFortyMiB(t *testing.T) {
 	sender.Expect("SERVER", `User "sleeper" connected`)
 	reader.Expect("SERVER", `User "sleeper" connected`)
 
-	const messages = 640 // 640 × 64 KiB = 40 MiB
+	floodPastASleeper(t, sender, reader, 640) // 640 × 64 KiB = 40 MiB
+}
+
+// floodPastASleeper sends messages texts of 64 KiB from sender, at most a
+// window ahead of reader, so that the reader is never the slow one, and
+// requires the reader to get every one in order and to see "sleeper", who
+// reads nothing, leave.
+func floodPastASleeper(t *testing.T, sender, reader *testpeer.Peer, messages int) {
+	t.Helper()
 	text := strings.Repeat("y", 64<<10-100)
-	// The sender stays at most a window ahead of the reader, so the reader
-	// is never the slow one; nobody waits for the sleeper.
 	window := make(chan struct{}, 16)
 	go func() {
 		for i := range messages {

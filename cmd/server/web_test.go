@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
-	"strings"
 	"testing"
 	"time"
 
@@ -99,29 +98,7 @@ func TestASleepingWebSocketReceiverIsCutOff(t *testing.T) {
 	dialWeb(t, webAddr).Login("sleeper") // and never reads again
 	reader.Expect("SERVER", `User "sleeper" connected`)
 
-	const messages = 400 // 400 × 64 KiB = 25 MiB, three times the queue bound
-	text := strings.Repeat("y", 64<<10-100)
-	window := make(chan struct{}, 16)
-	go func() {
-		for i := range messages {
-			window <- struct{}{}
-			if sender.Conn.WriteFrames([][]byte{testpeer.Encode("text", fmt.Sprintf("%04d%s", i, text))}) != nil {
-				return
-			}
-		}
-	}()
-	next, sawLeave := 0, false
-	for next < messages || !sawLeave {
-		nick, got := reader.NextMessage()
-		if nick == "SERVER" {
-			require.Equal(t, `User "sleeper" disconnected`, got)
-			sawLeave = true
-			continue
-		}
-		require.Equal(t, fmt.Sprintf("%04d", next), got[:4])
-		next++
-		<-window
-	}
+	floodPastASleeper(t, sender, reader, 400) // 400 × 64 KiB = 25 MiB, three times the queue bound
 }
 
 // --web-tls serves the page as https and the WebSocket as wss, with the
