@@ -335,7 +335,7 @@ func TestAFileCutOffByTheServerIsALostConnection(t *testing.T) {
 func TestALostServerEndsAPromptAtOnce(t *testing.T) {
 	h := newHarness(t, true)
 	h.dialOK()
-	h.expectSent(sentRec("nickname=Ivan"), sentWho)
+	h.expectSent(sentRec("nickname=Ivan"), sentWhoIfInTime)
 	h.server(rec(status("success")), readErr(syscall.ECONNRESET))
 	h.user(blockAt(ports.PromptText))
 
@@ -494,7 +494,7 @@ func TestStrictFilesMakesAnUnsentFileAnError(t *testing.T) {
 func TestALossIsShownAsAnEvent(t *testing.T) {
 	h := newHarness(t, false)
 	h.dialOK()
-	h.expectSent(sentRec("nickname=Ivan"), sentWho)
+	h.expectSent(sentRec("nickname=Ivan"), sentWhoIfInTime)
 	h.server(rec(status("success")), readErr(io.EOF))
 	h.user(blockAt(ports.PromptText))
 	require.ErrorIs(t, h.run(), client.ErrConnectionLost)
