@@ -104,6 +104,17 @@ func hostileServer(t *testing.T, serve func(p *peer)) string {
 		p.read() // the login
 		p.send(dictcodec.AppendStatus(nil, nil), nil)
 		serve(p)
+		// Hang up as a server should: half-close, then read what the
+		// client still sends (its question after login) until it closes.
+		// Closing with that unread would reset the connection, and a reset
+		// destroys what the client has not read yet.
+		conn.CloseWrite()
+		conn.SetReadDeadline(time.Now().Add(wait))
+		for {
+			if _, _, err := conn.ReadPayload(); err != nil {
+				return
+			}
+		}
 	}()
 	t.Cleanup(func() {
 		l.Close()
