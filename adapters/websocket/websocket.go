@@ -24,6 +24,7 @@ import (
 	ws "github.com/coder/websocket"
 
 	"pcx/adapters/framing"
+	"pcx/domain"
 	"pcx/ports"
 )
 
@@ -40,7 +41,7 @@ const Subprotocol = "pcx.v1"
 // streamed, not held whole, so the bound is on the peer's framing, not on
 // memory; a larger message closes the connection with status 1009. Longer
 // writes are cut into several messages, which the protocol allows.
-const MaxMessage = 1<<20 + 64<<10
+const MaxMessage = domain.HardMaxRecord + 64<<10
 
 // Options configure a Listener.
 type Options struct {

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"time"
 
+	"pcx/domain"
 	"pcx/ports"
 )
 
@@ -78,7 +79,7 @@ func (c Config) withDefaults() Config {
 		c.MaxSendRecord = 64 << 10
 	}
 	if c.MaxReadRecord == 0 {
-		c.MaxReadRecord = 1 << 20
+		c.MaxReadRecord = domain.HardMaxRecord
 	}
 	if c.LeaveTimeout == 0 {
 		c.LeaveTimeout = 3 * time.Second

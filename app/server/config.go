@@ -4,12 +4,13 @@ import (
 	"fmt"
 	"net/netip"
 	"time"
+
+	"pcx/domain"
 )
 
-// HardMaxRecord is the longest record frame the server skips over: a longer
-// one cannot be a record any peer means, so the connection ends
-// (PROTOCOL.md section 5).
-const HardMaxRecord = 1 << 20
+// HardMaxRecord is the longest record frame the server skips over
+// (domain.HardMaxRecord).
+const HardMaxRecord = domain.HardMaxRecord
 
 // Config holds the server's limits. The zero value of a field means its
 // default; Defaults fills them in.

@@ -21,7 +21,7 @@ import (
 const (
 	// maxRecord is the longest record frame a client accepts; the
 	// protocol's hard cap.
-	maxRecord = 1 << 20
+	maxRecord = domain.HardMaxRecord
 	// writeTimeout bounds a client write that makes no progress.
 	writeTimeout = 30 * time.Second
 	// loginTimeout bounds the wait for a login's status reply.

@@ -97,7 +97,7 @@ func decode(body []byte) (Record, error) {
 func (p *Peer) Next() Record {
 	p.t.Helper()
 	require.NoError(p.t, p.Conn.SetReadDeadline(time.Now().Add(Timeout)))
-	body, err := p.Conn.ReadRecord(nil, 1<<20)
+	body, err := p.Conn.ReadRecord(nil, domain.HardMaxRecord)
 	require.NoError(p.t, err, "reading a record")
 	rec, err := decode(body)
 	require.NoError(p.t, err, "decoding %q", body)
@@ -150,7 +150,7 @@ func (p *Peer) ReadUntilClosed() ([]Record, error) {
 	_ = p.Conn.SetReadDeadline(time.Now().Add(Timeout))
 	var got []Record
 	for {
-		body, err := p.Conn.ReadRecord(nil, 1<<20)
+		body, err := p.Conn.ReadRecord(nil, domain.HardMaxRecord)
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			return got, fmt.Errorf("the server did not close the connection within %v", Timeout)
 		}
@@ -169,7 +169,7 @@ func (p *Peer) ReadUntilClosed() ([]Record, error) {
 func (p *Peer) ExpectSilence(d time.Duration) {
 	p.t.Helper()
 	require.NoError(p.t, p.Conn.SetReadDeadline(time.Now().Add(d)))
-	body, err := p.Conn.ReadRecord(nil, 1<<20)
+	body, err := p.Conn.ReadRecord(nil, domain.HardMaxRecord)
 	require.Errorf(p.t, err, "expected nothing, got %q", body)
 }
 
