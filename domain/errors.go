@@ -18,6 +18,9 @@ var (
 	// ErrInvalidMessage is the family of the rules on a message's fields
 	// other than its attachment name.
 	ErrInvalidMessage = errors.New("invalid message")
+	// ErrRecordRefused is the family of refusals of a record as a whole:
+	// one that cannot be parsed, or that the server failed to keep.
+	ErrRecordRefused = errors.New("record refused")
 )
 
 // ruleError is a sentinel whose text is a reply sentence and which belongs to

@@ -16,16 +16,6 @@ import (
 	"pcx/ports"
 )
 
-// Reasons a record is refused while the stream stays in step; the peer
-// gets them after "error: " (PROTOCOL.md sections 3 and 5).
-var (
-	errMalformedRecord  = errors.New("malformed record")
-	errAttachmentTooBig = errors.New("attachment is over the size limit")
-	errNoRoom           = errors.New("the server has no room for this attachment now")
-	errNotStored        = errors.New("the server could not store this attachment")
-	errLoginTimeout     = errors.New("login timed out")
-)
-
 // refusal is a record the server drops without ending the connection.
 // metric names it in the metrics; a login refused by a nickname rule has
 // none and is counted as a login result.
@@ -58,7 +48,7 @@ func (s *session) login() (bool, error) {
 			continue
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			s.srv.metrics.Event(ports.CutOff, ports.ReasonLoginTimeout)
-			s.tell(errLoginTimeout)
+			s.tell(domain.ErrLoginTimeout)
 			return false, &finishError{reason: "login timed out"}
 		case err != nil:
 			return false, err
@@ -178,7 +168,7 @@ func (s *session) relayWithFile(msg domain.ChatMessage) error {
 		if err := s.conn.SkipFrame(); err != nil {
 			return err
 		}
-		return &refusal{reason: fmt.Errorf("%w of %d bytes", errAttachmentTooBig, s.srv.cfg.MaxAttachment), metric: ports.ReasonAttachmentTooBig}
+		return &refusal{reason: fmt.Errorf("%w of %d bytes", domain.ErrAttachmentTooBig, s.srv.cfg.MaxAttachment), metric: ports.ReasonAttachmentTooBig}
 	}
 	att, err := s.srv.spool.Store(size, payload)
 	if err != nil {
@@ -212,10 +202,10 @@ func (s *session) storeFailed(err error) error {
 		return fmt.Errorf("attachment cut off: %w", err)
 	}
 	if errors.Is(err, ports.ErrSpoolFull) {
-		return &refusal{reason: errNoRoom, metric: ports.ReasonSpoolFull}
+		return &refusal{reason: domain.ErrNoRoom, metric: ports.ReasonSpoolFull}
 	}
 	s.logger().Error("storing attachment", "err", err)
-	return &refusal{reason: errNotStored, metric: ports.ReasonStoreFailed}
+	return &refusal{reason: domain.ErrNotStored, metric: ports.ReasonStoreFailed}
 }
 
 // relay stamps msg now that it is whole and queues it for everyone else.
@@ -251,7 +241,7 @@ func (s *session) readRecord() ([]byte, error) {
 // frame behind it, whatever it held (PROTOCOL.md section 5).
 func (s *session) malformed(err error) error {
 	s.logger().Debug("malformed record", "err", err)
-	return &refusal{reason: errMalformedRecord, metric: ports.ReasonMalformed}
+	return &refusal{reason: domain.ErrMalformedRecord, metric: ports.ReasonMalformed}
 }
 
 // keepReadBuf keeps a read buffer for the next record, unless it has
@@ -267,13 +257,13 @@ func (s *session) keepReadBuf(body []byte) {
 func (s *session) skipLongRecord(tooLarge *ports.FrameTooLargeError) error {
 	if int64(tooLarge.Len) > HardMaxRecord {
 		s.srv.metrics.Event(ports.CutOff, ports.ReasonHardCap)
-		s.tell(fmt.Errorf("record of %d bytes is over the hard limit of %d bytes", tooLarge.Len, HardMaxRecord))
+		s.tell(domain.RecordOverHardCap(tooLarge.Len))
 		return &finishError{reason: fmt.Sprintf("record of %d bytes over the hard limit", tooLarge.Len)}
 	}
 	if err := s.conn.SkipFrame(); err != nil {
 		return err
 	}
-	return &refusal{reason: fmt.Errorf("record is longer than %d bytes", tooLarge.Max), metric: ports.ReasonRecordTooLong}
+	return &refusal{reason: domain.RecordTooLong(tooLarge.Max), metric: ports.ReasonRecordTooLong}
 }
 
 // pacer holds a connection to the rate limit by reading it more slowly:
