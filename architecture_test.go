@@ -47,7 +47,7 @@ var layerRules = []layerRule{
 	{layer: "pcx/ports/mocks", pcx: []string{"pcx/domain", "pcx/ports"}, external: []string{"go.uber.org/mock"}},
 	{
 		// x/time/rate: the per-connection rate limit's token bucket.
-		layer: "pcx/app", pcx: []string{"pcx/domain", "pcx/ports"}, external: []string{"golang.org/x/sync", "golang.org/x/time/rate"},
+		layer: "pcx/app", pcx: []string{"pcx/domain", "pcx/ports"}, external: []string{"github.com/google/wire", "golang.org/x/sync", "golang.org/x/time/rate"},
 		testPcx: []string{"pcx/ports/mocks", "pcx/adapters", "pcx/internal/testpeer"},
 	},
 	{layer: "pcx/adapters", pcx: []string{"pcx/domain", "pcx/ports", "pcx/adapters", "pcx/internal/ansi"}, anyExternal: true},

@@ -17,14 +17,12 @@ import (
 func initClient(s settings) (*client.Client, func(), error) {
 	wire.Build(
 		newDialer,
-		dictcodec.New,
-		wire.Bind(new(ports.ClientCodec), new(*dictcodec.Codec)),
+		dictcodec.ProviderSet,
 		openUI,
 		openDownloads,
 		wire.Bind(new(ports.DownloadStore), new(*localfs.Downloads)),
-		localfs.NewUploads,
-		wire.Bind(new(ports.UploadSource), new(localfs.Uploads)),
-		client.New,
+		localfs.ProviderSet,
+		client.ProviderSet,
 	)
 	return nil, nil, nil
 }

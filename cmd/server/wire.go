@@ -19,14 +19,12 @@ import (
 // common is everything but the transport.
 var common = wire.NewSet(
 	serverConfig,
-	dictcodec.New,
-	wire.Bind(new(ports.ServerCodec), new(*dictcodec.Codec)),
-	sysclock.New,
-	wire.Bind(new(ports.Clock), new(sysclock.Clock)),
+	dictcodec.ProviderSet,
+	sysclock.ProviderSet,
 	openSpool,
 	wire.Bind(new(ports.Spool), new(*diskspool.Spool)),
 	serverMetrics,
-	server.New,
+	server.ProviderSet,
 )
 
 // initServer builds the server on TCP, plain or TLS or both (certs is nil

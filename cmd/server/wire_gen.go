@@ -54,5 +54,5 @@ func initServer(s settings, certs *tls.Certificates, metrics *prometheus.Metrics
 
 // common is everything but the transport.
 var common = wire.NewSet(
-	serverConfig, dictcodec.New, wire.Bind(new(ports.ServerCodec), new(*dictcodec.Codec)), sysclock.New, wire.Bind(new(ports.Clock), new(sysclock.Clock)), openSpool, wire.Bind(new(ports.Spool), new(*diskspool.Spool)), serverMetrics, server.New,
+	serverConfig, dictcodec.ProviderSet, sysclock.ProviderSet, openSpool, wire.Bind(new(ports.Spool), new(*diskspool.Spool)), serverMetrics, server.ProviderSet,
 )
