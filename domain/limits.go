@@ -11,6 +11,10 @@ import (
 // the client, the load tool) allocates for one.
 const HardMaxRecord = 1 << 20
 
+// MaxFrame is the longest frame body a 4-byte length can announce
+// (PROTOCOL.md section 1), and so the largest attachment there can be.
+const MaxFrame = 1<<32 - 1
+
 // ErrOverLimit is the family of the refusals of PROTOCOL.md section 5: the
 // server turns away what would take more than one connection's share.
 var ErrOverLimit = errors.New("over a server limit")

@@ -4,10 +4,11 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"os"
 	"sync"
+
+	"pcx/domain"
 )
 
 // Writer writes frames to a byte stream. It is not safe for concurrent use.
@@ -96,7 +97,7 @@ func (w *Writer) layOut(bodies [][]byte) error {
 	w.vec = w.vec[:0]
 	run := 0 // where the packed bytes not yet in vec begin
 	for _, body := range bodies {
-		if uint64(len(body)) > math.MaxUint32 {
+		if uint64(len(body)) > domain.MaxFrame {
 			return fmt.Errorf("framing: a body of %d bytes does not fit in a frame", len(body))
 		}
 		packed = binary.BigEndian.AppendUint32(packed, uint32(len(body)))
@@ -219,7 +220,7 @@ func (w *Writer) WritePayload(n int64, r io.Reader) error {
 	if w.err != nil {
 		return w.err
 	}
-	if n < 0 || n > math.MaxUint32 {
+	if n < 0 || n > domain.MaxFrame {
 		return fmt.Errorf("framing: a payload of %d bytes does not fit in a frame", n)
 	}
 	w.err = w.writePayload(n, r)

@@ -174,7 +174,7 @@ func (s *session) openAttachment(path string) (up *ports.Upload, problem string)
 	case u.Size == 0:
 		// The reference client takes a 0-length frame for a closed socket.
 		problem = fmt.Sprintf("cannot attach %q: the file is empty, and an empty file cannot be sent", path)
-	case u.Size > maxPayload:
+	case u.Size > domain.MaxFrame:
 		problem = fmt.Sprintf("cannot attach %q: the file is larger than 4 GiB, the most a frame can carry", path)
 	default:
 		if err := domain.ValidateAttachmentName(u.Name); err != nil {
@@ -187,9 +187,6 @@ func (s *session) openAttachment(path string) (up *ports.Upload, problem string)
 	}
 	return &u, ""
 }
-
-// maxPayload is the longest frame body a 4-byte length can announce.
-const maxPayload = 1<<32 - 1
 
 func closeUpload(up *ports.Upload) {
 	if up != nil {

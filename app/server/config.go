@@ -100,8 +100,8 @@ func (c Config) Validate() error {
 	switch {
 	case c.MaxRecord < 16 || c.MaxRecord > HardMaxRecord:
 		return fmt.Errorf("server: max record %d is outside 16..%d bytes", c.MaxRecord, HardMaxRecord)
-	case c.MaxAttachment < 0 || c.MaxAttachment > 1<<32-1:
-		return fmt.Errorf("server: max attachment %d is outside 0..%d bytes", c.MaxAttachment, int64(1<<32-1))
+	case c.MaxAttachment < 0 || c.MaxAttachment > domain.MaxFrame:
+		return fmt.Errorf("server: max attachment %d is outside 0..%d bytes", c.MaxAttachment, int64(domain.MaxFrame))
 	case c.MaxQueue < int64(c.MaxRecord):
 		return fmt.Errorf("server: max queue %d is smaller than max record %d", c.MaxQueue, c.MaxRecord)
 	case c.MaxBacklog < 0:
