@@ -316,7 +316,7 @@ func TestAFileThatCannotBeSavedIsReportedAndTheChatGoesOn(t *testing.T) {
 func TestAFileCutOffByTheServerIsALostConnection(t *testing.T) {
 	h := newHarness(t, false)
 	h.dialOK()
-	h.expectSent(sentRec("nickname=Ivan"), sentWho)
+	h.expectSent(sentRec("nickname=Ivan"), sentWhoIfInTime)
 	h.server(rec(status("success")), rec(relayFile("Olga", "look", "x.png")))
 	h.conn.EXPECT().ReadPayload().Return(int64(10), io.MultiReader(strings.NewReader("abc"), iotest.ErrReader(io.ErrUnexpectedEOF)), nil)
 	h.store.EXPECT().Save("x.png", int64(10), gomock.Any()).DoAndReturn(func(_ string, n int64, r io.Reader) (string, error) {
@@ -376,7 +376,7 @@ func TestUnreadableRecordsAreSkippedAndTheirPayloadsDropped(t *testing.T) {
 func TestAnOverlongRecordIsSkipped(t *testing.T) {
 	h := newHarness(t, false)
 	h.dialOK()
-	h.expectSent(sentRec("nickname=Ivan"), sentWho)
+	h.expectSent(sentRec("nickname=Ivan"), sentWhoIfInTime)
 	h.server(rec(status("success")), readErr(&ports.FrameTooLargeError{Len: 2 << 20, Max: 1 << 20}), rec(relay("Olga", "next")))
 	h.conn.EXPECT().SkipFrame().Return(nil)
 	h.user(step{prompt: ports.PromptText, err: io.EOF, waitShown: 3})
@@ -388,7 +388,7 @@ func TestAnOverlongRecordIsSkipped(t *testing.T) {
 func TestCancellingTheContextLeavesCleanly(t *testing.T) {
 	h := newHarness(t, false)
 	h.dialOK()
-	h.expectSent(sentRec("nickname=Ivan"), sentWho)
+	h.expectSent(sentRec("nickname=Ivan"), sentWhoIfInTime)
 	h.server(rec(status("success")))
 	h.user(blockAt(ports.PromptText))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -505,7 +505,7 @@ func TestTheUserCanLeaveWhileTheClientWaitsToReconnect(t *testing.T) {
 	h := newHarness(t, false)
 	h.dialOK()
 	h.dialer.EXPECT().Dial(gomock.Any(), "server:1").Return(nil, syscall.ECONNREFUSED).AnyTimes()
-	h.expectSent(sentRec("nickname=Ivan"), sentWho)
+	h.expectSent(sentRec("nickname=Ivan"), sentWhoIfInTime)
 	h.server(rec(status("success")), readErr(io.EOF))
 	h.user(blockAt(ports.PromptText), eof(ports.PromptText))
 	require.NoError(t, h.runWith(client.Config{Reconnect: true, RetryMin: time.Hour}), "end of input leaves, without waiting an hour")
@@ -519,7 +519,7 @@ func TestATextTypedWhileOfflineGoesOnTheNextConnection(t *testing.T) {
 	h.dialOK()
 	conn2 := mocks.NewMockConn(gomock.NewController(t))
 	h.dialer.EXPECT().Dial(gomock.Any(), "server:1").Return(conn2, nil)
-	h.expectSent(sentRec("nickname=Ivan"), sentWho)
+	h.expectSent(sentRec("nickname=Ivan"), sentWhoIfInTime)
 	h.server(rec(status("success")), readErr(io.EOF))
 	var sent []string
 	var mu sync.Mutex
