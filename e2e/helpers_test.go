@@ -22,6 +22,7 @@ import (
 	"pcx/adapters/terminal"
 	"pcx/app/client"
 	"pcx/app/server"
+	"pcx/internal/procout"
 )
 
 // wait bounds how long a test waits for something that must happen; only
@@ -65,28 +66,9 @@ func startServerAt(t *testing.T, addr string) (string, func()) {
 
 // output collects what a client prints, line by line, and lets a test
 // wait for a line.
-type output struct {
-	mu      sync.Mutex
-	changed chan struct{} // closed and replaced on every write
-	text    strings.Builder
-}
+type output struct{ *procout.Output }
 
-func newOutput() *output { return &output{changed: make(chan struct{})} }
-
-func (o *output) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.text.Write(p)
-	close(o.changed)
-	o.changed = make(chan struct{})
-	return len(p), nil
-}
-
-func (o *output) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.text.String()
-}
+func newOutput() *output { return &output{procout.New()} }
 
 // lines returns the complete lines so far.
 func (o *output) lines() []string {
@@ -102,9 +84,7 @@ func (o *output) waitFor(t *testing.T, want string) string {
 	t.Helper()
 	deadline := time.After(wait)
 	for {
-		o.mu.Lock()
-		changed := o.changed
-		o.mu.Unlock()
+		_, changed := o.Snapshot()
 		for _, l := range o.lines() {
 			if strings.Contains(l, want) {
 				return l
@@ -123,9 +103,7 @@ func (o *output) waitCount(t *testing.T, want string, n int) {
 	t.Helper()
 	deadline := time.After(wait)
 	for {
-		o.mu.Lock()
-		changed := o.changed
-		o.mu.Unlock()
+		_, changed := o.Snapshot()
 		count := 0
 		for _, l := range o.lines() {
 			if strings.Contains(l, want) {

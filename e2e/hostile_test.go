@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pcx/adapters/dictcodec"
-	"pcx/adapters/framing"
 	"pcx/adapters/tcp"
 	"pcx/app/client"
 	"pcx/domain"
@@ -89,18 +87,7 @@ func TestHostileNamesFromARawPeerStayInTheFolder(t *testing.T) {
 // serve sends, as a server we did not write might.
 func hostileServer(t *testing.T, serve func(p *peer)) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		nc, err := l.Accept()
-		if err != nil {
-			return
-		}
-		conn := framing.NewConn(nc, framing.Options{WriteTimeout: 10 * time.Second})
-		defer conn.Close()
-		p := &peer{t: t, conn: conn}
+	return rawServer(t, func(p *peer) {
 		p.read() // the login
 		p.send(dictcodec.AppendStatus(nil, nil), nil)
 		serve(p)
@@ -108,19 +95,14 @@ func hostileServer(t *testing.T, serve func(p *peer)) string {
 		// client still sends (its question after login) until it closes.
 		// Closing with that unread would reset the connection, and a reset
 		// destroys what the client has not read yet.
-		conn.CloseWrite()
-		conn.SetReadDeadline(time.Now().Add(wait))
+		p.conn.CloseWrite()
+		p.conn.SetReadDeadline(time.Now().Add(wait))
 		for {
-			if _, _, err := conn.ReadPayload(); err != nil {
+			if _, _, err := p.conn.ReadPayload(); err != nil {
 				return
 			}
 		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		<-done
 	})
-	return l.Addr().String()
 }
 
 func relayed(nick, text, attachment string) []byte {

@@ -231,12 +231,21 @@ func (v *stringValue) String() string     { return string(*v) }
 type positiveCount int
 
 func (v *positiveCount) Set(s string) error {
-	n, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil || n < 1 {
-		return fmt.Errorf("not a count of at least 1: %q", s)
+	n, err := parseCount(s, 1)
+	if err != nil {
+		return err
 	}
 	*v = positiveCount(n)
 	return nil
+}
+
+// parseCount reads a whole number of at least min.
+func parseCount(s string, min int) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < min {
+		return 0, fmt.Errorf("not a count of at least %d: %q", min, s)
+	}
+	return n, nil
 }
 func (v *positiveCount) String() string { return strconv.Itoa(int(*v)) }
 
@@ -339,9 +348,9 @@ func (v *rateValue) String() string { return strconv.FormatFloat(float64(*v), 'g
 type countValue int
 
 func (v *countValue) Set(s string) error {
-	n, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil || n < 0 {
-		return fmt.Errorf("not a count: %q", s)
+	n, err := parseCount(s, 0)
+	if err != nil {
+		return err
 	}
 	*v = countValue(n)
 	return nil

@@ -25,6 +25,8 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
+
+	"pcx/internal/procout"
 )
 
 // wait bounds how long a test waits for something that must happen.
@@ -197,37 +199,16 @@ func (s *server) url() string { return "http://" + s.web + "/" }
 
 // ---- output of processes ----
 
-type output struct {
-	mu      sync.Mutex
-	changed chan struct{} // closed and replaced on every write
-	text    strings.Builder
-}
+type output struct{ *procout.Output }
 
-func newOutput() *output { return &output{changed: make(chan struct{})} }
-
-func (o *output) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.text.Write(p)
-	close(o.changed)
-	o.changed = make(chan struct{})
-	return len(p), nil
-}
-
-func (o *output) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.text.String()
-}
+func newOutput() *output { return &output{procout.New()} }
 
 func (o *output) waitFor(t *testing.T, want string) {
 	t.Helper()
 	deadline := time.After(wait)
 	for {
-		o.mu.Lock()
-		has, changed := strings.Contains(o.text.String(), want), o.changed
-		o.mu.Unlock()
-		if has {
+		text, changed := o.Snapshot()
+		if strings.Contains(text, want) {
 			return
 		}
 		select {
