@@ -25,6 +25,9 @@ func TestRefusalSentencesAndFamilies(t *testing.T) {
 		{domain.RecordTooLong(65536), "record is longer than 65536 bytes", domain.ErrOverLimit},
 		{domain.RecordOverHardCap(2 << 20), "record of 2097152 bytes is over the hard limit of 1048576 bytes", domain.ErrOverLimit},
 		{domain.ErrTooManyFromAddress, "too many connections from your address", domain.ErrOverLimit},
+		{domain.ErrRoomLoginDown, "the other servers of this room are out of reach; try again in a moment", domain.ErrRoomUnreachable},
+		{domain.ErrRoomMessageDown, "the other servers of this room are out of reach; this message reached no one", domain.ErrRoomUnreachable},
+		{domain.ErrNicknameLost, "your nickname was taken on another server while this server was out of reach; log in again", domain.ErrRoomUnreachable},
 	}
 	for _, c := range cases {
 		assert.Equal(t, c.text, c.err.Error())

@@ -43,7 +43,7 @@ func startServerAt(t *testing.T, addr string) (string, func()) {
 	require.NoError(t, err)
 	spool, err := diskspool.New(diskspool.Options{Dir: t.TempDir()})
 	require.NoError(t, err)
-	srv, err := server.New(server.Config{}, l, dictcodec.New(), sysclock.New(), spool, nil,
+	srv, err := server.New(server.Config{}, l, dictcodec.New(), sysclock.New(), spool, nil, nil,
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -28,6 +28,9 @@ const (
 	AttachmentBytesOut                // attachment payload bytes written to receivers
 	UsersJoined                       // logins; with UsersLeft, the users online
 	UsersLeft                         // sessions of logged-in users that ended
+	BusEventsOut                      // events this node published on the room bus
+	BusEventsIn                       // events of other nodes received from the room bus
+	BusEventsMissed                   // events of other nodes that never arrived (holes in their numbers)
 	NumCounters                       // the number of counters above
 )
 
@@ -69,4 +72,9 @@ const (
 	ReasonHardCap            Reason = "record_over_hard_cap"
 	ReasonLoginTimeout       Reason = "login_timeout"
 	ReasonReadTimeout        Reason = "read_timeout"
+	// A login or message refused because the other servers of the room
+	// are out of reach (PROTOCOL.md section 9); a user cut off because
+	// another server's user took its nickname while they were.
+	ReasonRoomUnreachable Reason = "room_unreachable"
+	ReasonNicknameLost    Reason = "nickname_lost"
 )

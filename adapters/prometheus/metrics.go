@@ -45,6 +45,9 @@ func New() *Metrics {
 	m.counters[ports.AttachmentBytesOut] = counter("attachment_bytes_out_total", "Attachment payload bytes written to receivers.")
 	m.counters[ports.UsersJoined] = counter("logins_total", "Users who logged in.")
 	m.counters[ports.UsersLeft] = counter("logouts_total", "Sessions of logged-in users that ended.")
+	m.counters[ports.BusEventsOut] = counter("bus_events_out_total", "Events this node published on the room bus (several servers).")
+	m.counters[ports.BusEventsIn] = counter("bus_events_in_total", "Events of other nodes received from the room bus.")
+	m.counters[ports.BusEventsMissed] = counter("bus_events_missed_total", "Events of other nodes that never arrived: holes in their sequence numbers.")
 	m.users = prom.NewGauge(prom.GaugeOpts{Namespace: "pcx", Name: "users", Help: "Users logged in now."})
 	event := func(name, help string) *prom.CounterVec {
 		v := prom.NewCounterVec(prom.CounterOpts{Namespace: "pcx", Name: name, Help: help}, []string{"reason"})

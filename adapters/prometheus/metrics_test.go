@@ -33,6 +33,9 @@ func TestMetricsAreServedWithTheirValues(t *testing.T) {
 	m.Add(ports.AttachmentBytesIn, 1<<20)
 	m.Add(ports.UsersJoined, 5)
 	m.Add(ports.UsersLeft, 2)
+	m.Add(ports.BusEventsOut, 7)
+	m.Add(ports.BusEventsIn, 11)
+	m.Add(ports.BusEventsMissed, 4)
 	m.Event(ports.Refusal, ports.ReasonMalformed)
 	m.Event(ports.Refusal, ports.ReasonMalformed)
 	m.Event(ports.CutOff, ports.ReasonSlowQueue)
@@ -48,6 +51,9 @@ func TestMetricsAreServedWithTheirValues(t *testing.T) {
 		"pcx_logins_total 5",
 		"pcx_logouts_total 2",
 		"pcx_users 3",
+		"pcx_bus_events_out_total 7",
+		"pcx_bus_events_in_total 11",
+		"pcx_bus_events_missed_total 4",
 		`pcx_refusals_total{reason="malformed_record"} 2`,
 		`pcx_cutoffs_total{reason="slow_consumer_queue"} 1`,
 		`pcx_login_attempts_total{reason="taken"} 1`,

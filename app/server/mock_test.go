@@ -97,7 +97,7 @@ func fixedClock(ctrl *gomock.Controller, at time.Time) *mocks.MockClock {
 }
 
 func serve(t *testing.T, l ports.Listener, clock ports.Clock, spool ports.Spool) context.CancelFunc {
-	srv, err := server.New(server.Config{}, l, dictcodec.New(), clock, spool, nil, slog.New(slog.DiscardHandler))
+	srv, err := server.New(server.Config{}, l, dictcodec.New(), clock, spool, nil, nil, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
@@ -174,7 +174,7 @@ func TestAcceptRetriesFailuresThatPassAndStopsOnOthers(t *testing.T) {
 		}),
 	)
 	l.EXPECT().Close().Return(nil).AnyTimes()
-	srv, err := server.New(server.Config{ShutdownGrace: 200 * time.Millisecond}, l, dictcodec.New(), sysclock.New(), nil, nil, slog.New(slog.DiscardHandler))
+	srv, err := server.New(server.Config{ShutdownGrace: 200 * time.Millisecond}, l, dictcodec.New(), sysclock.New(), nil, nil, nil, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 
 	require.ErrorIs(t, srv.Serve(context.Background()), broken)

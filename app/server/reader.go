@@ -53,15 +53,26 @@ func (s *session) login() (bool, error) {
 		case err != nil:
 			return false, err
 		}
-		if err := s.srv.names.Claim(nick); err != nil {
+		if err := s.srv.claim(nick); err != nil {
 			s.logger().Info("login refused", "nick", nick.String(), "reason", err)
-			s.srv.metrics.Event(ports.Login, ports.LoginTaken)
+			if errors.Is(err, domain.ErrRoomUnreachable) {
+				s.srv.metrics.Event(ports.Refusal, ports.ReasonRoomUnreachable)
+			} else {
+				s.srv.metrics.Event(ports.Login, ports.LoginTaken)
+			}
 			s.tell(err)
 			continue
 		}
 		s.nick = nick
-		if !s.srv.join(s, s.srv.statusFrame(nil)) {
-			s.srv.names.Release(nick)
+		notice, err := s.srv.announce(nick)
+		if err != nil {
+			s.logger().Info("login refused", "nick", nick.String(), "reason", err)
+			s.srv.metrics.Event(ports.Refusal, ports.ReasonRoomUnreachable)
+			s.tell(err)
+			continue
+		}
+		if !s.srv.join(s, notice, s.srv.statusFrame(nil)) {
+			s.srv.unclaim(nick)
 			return false, &finishError{reason: "server shutting down"}
 		}
 		s.joined = true
@@ -154,8 +165,7 @@ func (s *session) relayNext() error {
 		s.enqueue(outFrame{record: s.srv.whoFrame()})
 		return nil
 	}
-	s.relay(req.Message, nil)
-	return nil
+	return s.relay(req.Message, nil)
 }
 
 // relayWithFile reads msg's payload into the spool and relays both.
@@ -174,9 +184,9 @@ func (s *session) relayWithFile(msg domain.ChatMessage) error {
 	if err != nil {
 		return s.storeFailed(err)
 	}
-	s.relay(msg, att)
+	err = s.relay(msg, att)
 	att.Release()
-	return nil
+	return err
 }
 
 // skipPayload reads and drops the payload frame of a refused record.
@@ -208,15 +218,22 @@ func (s *session) storeFailed(err error) error {
 	return &refusal{reason: domain.ErrNotStored, metric: ports.ReasonStoreFailed}
 }
 
-// relay stamps msg now that it is whole and queues it for everyone else.
-func (s *session) relay(msg domain.ChatMessage, att ports.Attachment) {
+// relay stamps msg now that it is whole and queues it for everyone else:
+// in a room, on the bus first (room.go says why).
+func (s *session) relay(msg domain.ChatMessage, att ports.Attachment) error {
 	s.srv.metrics.Add(ports.MessagesReceived, 1)
 	if att != nil {
 		s.srv.metrics.Add(ports.AttachmentBytesIn, int(att.Size()))
 	}
 	rel := domain.Relayed(s.srv.clock.Now(), s.nick.String(), msg)
 	record := s.srv.codec.AppendRelay(make([]byte, 0, 96+len(msg.Text)), &rel)
+	if s.srv.room != nil {
+		if err := s.srv.room.sent(s, record, att); err != nil {
+			return err
+		}
+	}
 	s.srv.broadcast(outFrame{record: record, payload: att}, s)
+	return nil
 }
 
 // readRecord reads one record frame. A frame over the record limit is

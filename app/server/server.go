@@ -35,7 +35,8 @@ type Server struct {
 	spool    ports.Spool
 	metrics  ports.Metrics
 	log      *slog.Logger
-	names    *domain.Registry
+	names    *domain.Registry // a single server's nicknames; unused in a room (see room)
+	room     *roomState       // nil for a single server
 	counters Counters
 
 	// Warnings for the operator, each at most once a second.
@@ -57,8 +58,8 @@ type Server struct {
 }
 
 // New returns a server that will accept connections from listener. A nil
-// metrics counts nothing.
-func New(cfg Config, listener ports.Listener, codec ports.ServerCodec, clock ports.Clock, spool ports.Spool, metrics ports.Metrics, log *slog.Logger) (*Server, error) {
+// metrics counts nothing; a nil room makes a single server.
+func New(cfg Config, listener ports.Listener, codec ports.ServerCodec, clock ports.Clock, spool ports.Spool, metrics ports.Metrics, room *Room, log *slog.Logger) (*Server, error) {
 	cfg = cfg.Defaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -66,7 +67,7 @@ func New(cfg Config, listener ports.Listener, codec ports.ServerCodec, clock por
 	if metrics == nil {
 		metrics = discardMetrics{}
 	}
-	return &Server{
+	srv := &Server{
 		cfg:      cfg,
 		listener: listener,
 		codec:    codec,
@@ -81,7 +82,9 @@ func New(cfg Config, listener ports.Listener, codec ports.ServerCodec, clock por
 
 		acceptWarn: warnEvery{interval: time.Second},
 		refuseWarn: warnEvery{interval: time.Second},
-	}, nil
+	}
+	srv.room = newRoomState(srv, room)
+	return srv, nil
 }
 
 // Addr is the address the server listens on.
@@ -92,11 +95,21 @@ func (srv *Server) Addr() string { return srv.listener.Addr() }
 // shutdown grace and closes every connection. It returns nil after a
 // shutdown asked for through ctx, or the error that stopped the listener.
 func (srv *Server) Serve(ctx context.Context) error {
+	if srv.room != nil {
+		if err := srv.room.start(); err != nil {
+			srv.listener.Close()
+			srv.room.close()
+			return err
+		}
+	}
 	stop := context.AfterFunc(ctx, func() { srv.listener.Close() })
 	defer stop()
 	srv.log.Info("listening", "addr", srv.listener.Addr())
 	err := srv.acceptLoop(ctx)
 	srv.shutdown()
+	if srv.room != nil {
+		srv.room.close()
+	}
 	if ctx.Err() != nil {
 		return nil
 	}
@@ -167,9 +180,8 @@ func (srv *Server) refused(s *session, reason cutReason, live int) {
 
 // join makes s a member under nick: its status reply comes first in its
 // queue, then everything broadcast after the join, while every other
-// member is told of it. It fails when the server is closing.
-func (srv *Server) join(s *session, status []byte) bool {
-	notice := srv.noticeFrame(domain.JoinText(s.nick.String()))
+// member is told of it by notice. It fails when the server is closing.
+func (srv *Server) join(s *session, notice, status []byte) bool {
 	srv.mu.Lock()
 	defer srv.unlockAndCut()
 	if srv.closing {
@@ -190,12 +202,17 @@ func (srv *Server) join(s *session, status []byte) bool {
 // that order, so that whoever reads the notice may take the name at once.
 func (srv *Server) leave(s *session) {
 	notice := srv.noticeFrame(domain.LeaveText(s.nick.String()))
+	if srv.room != nil {
+		srv.room.left(s.nick, notice)
+	}
 	srv.mu.Lock()
 	last := srv.members[len(srv.members)-1]
 	last.memberIndex = s.memberIndex
 	srv.members[s.memberIndex] = last
 	srv.members = srv.members[:len(srv.members)-1]
-	srv.names.Release(s.nick)
+	if srv.room == nil {
+		srv.names.Release(s.nick)
+	}
 	stop := srv.feed.headPos().seq
 	if !srv.closing {
 		srv.fanOut(outFrame{record: notice}, nil)
@@ -320,6 +337,9 @@ func (srv *Server) statusFrame(err error) []byte {
 // flush for at most the grace period, then cuts off whoever is left.
 func (srv *Server) shutdown() {
 	notice := srv.noticeFrame(domain.ShutdownText)
+	if srv.room != nil {
+		srv.room.shutdown()
+	}
 	srv.mu.Lock()
 	srv.closing = true
 	srv.fanOut(outFrame{record: notice}, nil)

@@ -47,7 +47,7 @@ func startWithCodec(t testing.TB, cfg server.Config, codec ports.ServerCodec) *h
 	require.NoError(t, err)
 	spool, err := diskspool.New(diskspool.Options{Dir: t.TempDir()})
 	require.NoError(t, err)
-	srv, err := server.New(cfg, l, codec, sysclock.New(), spool, nil, slog.New(slog.DiscardHandler))
+	srv, err := server.New(cfg, l, codec, sysclock.New(), spool, nil, nil, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &harness{t: t, network: network, spool: spool, cancel: cancel, done: make(chan error, 1)}

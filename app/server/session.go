@@ -48,7 +48,8 @@ type session struct {
 	memberIndex int    // position in srv.members; guarded by srv.mu
 	joinSeq     uint64 // login order, for "who"; guarded by srv.mu
 	readBuf     []byte
-	pace        pacer // the rate limit; its stop may be called from any goroutine
+	pace        pacer       // the rate limit; its stop may be called from any goroutine
+	nickLost    atomic.Bool // in a room: another server's user took the nickname (room.go)
 
 	// Owned by the writer goroutine (and by cleanup once it has
 	// returned): the next log entry to take, its chunk nil until the

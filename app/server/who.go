@@ -18,6 +18,9 @@ func (srv *Server) whoFrame() []byte {
 	for i, m := range srv.members {
 		members[i] = member{m.joinSeq, m.nick.String()}
 	}
+	if srv.room != nil {
+		srv.room.remoteUsers(func(seq uint64, nick string) { members = append(members, member{seq, nick}) })
+	}
 	srv.mu.Unlock()
 	slices.SortFunc(members, func(a, b member) int { return cmp.Compare(a.seq, b.seq) })
 	users := make([]string, len(members))

@@ -1,0 +1,609 @@
+package server
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"pcx/domain"
+	"pcx/ports"
+)
+
+// Room joins a server to the other servers of one room (PROTOCOL.md
+// section 9): the nil *Room is a single server, which uses none of it.
+type Room struct {
+	// Node is this server's name in the room, unique in it.
+	Node  string
+	Bus   ports.RoomBus
+	Names ports.Names
+	Nodes ports.Nodes
+	// Timeout bounds each call to Names (a login's claim, a release).
+	// Zero means 5 s.
+	Timeout time.Duration
+}
+
+// What the server does with the room, in one place:
+//
+//   - Publish before relaying. A local user's message is encoded once;
+//     those bytes are published on the bus first and, only once Publish
+//     has taken them, appended to the local log. A Publish that fails
+//     (the bus is down) refuses the message to its sender with
+//     domain.ErrRoomMessageDown, and no one gets it: a message is never
+//     relayed to the local half of the room only, and never twice. The
+//     sender's reader goroutine does both steps, so its messages keep their
+//     order on the bus and locally.
+//   - Joins: the nickname is claimed in Names (bounded by Room.Timeout),
+//     the join published, then the user joins locally. Leaves: the
+//     nickname released, the leave published, then the local leave.
+//   - Remote events are appended to the local log as the bytes received,
+//     in the order the bus gives them (each origin's order). Every remote
+//     user is known by (node, nickname as typed) from its join (or, for a
+//     user whose join this node never heard, from its first message), so
+//     that its leave is told once, whichever comes first of its leave, its
+//     node's shutdown, its node seen gone, or a reconciliation.
+//   - The link lost: logins and messages are refused until it is back and
+//     every local user's nickname is claimed again. A user whose nickname
+//     another server's user took meanwhile is told (domain.ErrNicknameLost)
+//     and cut off: whoever stayed reachable keeps the name.
+type roomState struct {
+	Room
+	srv *Server
+	log *slog.Logger
+
+	// origin marks the log entries of remote messages: they count as
+	// messages for the metrics and are sent to every local member.
+	origin *session
+
+	// Guarded by Server.mu.
+	remote map[string]map[string]*remoteUser // by node, then nickname as typed
+	down   bool                              // the link is lost, or back but not yet recovered
+	gen    uint64                            // counts the link's losses; a recovery of an older one gives up
+
+	// stop ends the recovery and reconciliation goroutines (shutdown).
+	stop    context.Context
+	cancel  context.CancelFunc
+	running sync.WaitGroup
+	// reconciling is set while a reconciliation is queued or running.
+	reconciling atomic.Bool
+	// attachments numbers the attachments this node offers the room.
+	attachments atomic.Uint64
+}
+
+// remoteUser is a user of another node, as this node knows it.
+type remoteUser struct {
+	nick    string
+	joinSeq uint64 // when this node learned of it, in Server.joins order
+}
+
+func newRoomState(srv *Server, r *Room) *roomState {
+	if r == nil {
+		return nil
+	}
+	rs := &roomState{Room: *r, srv: srv, remote: make(map[string]map[string]*remoteUser)}
+	rs.Timeout = cmp.Or(rs.Timeout, 5*time.Second)
+	rs.log = srv.log.With("node", r.Node)
+	rs.origin = &session{}
+	rs.stop, rs.cancel = context.WithCancel(context.Background())
+	return rs
+}
+
+// start joins the room: a name this node held in an earlier run that did
+// not stop cleanly is freed (and the others told that its users left), the
+// bus and the liveness watch start, and the users the room has now are
+// learned from the registry, without notices.
+func (r *roomState) start() error {
+	if err := r.Bus.Listen(receiver{r}); err != nil {
+		return fmt.Errorf("server: listen to the room: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(r.stop, r.Timeout)
+	defer cancel()
+	holders, err := r.Names.List(ctx)
+	if err != nil {
+		return fmt.Errorf("server: list the room's nicknames: %w", err)
+	}
+	var stale int
+	for _, h := range holders {
+		if h.Node == r.Node {
+			stale++
+		}
+	}
+	if stale > 0 {
+		r.log.Warn("freeing the nicknames of an earlier run of this node", "count", stale)
+		if err := r.Names.ReleaseNode(ctx, r.Node); err != nil {
+			return fmt.Errorf("server: free an earlier run's nicknames: %w", err)
+		}
+		// The others may still show that run's users: they leave now.
+		r.publish(ports.BusEvent{Kind: ports.BusShutdown})
+	}
+	if err := r.Nodes.Watch(r.gone); err != nil {
+		return fmt.Errorf("server: watch the room's nodes: %w", err)
+	}
+	srv := r.srv
+	srv.mu.Lock()
+	for _, h := range holders {
+		if h.Node != r.Node {
+			r.learn(h.Node, h.Nickname.String())
+		}
+	}
+	srv.mu.Unlock()
+	r.log.Info("joined the room", "users_elsewhere", len(holders)-stale)
+	return nil
+}
+
+// close leaves the room after a shutdown: the others see every user of
+// this node leave at once (the shutdown was published when it began).
+func (r *roomState) close() {
+	r.cancel()
+	r.running.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), r.Timeout)
+	defer cancel()
+	if err := r.Names.ReleaseNode(ctx, r.Node); err != nil {
+		r.log.Warn("freeing this node's nicknames", "err", err)
+	}
+	if err := r.Nodes.Close(); err != nil {
+		r.log.Warn("leaving the room's nodes", "err", err)
+	}
+	if err := r.Bus.Close(); err != nil {
+		r.log.Warn("closing the room's bus", "err", err)
+	}
+}
+
+// publish sends ev to the other nodes and counts it.
+func (r *roomState) publish(ev ports.BusEvent) error {
+	ctx, cancel := context.WithTimeout(r.stop, r.Timeout)
+	defer cancel()
+	if err := r.Bus.Publish(ctx, ev); err != nil {
+		return err
+	}
+	r.srv.metrics.Add(ports.BusEventsOut, 1)
+	return nil
+}
+
+// isDown tells whether logins and messages are refused now.
+func (r *roomState) isDown() bool {
+	r.srv.mu.Lock()
+	defer r.srv.mu.Unlock()
+	return r.down
+}
+
+// claim takes nick in the room's registry for a login.
+func (r *roomState) claim(nick domain.Nickname) error {
+	if r.isDown() {
+		return domain.ErrRoomLoginDown
+	}
+	ctx, cancel := context.WithTimeout(r.stop, r.Timeout)
+	defer cancel()
+	err := r.Names.Claim(ctx, nick)
+	if err != nil && !errors.Is(err, domain.ErrNicknameTaken) && !errors.Is(err, domain.ErrInvalidNickname) {
+		r.log.Warn("claiming a nickname", "err", err)
+		return domain.ErrRoomLoginDown
+	}
+	return err
+}
+
+// release frees nick in the room's registry; a failure is logged, and the
+// name is freed by the next recovery or by this node's end.
+func (r *roomState) release(nick domain.Nickname) {
+	ctx, cancel := context.WithTimeout(r.stop, r.Timeout)
+	defer cancel()
+	if err := r.Names.Release(ctx, nick); err != nil {
+		r.log.Warn("freeing a nickname", "err", err)
+	}
+}
+
+// joined publishes a local user's join. It fails when the bus is down.
+func (r *roomState) joined(nick domain.Nickname, notice []byte) error {
+	return r.publish(ports.BusEvent{Kind: ports.BusJoin, Nickname: nick.String(), Record: notice})
+}
+
+// left frees a local user's nickname and publishes the leave, unless the
+// server is closing (the shutdown event says it for every user).
+func (r *roomState) left(nick domain.Nickname, notice []byte) {
+	r.srv.mu.Lock()
+	closing := r.srv.closing
+	r.srv.mu.Unlock()
+	if closing {
+		return
+	}
+	r.release(nick)
+	if err := r.publish(ports.BusEvent{Kind: ports.BusLeave, Nickname: nick.String(), Record: notice}); err != nil {
+		r.log.Warn("the other servers were not told of a leave", "nick", nick.String(), "err", err)
+	}
+}
+
+// sent publishes a local user's message before it is relayed locally
+// (see roomState). An attachment is offered under a handle of this node.
+func (r *roomState) sent(s *session, record []byte, att ports.Attachment) error {
+	if s.nickLost.Load() {
+		return &finishError{reason: "nickname taken elsewhere"}
+	}
+	if r.isDown() {
+		return &refusal{reason: domain.ErrRoomMessageDown, metric: ports.ReasonRoomUnreachable}
+	}
+	ev := ports.BusEvent{Kind: ports.BusMessage, Nickname: s.nick.String(), Record: record}
+	if att != nil {
+		ev.Attachment = r.offer(att)
+	}
+	if err := r.publish(ev); err != nil {
+		s.logger().Warn("message not published", "err", err)
+		return &refusal{reason: domain.ErrRoomMessageDown, metric: ports.ReasonRoomUnreachable}
+	}
+	return nil
+}
+
+// offer names a local attachment for the other nodes, which fetch it from
+// this one. The relay of attachments between nodes is not built yet: the
+// handle names the attachment, and nothing serves it (receivers skip it).
+func (r *roomState) offer(att ports.Attachment) *ports.BusAttachment {
+	return &ports.BusAttachment{ID: strconv.FormatUint(r.attachments.Add(1), 10), Size: att.Size()}
+}
+
+// shutdown tells the others that every user of this node is gone.
+func (r *roomState) shutdown() {
+	if err := r.publish(ports.BusEvent{Kind: ports.BusShutdown}); err != nil {
+		r.log.Warn("the other servers were not told of the shutdown; they see this node gone after its TTL", "err", err)
+	}
+}
+
+// receiver is what the bus calls: one goroutine at a time, in each
+// origin's order.
+type receiver struct{ r *roomState }
+
+// Receive appends another node's event to the local log.
+func (rc receiver) Receive(ev ports.BusEvent) {
+	r := rc.r
+	r.srv.metrics.Add(ports.BusEventsIn, 1)
+	switch ev.Kind {
+	case ports.BusJoin:
+		r.remoteJoin(ev)
+	case ports.BusMessage:
+		r.remoteMessage(ev)
+	case ports.BusLeave:
+		r.remoteLeave(ev.Node, ev.Nickname, ev.Record)
+	case ports.BusShutdown:
+		r.nodeGone(ev.Node, "shut down")
+	default:
+		r.log.Warn("dropped a bus event of an unknown kind", "from", ev.Node, "kind", ev.Kind)
+	}
+}
+
+// Missed logs and counts a hole in a node's events, and has the room's
+// users checked against the registry: a leave may be among the lost.
+func (rc receiver) Missed(node string, count uint64) {
+	r := rc.r
+	r.srv.metrics.Add(ports.BusEventsMissed, int(min(count, 1<<31)))
+	r.log.Warn("events of another node never arrived; the room as this node sees it may differ until its users reconnect",
+		"from", node, "missed", count)
+	r.reconcileSoon(0)
+}
+
+// Link follows the link to the bus: lost, the local users are told and
+// logins and messages refused; back, the room is recovered first.
+func (rc receiver) Link(up bool) {
+	r := rc.r
+	srv := r.srv
+	srv.mu.Lock()
+	if !up {
+		if r.down {
+			srv.mu.Unlock()
+			return
+		}
+		r.down = true
+		r.gen++
+		r.notice(domain.RoomLostText)
+		srv.unlockAndCut()
+		r.log.Warn("room link lost; refusing logins and messages until it is back")
+		return
+	}
+	if !r.down || srv.closing {
+		srv.mu.Unlock()
+		return // the first Link(true), or a shutdown under way
+	}
+	gen := r.gen
+	srv.mu.Unlock()
+	r.log.Info("room link back; claiming this node's nicknames again")
+	r.running.Go(func() { r.recover(gen) })
+}
+
+// notice appends a SERVER notice for every local member. Server.mu must be
+// held.
+func (r *roomState) notice(text string) {
+	r.srv.fanOut(outFrame{record: r.srv.noticeFrame(text)}, nil)
+}
+
+// learn records a remote user unless it is known. Server.mu must be held.
+func (r *roomState) learn(node, nick string) (*remoteUser, bool) {
+	users := r.remote[node]
+	if users == nil {
+		users = make(map[string]*remoteUser)
+		r.remote[node] = users
+	}
+	if u := users[nick]; u != nil {
+		return u, false
+	}
+	u := &remoteUser{nick: nick, joinSeq: r.srv.joins}
+	r.srv.joins++
+	users[nick] = u
+	return u, true
+}
+
+// forget removes a remote user and appends its leave notice (received, or
+// made here when record is nil); a user not known is not told of twice.
+// Server.mu must be held.
+func (r *roomState) forget(node, nick string, record []byte) {
+	users := r.remote[node]
+	if users[nick] == nil {
+		return
+	}
+	delete(users, nick)
+	if len(users) == 0 {
+		delete(r.remote, node)
+	}
+	if record == nil {
+		record = r.srv.noticeFrame(domain.LeaveText(nick))
+	}
+	if !r.srv.closing {
+		r.srv.fanOut(outFrame{record: record}, nil)
+	}
+}
+
+func (r *roomState) remoteJoin(ev ports.BusEvent) {
+	srv := r.srv
+	srv.mu.Lock()
+	defer srv.unlockAndCut()
+	// A join heard again (a node re-announces its users when its link is
+	// back) is told only to those who had not heard it.
+	if _, fresh := r.learn(ev.Node, ev.Nickname); fresh && !srv.closing {
+		srv.fanOut(outFrame{record: ev.Record}, nil)
+	}
+}
+
+// remoteMessage relays another node's message to the local members. It is
+// the one place where remote messages enter the log.
+func (r *roomState) remoteMessage(ev ports.BusEvent) {
+	if ev.Attachment != nil {
+		// Attachments between nodes are not relayed yet; the record is
+		// not relayed without its payload.
+		r.log.Warn("skipped a message with an attachment from another node", "from", ev.Node, "size", ev.Attachment.Size)
+		return
+	}
+	srv := r.srv
+	srv.mu.Lock()
+	defer srv.unlockAndCut()
+	r.learn(ev.Node, ev.Nickname) // silently: its join came before this node listened
+	if !srv.closing {
+		srv.fanOut(outFrame{record: ev.Record}, r.origin)
+	}
+}
+
+func (r *roomState) remoteLeave(node, nick string, record []byte) {
+	srv := r.srv
+	srv.mu.Lock()
+	r.forget(node, nick, record)
+	srv.unlockAndCut()
+}
+
+// gone is what Nodes.Watch calls for a node that stopped announcing
+// itself: its nicknames are freed, then its users leave.
+func (r *roomState) gone(node string) {
+	ctx, cancel := context.WithTimeout(r.stop, r.Timeout)
+	defer cancel()
+	if err := r.Names.ReleaseNode(ctx, node); err != nil {
+		r.log.Warn("freeing a gone node's nicknames", "gone", node, "err", err)
+	}
+	r.nodeGone(node, "gone")
+}
+
+// nodeGone tells the local members that each user of node left.
+func (r *roomState) nodeGone(node, how string) {
+	srv := r.srv
+	srv.mu.Lock()
+	n := len(r.remote[node])
+	for nick := range r.remote[node] {
+		r.forget(node, nick, nil)
+	}
+	srv.unlockAndCut()
+	r.log.Info("node left the room", "other", node, "how", how, "users", n)
+}
+
+// recover runs once the link is back: it claims every local user's
+// nickname again (cutting off those another server's user took), frees
+// the names of users who left meanwhile, announces the users again (the
+// others skip joins they know), lets logins and messages in, and checks
+// the remote users against the registry. It gives up, to be run again,
+// when the link is lost meanwhile.
+func (r *roomState) recover(gen uint64) {
+	pause := 100 * time.Millisecond
+	for !r.recoverOnce(gen) {
+		select {
+		case <-r.stop.Done():
+			return
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 2*time.Second)
+		if r.stale(gen) {
+			return
+		}
+	}
+	// A node that was cut off as long as this one may free its names
+	// after this look: look again once its recovery is surely done.
+	r.reconcileSoon(r.Timeout)
+}
+
+// stale tells whether the link was lost again since gen.
+func (r *roomState) stale(gen uint64) bool {
+	r.srv.mu.Lock()
+	defer r.srv.mu.Unlock()
+	return r.gen != gen || r.srv.closing
+}
+
+// recoverOnce is one try of recover; false means try again.
+func (r *roomState) recoverOnce(gen uint64) bool {
+	srv := r.srv
+	ctx, cancel := context.WithTimeout(r.stop, r.Timeout)
+	defer cancel()
+	holders, err := r.Names.List(ctx)
+	if err != nil {
+		r.log.Warn("recovering the room: list nicknames", "err", err)
+		return false
+	}
+	mine := make(map[string]domain.Nickname)
+	for _, h := range holders {
+		if h.Node == r.Node {
+			mine[h.Nickname.Key()] = h.Nickname
+		}
+	}
+	srv.mu.Lock()
+	members := make([]*session, len(srv.members))
+	copy(members, srv.members)
+	srv.mu.Unlock()
+
+	var kept []*session
+	for _, s := range members {
+		if _, held := mine[s.nick.Key()]; held {
+			delete(mine, s.nick.Key())
+			kept = append(kept, s)
+			continue
+		}
+		err := r.Names.Claim(ctx, s.nick)
+		switch {
+		case err == nil:
+			kept = append(kept, s)
+		case errors.Is(err, domain.ErrNicknameTaken):
+			r.lose(s)
+		default:
+			r.log.Warn("recovering the room: claim a nickname again", "nick", s.nick.String(), "err", err)
+			return false
+		}
+	}
+	for _, n := range mine { // held for users who left while the link was down
+		if err := r.Names.Release(ctx, n); err != nil {
+			r.log.Warn("recovering the room: free a nickname", "err", err)
+			return false
+		}
+	}
+	for _, s := range kept {
+		notice := srv.noticeFrame(domain.JoinText(s.nick.String()))
+		if err := r.joined(s.nick, notice); err != nil {
+			r.log.Warn("recovering the room: announce a user again", "err", err)
+			return false
+		}
+	}
+	srv.mu.Lock()
+	if r.gen != gen || srv.closing {
+		srv.mu.Unlock()
+		return true // lost again: the next Link(true) starts over
+	}
+	r.down = false
+	r.notice(domain.RoomBackText)
+	srv.unlockAndCut()
+	r.log.Info("room recovered", "users", len(kept), "cut_off", len(members)-len(kept))
+	r.reconcileSoon(0)
+	return true
+}
+
+// lose cuts off a local user whose nickname another node's user holds
+// now, telling it why; its leave follows as for any session that ends.
+func (r *roomState) lose(s *session) {
+	s.logger().Warn("nickname taken on another server while the room was out of reach; cutting the user off")
+	s.nickLost.Store(true)
+	r.srv.metrics.Event(ports.CutOff, ports.ReasonNicknameLost)
+	s.enqueue(outFrame{record: r.srv.noticeFrame(domain.ErrorText(domain.ErrNicknameLost))})
+	s.finish()
+}
+
+// reconcileSoon checks, after delay, the remote users against the
+// registry: one whose node no longer holds its nickname left while a
+// leave was lost. At most one is queued at a time.
+func (r *roomState) reconcileSoon(delay time.Duration) {
+	if !r.reconciling.CompareAndSwap(false, true) {
+		return
+	}
+	r.running.Go(func() {
+		defer r.reconciling.Store(false)
+		select {
+		case <-r.stop.Done():
+			return
+		case <-time.After(delay):
+		}
+		r.reconcile()
+	})
+}
+
+func (r *roomState) reconcile() {
+	srv := r.srv
+	srv.mu.Lock()
+	before := srv.joins // users learned from now on are not judged by this list
+	srv.mu.Unlock()
+	ctx, cancel := context.WithTimeout(r.stop, r.Timeout)
+	defer cancel()
+	holders, err := r.Names.List(ctx)
+	if err != nil {
+		r.log.Warn("checking the room's users", "err", err)
+		return
+	}
+	held := make(map[[2]string]bool, len(holders))
+	for _, h := range holders {
+		held[[2]string{h.Node, h.Nickname.String()}] = true
+	}
+	srv.mu.Lock()
+	defer srv.unlockAndCut()
+	for node, users := range r.remote {
+		for nick, u := range users {
+			if u.joinSeq < before && !held[[2]string{node, nick}] {
+				r.log.Info("a user of another node left unheard", "other", node)
+				r.forget(node, nick, nil)
+			}
+		}
+	}
+}
+
+// remoteUsers appends the remote users with the order they were learned
+// in. Server.mu must be held.
+func (r *roomState) remoteUsers(add func(seq uint64, nick string)) {
+	for _, users := range r.remote {
+		for _, u := range users {
+			add(u.joinSeq, u.nick)
+		}
+	}
+}
+
+// claim takes nick for a login: in the room's registry, or in this
+// server's.
+func (srv *Server) claim(nick domain.Nickname) error {
+	if srv.room == nil {
+		return srv.names.Claim(nick)
+	}
+	return srv.room.claim(nick)
+}
+
+// unclaim gives back a nickname claimed for a login that did not join.
+func (srv *Server) unclaim(nick domain.Nickname) {
+	if srv.room == nil {
+		srv.names.Release(nick)
+		return
+	}
+	srv.room.release(nick)
+}
+
+// announce encodes the join notice of nick and, in a room, publishes it
+// first: a join the other servers could not be told of is refused (the
+// nickname given back).
+func (srv *Server) announce(nick domain.Nickname) ([]byte, error) {
+	notice := srv.noticeFrame(domain.JoinText(nick.String()))
+	if srv.room == nil {
+		return notice, nil
+	}
+	if err := srv.room.joined(nick, notice); err != nil {
+		srv.room.log.Warn("a join not published; login refused", "err", err)
+		srv.room.release(nick)
+		return nil, domain.ErrRoomLoginDown
+	}
+	return notice, nil
+}

@@ -1,0 +1,272 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"pcx/adapters/dictcodec"
+	"pcx/adapters/localroom"
+	"pcx/adapters/memory"
+	"pcx/adapters/sysclock"
+	"pcx/app/server"
+	"pcx/domain"
+	"pcx/internal/testpeer"
+	"pcx/ports"
+)
+
+// startNode starts a server that is node of room, on its own in-memory
+// network, with bus as its bus (nil: the room's).
+func startNode(t *testing.T, room *localroom.Room, node string, bus ports.RoomBus) *harness {
+	t.Helper()
+	network := memory.NewNetwork()
+	l, err := network.Listen("pcx")
+	require.NoError(t, err)
+	if bus == nil {
+		bus = room.Bus(node)
+	}
+	r := &server.Room{Node: node, Bus: bus, Names: room.Names(node), Nodes: room.Nodes(node), Timeout: time.Second}
+	srv, err := server.New(server.Config{ShutdownGrace: time.Second}, l, dictcodec.New(), sysclock.New(), nil, nil, r, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &harness{t: t, network: network, cancel: cancel, done: make(chan error, 1)}
+	go func() { h.done <- srv.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-h.done:
+			h.done <- nil
+		case <-time.After(testpeer.Timeout):
+			t.Error("the server did not stop")
+		}
+	})
+	return h
+}
+
+// stopNode shuts a node down and waits for it.
+func stopNode(t *testing.T, h *harness) {
+	t.Helper()
+	h.cancel()
+	select {
+	case err := <-h.done:
+		require.NoError(t, err)
+		h.done <- nil
+	case <-time.After(testpeer.Timeout):
+		t.Fatal("the server did not stop")
+	}
+}
+
+// expectSkippingJoin requires a message from nick saying text, after at
+// most one join notice of joiner: a node learns of a remote user's join
+// asynchronously, so a user who logged in about then may or may not see it.
+func expectSkippingJoin(t *testing.T, p *testpeer.Peer, joiner, nick, text string) {
+	t.Helper()
+	rec := p.Next()
+	if rec.Nickname.Str == "SERVER" && rec.Text.Str == domain.JoinText(joiner) {
+		rec = p.Next()
+	}
+	require.Equal(t, [2]string{nick, text}, [2]string{rec.Nickname.Str, rec.Text.Str}, "record %s", rec.Body)
+}
+
+// until reads p's records until one from nick saying text.
+func until(t *testing.T, p *testpeer.Peer, nick, text string) {
+	t.Helper()
+	for {
+		if rec := p.Next(); rec.Nickname.Str == nick && rec.Text.Str == text {
+			return
+		}
+	}
+}
+
+// who asks p who is online and returns the users.
+func who(t *testing.T, p *testpeer.Peer) []string {
+	t.Helper()
+	p.SendRecord("command", "who")
+	for {
+		rec := p.Next()
+		if rec.HasUsers {
+			return rec.Users
+		}
+	}
+}
+
+func TestRoomJoinMessageWhoAndLeaveAcrossServers(t *testing.T) {
+	room := localroom.NewRoom()
+	a := startNode(t, room, "a", nil)
+	b := startNode(t, room, "b", nil)
+
+	ivan := a.login("Ivan")
+	maria := b.login("Maria")
+	ivan.Expect("SERVER", domain.JoinText("Maria"))
+
+	ivan.SendRecord("text", "Hello")
+	expectSkippingJoin(t, maria, "Ivan", "Ivan", "Hello")
+	maria.SendRecord("text", "Hi")
+	ivan.Expect("Maria", "Hi")
+
+	require.Equal(t, []string{"Ivan", "Maria"}, who(t, maria))
+	require.Equal(t, []string{"Ivan", "Maria"}, who(t, ivan))
+
+	// The nickname is the room's: taken on the other server too, in any
+	// case and look-alike.
+	olga := b.dial()
+	olga.SendRecord("nickname", "IVAN")
+	olga.ExpectStatus("error: this nickname is already taken")
+
+	require.NoError(t, ivan.Conn.Close())
+	maria.Expect("SERVER", domain.LeaveText("Ivan"))
+	require.Equal(t, []string{"Maria"}, who(t, maria))
+	// Free again once its holder is gone, on any server.
+	olga.Login("ivan")
+	maria.Expect("SERVER", domain.JoinText("ivan"))
+}
+
+// A server that stops: its users get the shutdown notice; the others see
+// each of them leave, once (the shutdown event and the node's end both
+// say it).
+func TestRoomServerShutdownIsEachUserLeavingOnce(t *testing.T) {
+	room := localroom.NewRoom()
+	a := startNode(t, room, "a", nil)
+	b := startNode(t, room, "b", nil)
+	ivan := a.login("Ivan")
+	maria := b.login("Maria")
+	ivan.Expect("SERVER", domain.JoinText("Maria"))
+	b.login("Olga")
+	ivan.Expect("SERVER", domain.JoinText("Olga"))
+	maria.Expect("SERVER", domain.JoinText("Olga"))
+
+	stopNode(t, b)
+	got := []string{ivan.Next().Text.Str, ivan.Next().Text.Str}
+	slices.Sort(got)
+	require.Equal(t, []string{domain.LeaveText("Maria"), domain.LeaveText("Olga")}, got)
+	ivan.ExpectSilence(300 * time.Millisecond)
+	require.Equal(t, []string{"Ivan"}, who(t, ivan))
+
+	// Their nicknames are free.
+	a.login("Maria")
+}
+
+// A node that dies without a word: once the room sees it gone, its users
+// leave, once each, and their nicknames are free.
+func TestRoomNodeGoneIsItsUsersLeaving(t *testing.T) {
+	room := localroom.NewRoom()
+	a := startNode(t, room, "a", nil)
+	ivan := a.login("Ivan")
+
+	// A node driven by hand: a user Olga joins, then the node dies.
+	ghostBus, ghostNodes, ghostNames := room.Bus("ghost"), room.Nodes("ghost"), room.Names("ghost")
+	require.NoError(t, ghostBus.Listen(nopReceiver{}))
+	require.NoError(t, ghostNodes.Watch(func(string) {}))
+	olga, err := domain.ParseNickname("Olga")
+	require.NoError(t, err)
+	require.NoError(t, ghostNames.Claim(context.Background(), olga))
+	join := encodeNotice(t, domain.JoinText("Olga"))
+	require.NoError(t, ghostBus.Publish(context.Background(), ports.BusEvent{Kind: ports.BusJoin, Nickname: "Olga", Record: join}))
+	ivan.Expect("SERVER", domain.JoinText("Olga"))
+	require.Equal(t, []string{"Ivan", "Olga"}, who(t, ivan))
+
+	require.NoError(t, ghostBus.Close())
+	require.NoError(t, ghostNodes.Close())
+	ivan.Expect("SERVER", domain.LeaveText("Olga"))
+	ivan.ExpectSilence(300 * time.Millisecond)
+	a.login("olga")
+	ivan.Expect("SERVER", domain.JoinText("olga"))
+}
+
+func encodeNotice(t *testing.T, text string) []byte {
+	t.Helper()
+	n := domain.Notice(time.Now(), text)
+	return dictcodec.New().AppendRelay(nil, &n)
+}
+
+type nopReceiver struct{}
+
+func (nopReceiver) Receive(ports.BusEvent) {}
+func (nopReceiver) Missed(string, uint64)  {}
+func (nopReceiver) Link(bool)              {}
+
+// flakyBus is a node's bus whose link the test cuts and restores.
+type flakyBus struct {
+	ports.RoomBus
+	mu   sync.Mutex
+	rcv  ports.BusReceiver
+	down bool
+}
+
+func (f *flakyBus) Listen(r ports.BusReceiver) error {
+	f.mu.Lock()
+	f.rcv = r
+	f.mu.Unlock()
+	return f.RoomBus.Listen(r)
+}
+
+func (f *flakyBus) Publish(ctx context.Context, ev ports.BusEvent) error {
+	f.mu.Lock()
+	down := f.down
+	f.mu.Unlock()
+	if down {
+		return fmt.Errorf("flaky: %w", ports.ErrBusDown)
+	}
+	return f.RoomBus.Publish(ctx, ev)
+}
+
+func (f *flakyBus) link(up bool) {
+	f.mu.Lock()
+	f.down = !up
+	r := f.rcv
+	f.mu.Unlock()
+	r.Link(up)
+}
+
+// The link lost: the node's users are told, its logins and messages
+// refused (no one gets such a message, not even the users of the same
+// node); back, the nicknames are claimed again, and a user whose nickname
+// another server's user took meanwhile is told and cut off, while the
+// others go on.
+func TestRoomLinkLostAndBack(t *testing.T) {
+	room := localroom.NewRoom()
+	bus := &flakyBus{RoomBus: room.Bus("a")}
+	a := startNode(t, room, "a", bus)
+	b := startNode(t, room, "b", nil)
+	ivan := a.login("Ivan")
+	olga := a.login("Olga")
+	ivan.Expect("SERVER", domain.JoinText("Olga"))
+	maria := b.login("Maria")
+	ivan.Expect("SERVER", domain.JoinText("Maria"))
+	olga.Expect("SERVER", domain.JoinText("Maria"))
+
+	bus.link(false)
+	ivan.Expect("SERVER", domain.RoomLostText)
+	olga.Expect("SERVER", domain.RoomLostText)
+	ivan.SendRecord("text", "anyone?")
+	ivan.Expect("SERVER", domain.ErrorText(domain.ErrRoomMessageDown))
+	newcomer := a.dial()
+	newcomer.SendRecord("nickname", "Nina")
+	newcomer.ExpectStatus("error: " + domain.ErrRoomLoginDown.Error())
+
+	// Meanwhile the others saw node a gone (as they would once its
+	// heartbeat expired) and freed its names; Ivan's is taken on b.
+	require.NoError(t, room.Names("b").ReleaseNode(context.Background(), "a"))
+	ivan2 := b.login("Ivan")
+
+	bus.link(true)
+	// Ivan hears of the new Ivan (events from the others came in all
+	// along), then that he lost the name.
+	recs := ivan.ExpectClosed()
+	require.NotEmpty(t, recs)
+	require.Equal(t, domain.ErrorText(domain.ErrNicknameLost), recs[len(recs)-1].Text.Str)
+	until(t, olga, "SERVER", domain.RoomBackText)
+	olga.SendRecord("text", "back")
+	until(t, maria, "Olga", "back")
+	until(t, ivan2, "Olga", "back")
+	// Logins are open again; the nickname Ivan stays b's user's.
+	newcomer.SendRecord("nickname", "Nina")
+	newcomer.ExpectStatus("success")
+	require.ElementsMatch(t, []string{"Olga", "Maria", "Ivan", "Nina"}, who(t, maria))
+}
