@@ -87,7 +87,7 @@ func newRoomState(srv *Server, r *Room) *roomState {
 	}
 	rs := &roomState{Room: *r, srv: srv, remote: make(map[string]map[string]*remoteUser)}
 	rs.Timeout = cmp.Or(rs.Timeout, 5*time.Second)
-	rs.log = srv.log.With("node", r.Node)
+	rs.log = srv.log // cmd/server names the node in every line
 	rs.origin = &session{}
 	rs.stop, rs.cancel = context.WithCancel(context.Background())
 	return rs

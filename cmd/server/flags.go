@@ -1,12 +1,15 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -50,6 +53,14 @@ type settings struct {
 	TLSHandshakeTimeout time.Duration
 	TLSMaxHandshakes    int
 	PrintFingerprint    bool
+
+	// Several servers, one room (issue 13).
+	NATS      string // comma-separated URLs; empty: a single server
+	NATSCreds string
+	NATSTLSCA string
+	Room      string
+	NodeName  string // default: host name and --listen's port
+	NodeTTL   time.Duration
 }
 
 const usage = `pcx-server: the pcx chat relay.
@@ -96,6 +107,9 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 		DataDir:             defaultDataDir(getenv),
 		TLSHandshakeTimeout: 10 * time.Second,
 		TLSMaxHandshakes:    1024,
+
+		Room:    "pcx",
+		NodeTTL: 10 * time.Second,
 	}
 	fs := flag.NewFlagSet("pcx-server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -134,6 +148,12 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	env.duration(&s.TLSHandshakeTimeout, "tls-handshake-timeout", "PCX_TLS_HANDSHAKE_TIMEOUT", "close a TLS connection whose handshake takes longer than this `duration`")
 	env.value((*intValue)(&s.TLSMaxHandshakes), "tls-max-handshakes", "PCX_TLS_MAX_HANDSHAKES", "TLS handshakes in progress at once (`count`); more wait in the kernel's backlog")
 	env.value((*boolValue)(&s.PrintFingerprint), "print-fingerprint", "PCX_PRINT_FINGERPRINT", "print the TLS key's fingerprint and exit (making the self-signed key if there is none)")
+	env.string(&s.NATS, "nats", "PCX_NATS", "join the room shared by every server on this NATS cluster: comma-separated `URLs` (nats://host:4222,...); empty: a single server")
+	env.string(&s.NATSCreds, "nats-creds", "PCX_NATS_CREDS", "NATS credentials `file` (for a secured NATS)")
+	env.string(&s.NATSTLSCA, "nats-tls-ca", "PCX_NATS_TLS_CA", "CA bundle `file` (PEM) to check the NATS servers' certificates with")
+	env.string(&s.Room, "room", "PCX_ROOM", "`name` of the room on NATS (1 to 64 of A-Z a-z 0-9 _ -), so that several rooms can share one NATS")
+	env.string(&s.NodeName, "node-name", "PCX_NODE_NAME", "this server's `name` in the room, unique in it, shown in logs (default host name and --listen's port)")
+	env.duration(&s.NodeTTL, "node-ttl", "PCX_NODE_TTL", "with --nats: a server silent for this `duration` is taken for dead, and its users leave (within it and 5 s more)")
 	if err := env.err; err != nil {
 		return s, err
 	}
@@ -147,6 +167,9 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 		return s, errors.New("--rate-burst must be at least 1")
 	}
 	if err := checkTLS(s); err != nil {
+		return s, err
+	}
+	if err := checkRoom(&s); err != nil {
 		return s, err
 	}
 	if s.LogFormat != "text" && s.LogFormat != "json" {
@@ -166,6 +189,40 @@ func checkTLS(s settings) error {
 		return errors.New("--tls-max-handshakes must be at least 1")
 	}
 	return nil
+}
+
+// checkRoom fills in the node's name and refuses room settings that
+// cannot work.
+func checkRoom(s *settings) error {
+	if s.NATS == "" {
+		return nil
+	}
+	if s.NodeName == "" {
+		host, err := os.Hostname()
+		if err != nil || host == "" {
+			host = "pcx"
+		}
+		_, port, _ := net.SplitHostPort(cmp.Or(s.Listen, s.TLSListen, s.WebListen))
+		s.NodeName = host + ":" + port
+	}
+	switch {
+	case len(s.NodeName) > 255:
+		return errors.New("--node-name is longer than 255 bytes")
+	case s.NodeTTL < time.Second:
+		return fmt.Errorf("--node-ttl %v: want at least 1s", s.NodeTTL)
+	}
+	return nil
+}
+
+// natsURLs splits --nats.
+func natsURLs(list string) []string {
+	var urls []string
+	for _, u := range strings.Split(list, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			urls = append(urls, u)
+		}
+	}
+	return urls
 }
 
 // defaultDataDir is $XDG_STATE_HOME/pcx, else ~/.local/state/pcx, else

@@ -37,6 +37,9 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 
 func serve(ctx context.Context, s settings, stderr io.Writer) int {
 	log := newLogger(s, stderr)
+	if s.NATS != "" {
+		log = log.With("node", s.NodeName)
+	}
 	certs, created, err := loadCertificates(s)
 	if err != nil {
 		fmt.Fprintln(stderr, "pcx-server:", err)

@@ -24,6 +24,7 @@ var common = wire.NewSet(
 	openSpool,
 	wire.Bind(new(ports.Spool), new(*diskspool.Spool)),
 	serverMetrics,
+	joinRoom,
 	server.ProviderSet,
 )
 

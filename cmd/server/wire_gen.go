@@ -38,13 +38,21 @@ func initServer(s settings, certs *tls.Certificates, metrics *prometheus.Metrics
 		return nil, nil, err
 	}
 	portsMetrics := serverMetrics(metrics)
-	serverServer, err := server.New(config, listener, codec, clock, spool, portsMetrics, log)
+	room, cleanup3, err := joinRoom(s, log)
 	if err != nil {
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
+	serverServer, err := server.New(config, listener, codec, clock, spool, portsMetrics, room, log)
+	if err != nil {
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
 	return serverServer, func() {
+		cleanup3()
 		cleanup2()
 		cleanup()
 	}, nil
@@ -54,5 +62,6 @@ func initServer(s settings, certs *tls.Certificates, metrics *prometheus.Metrics
 
 // common is everything but the transport.
 var common = wire.NewSet(
-	serverConfig, dictcodec.ProviderSet, sysclock.ProviderSet, openSpool, wire.Bind(new(ports.Spool), new(*diskspool.Spool)), serverMetrics, server.ProviderSet,
+	serverConfig, dictcodec.ProviderSet, sysclock.ProviderSet, openSpool, wire.Bind(new(ports.Spool), new(*diskspool.Spool)), serverMetrics,
+	joinRoom, server.ProviderSet,
 )

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	pcxnats "pcx/adapters/nats"
+	"pcx/app/server"
+)
+
+// joinRoom connects to NATS with --nats and returns the room's ports, or
+// nil (a single server) without. Startup fails when no NATS server
+// answers; after that the connection retries by itself. The cleanup closes
+// the connection (the server closes the bus and the liveness first).
+func joinRoom(s settings, log *slog.Logger) (*server.Room, func(), error) {
+	if s.NATS == "" {
+		return nil, func() {}, nil
+	}
+	c, err := pcxnats.Dial(pcxnats.Options{
+		URLs: natsURLs(s.NATS), Node: s.NodeName,
+		CredsFile: s.NATSCreds, TLSCA: s.NATSTLSCA, Logger: log,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("joining the room over NATS: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	room, err := openRoom(ctx, c, s)
+	if err != nil {
+		c.Close()
+		return nil, nil, fmt.Errorf("joining the room %q over NATS: %w", s.Room, err)
+	}
+	log.Info("joining the room over NATS", "room", s.Room, "nats", s.NATS, "node_ttl", s.NodeTTL)
+	return room, c.Close, nil
+}
+
+func openRoom(ctx context.Context, c *pcxnats.Conn, s settings) (*server.Room, error) {
+	bus, err := pcxnats.NewBus(c, s.Room)
+	if err != nil {
+		return nil, err
+	}
+	names, err := pcxnats.NewNames(ctx, c, s.Room, pcxnats.StoreOptions{})
+	if err != nil {
+		return nil, err
+	}
+	nodes, err := pcxnats.NewNodes(ctx, c, s.Room, s.NodeTTL, pcxnats.StoreOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return &server.Room{Node: s.NodeName, Bus: bus, Names: names, Nodes: nodes}, nil
+}
