@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -62,6 +63,10 @@ type roomState struct {
 
 	// Guarded by Server.mu.
 	remote map[string]map[string]*remoteUser // by node, then nickname as typed
+	// leftAt has the remote users told gone while a reconciliation is
+	// under way, with Server.joins then, so that it does not bring back one
+	// whose leave came in while it read the registry.
+	leftAt map[[2]string]uint64
 	down   bool                              // the link is lost, or back but not yet recovered
 	gen    uint64                            // counts the link's losses; a recovery of an older one gives up
 
@@ -85,7 +90,7 @@ func newRoomState(srv *Server, r *Room) *roomState {
 	if r == nil {
 		return nil
 	}
-	rs := &roomState{Room: *r, srv: srv, remote: make(map[string]map[string]*remoteUser)}
+	rs := &roomState{Room: *r, srv: srv, remote: make(map[string]map[string]*remoteUser), leftAt: make(map[[2]string]uint64)}
 	rs.Timeout = cmp.Or(rs.Timeout, 5*time.Second)
 	rs.log = srv.log // cmd/server names the node in every line
 	rs.origin = &session{}
@@ -345,6 +350,10 @@ func (r *roomState) forget(node, nick string, record []byte) {
 	if len(users) == 0 {
 		delete(r.remote, node)
 	}
+	if r.reconciling.Load() {
+		r.leftAt[[2]string{node, nick}] = r.srv.joins
+	}
+	r.srv.joins++
 	if record == nil {
 		record = r.srv.noticeFrame(domain.LeaveText(nick))
 	}
@@ -376,10 +385,15 @@ func (r *roomState) remoteMessage(ev ports.BusEvent) {
 	srv := r.srv
 	srv.mu.Lock()
 	defer srv.unlockAndCut()
-	r.learn(ev.Node, ev.Nickname) // silently: its join came before this node listened
-	if !srv.closing {
-		srv.fanOut(outFrame{record: ev.Record}, r.origin)
+	if srv.closing {
+		return
 	}
+	// A sender this node does not know: its join was lost, or its node was
+	// taken for gone and is not. Its join notice, made here, comes first.
+	if _, fresh := r.learn(ev.Node, ev.Nickname); fresh {
+		srv.fanOut(outFrame{record: srv.noticeFrame(domain.JoinText(ev.Nickname))}, nil)
+	}
+	srv.fanOut(outFrame{record: ev.Record}, r.origin)
 }
 
 func (r *roomState) remoteLeave(node, nick string, record []byte) {
@@ -394,6 +408,12 @@ func (r *roomState) remoteLeave(node, nick string, record []byte) {
 func (r *roomState) gone(node string) {
 	ctx, cancel := context.WithTimeout(r.stop, r.Timeout)
 	defer cancel()
+	// A heartbeat late under load must not free a live node's names: the
+	// registry is asked once more.
+	if alive, err := r.Nodes.Alive(ctx); err == nil && slices.Contains(alive, node) {
+		r.log.Warn("a node reported gone is alive; kept", "other", node)
+		return
+	}
 	if err := r.Names.ReleaseNode(ctx, node); err != nil {
 		r.log.Warn("freeing a gone node's nicknames", "gone", node, "err", err)
 	}
@@ -520,7 +540,8 @@ func (r *roomState) lose(s *session) {
 
 // reconcileSoon checks, after delay, the remote users against the
 // registry: one whose node no longer holds its nickname left while a
-// leave was lost. At most one is queued at a time.
+// leave was lost; one held by another live node that this node does not
+// know joined while a join was lost. At most one is queued at a time.
 func (r *roomState) reconcileSoon(delay time.Duration) {
 	if !r.reconciling.CompareAndSwap(false, true) {
 		return
@@ -548,6 +569,11 @@ func (r *roomState) reconcile() {
 		r.log.Warn("checking the room's users", "err", err)
 		return
 	}
+	alive, err := r.Nodes.Alive(ctx)
+	if err != nil {
+		r.log.Warn("checking the room's nodes", "err", err)
+		return
+	}
 	held := make(map[[2]string]bool, len(holders))
 	for _, h := range holders {
 		held[[2]string{h.Node, h.Nickname.String()}] = true
@@ -562,6 +588,21 @@ func (r *roomState) reconcile() {
 			}
 		}
 	}
+	for _, h := range holders {
+		who := [2]string{h.Node, h.Nickname.String()}
+		if h.Node == r.Node || !slices.Contains(alive, h.Node) || r.remote[h.Node][who[1]] != nil {
+			continue
+		}
+		if seq, ok := r.leftAt[who]; ok && seq >= before {
+			continue // its leave came in after the read
+		}
+		r.log.Info("a user of another node joined unheard", "other", h.Node)
+		r.learn(h.Node, who[1])
+		if !srv.closing {
+			srv.fanOut(outFrame{record: srv.noticeFrame(domain.JoinText(who[1]))}, nil)
+		}
+	}
+	clear(r.leftAt)
 }
 
 // remoteUsers appends the remote users with the order they were learned

@@ -1,0 +1,231 @@
+package cluster_test
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"pcx/adapters/dictcodec"
+	"pcx/domain"
+	"pcx/internal/testpeer"
+)
+
+// startRoom starts NATS and n nodes of one room on it.
+func startRoom(t *testing.T, n int, flags ...string) (*natsServer, []*node) {
+	t.Helper()
+	ns := startNATS(t, t.TempDir(), -1)
+	nodes := make([]*node, n)
+	var wg sync.WaitGroup
+	for i := range nodes {
+		wg.Go(func() { nodes[i] = startNode(t, ns.url(), fmt.Sprint("n", i), flags...) })
+	}
+	wg.Wait()
+	require.NotContains(t, nodes, (*node)(nil))
+	return ns, nodes
+}
+
+// Clients on three nodes: each one's text reaches the two others, who
+// lists all three everywhere, and a leave is seen everywhere.
+func TestTextsAcrossThreeNodes(t *testing.T) {
+	t.Parallel()
+	_, nodes := startRoom(t, 3)
+	var peers []*testpeer.Peer
+	for i, n := range nodes {
+		peers = append(peers, n.login(fmt.Sprint("user", i)))
+	}
+	for _, p := range peers {
+		whoEventually(t, p, "user0", "user1", "user2")
+	}
+	for i, p := range peers {
+		p.SendRecord("text", fmt.Sprint("hello from ", i))
+	}
+	// Two senders' messages may come in either order (PROTOCOL.md §5).
+	for i, p := range peers {
+		want := map[string]string{}
+		for j := range peers {
+			if j != i {
+				want[fmt.Sprint("user", j)] = fmt.Sprint("hello from ", j)
+			}
+		}
+		for len(want) > 0 {
+			rec := p.Next()
+			if text, ok := want[rec.Nickname.Str]; ok {
+				require.Equal(t, text, rec.Text.Str)
+				delete(want, rec.Nickname.Str)
+			}
+		}
+	}
+	require.NoError(t, peers[2].Conn.Close())
+	until(t, peers[0], "SERVER", domain.LeaveText("user2"))
+	until(t, peers[1], "SERVER", domain.LeaveText("user2"))
+}
+
+// The same nickname claimed on two nodes at once, many times: exactly
+// one wins each round, and the loser hears that it is taken.
+func TestSameNicknameOnTwoNodesOneWins(t *testing.T) {
+	t.Parallel()
+	_, nodes := startRoom(t, 2)
+	for round := range 25 {
+		nick := "Racer" + strconv.Itoa(round)
+		a, b := nodes[0].dial(), nodes[1].dial()
+		var wg sync.WaitGroup
+		status := make([]string, 2)
+		for i, p := range []*testpeer.Peer{a, b} {
+			wg.Go(func() {
+				p.SendRecord("nickname", nick)
+				for {
+					rec := p.Next()
+					if s, ok := rec.GetString("status"); ok {
+						status[i] = s
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		require.ElementsMatch(t, []string{"success", "error: this nickname is already taken"}, status, "round %d", round)
+	}
+}
+
+// A node killed -9: its users' leave notices reach the other nodes within
+// the node TTL (2 s here) and 5 s more, once each, and their nicknames are
+// free again.
+func TestKilledNodeUsersLeaveWithinTTL(t *testing.T) {
+	t.Parallel()
+	_, nodes := startRoom(t, 2, "--node-ttl", "2s")
+	watcher := nodes[0].login("watcher")
+	nodes[1].login("doomed1")
+	nodes[1].login("doomed2")
+	whoEventually(t, watcher, "watcher", "doomed1", "doomed2")
+
+	killed := time.Now()
+	nodes[1].kill()
+	left := map[string]bool{}
+	for len(left) < 2 {
+		rec := watcher.Next()
+		if strings.HasSuffix(rec.Text.Str, `" disconnected`) {
+			require.False(t, left[rec.Text.Str], "a second leave notice: %s", rec.Body)
+			left[rec.Text.Str] = true
+		}
+	}
+	took := time.Since(killed)
+	t.Logf("leave notices %v after the kill", took)
+	require.Less(t, took, 7*time.Second, "node TTL 2 s + 5 s")
+	watcher.ExpectSilence(500 * time.Millisecond)
+	nodes[0].login("doomed1")
+}
+
+// NATS killed and restarted: every node's users are told, logins and
+// messages are refused with a clear reason, and once NATS is back the room
+// works again with the same users.
+func TestNATSRestart(t *testing.T) {
+	t.Parallel()
+	store := t.TempDir()
+	ns := startNATS(t, store, -1)
+	port := ns.port()
+	a := startNode(t, ns.url(), "a")
+	b := startNode(t, ns.url(), "b")
+	ivan := a.login("Ivan")
+	maria := b.login("Maria")
+	whoEventually(t, ivan, "Ivan", "Maria")
+
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	until(t, ivan, "SERVER", domain.RoomLostText)
+	until(t, maria, "SERVER", domain.RoomLostText)
+	a.expectLog("room link lost")
+	ivan.SendRecord("text", "anyone?")
+	until(t, ivan, "SERVER", domain.ErrorText(domain.ErrRoomMessageDown))
+	late := a.dial()
+	late.SendRecord("nickname", "Late")
+	late.ExpectStatus(domain.ErrorText(domain.ErrRoomLoginDown))
+
+	startNATS(t, store, port)
+	until(t, ivan, "SERVER", domain.RoomBackText)
+	until(t, maria, "SERVER", domain.RoomBackText)
+	ivan.SendRecord("text", "back")
+	until(t, maria, "Ivan", "back")
+	late.SendRecord("nickname", "Late")
+	late.ExpectStatus("success")
+	whoEventually(t, maria, "Ivan", "Maria", "Late")
+}
+
+// Many senders on three nodes at once: every receiver gets each sender's
+// messages complete and in the order sent, wherever the sender is.
+func TestPerSenderOrderAcrossNodes(t *testing.T) {
+	t.Parallel()
+	const sendersPerNode, messages = 4, 150
+	_, nodes := startRoom(t, 3)
+	var receivers []*testpeer.Peer
+	var everyone []string
+	for i, n := range nodes {
+		receivers = append(receivers, n.login(fmt.Sprint("recv", i)))
+		everyone = append(everyone, fmt.Sprint("recv", i))
+	}
+	var senders []*testpeer.Peer
+	for i, n := range nodes {
+		for j := range sendersPerNode {
+			nick := fmt.Sprintf("s%d_%d", i, j)
+			senders = append(senders, n.login(nick))
+			everyone = append(everyone, nick)
+		}
+	}
+	for _, r := range receivers {
+		whoEventually(t, r, everyone...)
+	}
+	// The senders read nothing; their writers hold what they are sent.
+	var wg sync.WaitGroup
+	for k, s := range senders {
+		wg.Go(func() {
+			for m := range messages {
+				if err := s.Conn.WriteFrames([][]byte{testpeer.Encode("text", strconv.Itoa(m))}); err != nil {
+					t.Errorf("sender %d: %v", k, err)
+					return
+				}
+			}
+		})
+	}
+	for _, r := range receivers {
+		wg.Go(func() {
+			next := map[string]int{}
+			done := 0
+			for done < len(senders) {
+				rec, err := nextRecord(r)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if rec.Nickname.Str == "SERVER" || strings.HasPrefix(rec.Nickname.Str, "recv") {
+					continue
+				}
+				n, err := strconv.Atoi(rec.Text.Str)
+				if err != nil || n != next[rec.Nickname.Str] {
+					t.Errorf("from %s: got %q, want %d", rec.Nickname.Str, rec.Text.Str, next[rec.Nickname.Str])
+					return
+				}
+				next[rec.Nickname.Str]++
+				if next[rec.Nickname.Str] == messages {
+					done++
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// nextRecord reads p's next record as a relay; safe from any goroutine.
+func nextRecord(p *testpeer.Peer) (domain.RelayRecord, error) {
+	if err := p.Conn.SetReadDeadline(time.Now().Add(wait)); err != nil {
+		return domain.RelayRecord{}, err
+	}
+	body, err := p.Conn.ReadRecord(nil, domain.HardMaxRecord)
+	if err != nil {
+		return domain.RelayRecord{}, err
+	}
+	return dictcodec.DecodeRelay(body)
+}
