@@ -33,7 +33,8 @@ func TestHelpListsEveryFlag(t *testing.T) {
 		"rate-limit", "PCX_RATE_LIMIT", "rate-burst", "PCX_RATE_BURST", "read-timeout", "PCX_READ_TIMEOUT",
 		"tls-listen", "PCX_TLS_LISTEN", "data-dir", "PCX_DATA_DIR", "tls-cert", "PCX_TLS_CERT", "tls-key", "PCX_TLS_KEY",
 		"tls-handshake-timeout", "PCX_TLS_HANDSHAKE_TIMEOUT", "tls-max-handshakes", "PCX_TLS_MAX_HANDSHAKES",
-		"print-fingerprint", "PCX_PRINT_FINGERPRINT"} {
+		"print-fingerprint", "PCX_PRINT_FINGERPRINT", "-nats ", "PCX_NATS", "-nats-creds", "PCX_NATS_CREDS",
+		"-nats-tls-ca", "PCX_NATS_TLS_CA", "-room", "PCX_ROOM", "-node-name", "PCX_NODE_NAME", "-node-ttl", "PCX_NODE_TTL"} {
 		require.Contains(t, out.String(), flag)
 	}
 }
@@ -121,6 +122,33 @@ func TestPortInUseIsOneLineAndExitOne(t *testing.T) {
 	require.Equal(t, 1, code)
 	require.Equal(t, 1, strings.Count(out.String(), "\n"), "output: %q", out.String())
 	require.Contains(t, out.String(), "address already in use")
+}
+
+// A room's NATS that does not answer stops the start with one clear line
+// and exit code 1; without --nats nothing of the room is set.
+func TestUnreachableNATSIsOneLineAndExitOne(t *testing.T) {
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	url := "nats://" + closed.Addr().String()
+	require.NoError(t, closed.Close())
+	var out bytes.Buffer
+	code := run([]string{"--listen", "127.0.0.1:0", "--tls-listen", "", "--web-listen", "", "--nats", url, "--spool-dir", t.TempDir()}, noEnv, io.Discard, &out)
+	require.Equal(t, 1, code)
+	require.Contains(t, out.String(), "pcx-server: joining the room over NATS: nats: connect to "+url)
+
+	s, err := parseSettings(nil, noEnv, io.Discard)
+	require.NoError(t, err)
+	require.Empty(t, s.NATS)
+	require.Empty(t, s.NodeName)
+	env := map[string]string{"PCX_NATS": "nats://a:4222, nats://b:4222", "PCX_NODE_TTL": "3s"}
+	s, err = parseSettings([]string{"--listen", "127.0.0.1:7001", "--room", "blue"}, func(k string) string { return env[k] }, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, []string{"nats://a:4222", "nats://b:4222"}, natsURLs(s.NATS))
+	require.Equal(t, "blue", s.Room)
+	require.Equal(t, 3*time.Second, s.NodeTTL)
+	require.True(t, strings.HasSuffix(s.NodeName, ":7001"), "host name and port: %q", s.NodeName)
+	_, err = parseSettings([]string{"--nats", "nats://a:4222", "--node-ttl", "10ms"}, noEnv, io.Discard)
+	require.ErrorContains(t, err, "--node-ttl")
 }
 
 // startTCP runs the fully wired server on a loopback port.
