@@ -25,6 +25,11 @@ import (
 // network, with bus as its bus (nil: the room's).
 func startNode(t *testing.T, room *localroom.Room, node string, bus ports.RoomBus) *harness {
 	t.Helper()
+	return startNodeWith(t, room, node, bus, nil)
+}
+
+func startNodeWith(t *testing.T, room *localroom.Room, node string, bus ports.RoomBus, metrics ports.Metrics) *harness {
+	t.Helper()
 	network := memory.NewNetwork()
 	l, err := network.Listen("pcx")
 	require.NoError(t, err)
@@ -32,7 +37,7 @@ func startNode(t *testing.T, room *localroom.Room, node string, bus ports.RoomBu
 		bus = room.Bus(node)
 	}
 	r := &server.Room{Node: node, Bus: bus, Names: room.Names(node), Nodes: room.Nodes(node), Timeout: time.Second}
-	srv, err := server.New(server.Config{ShutdownGrace: time.Second}, l, dictcodec.New(), sysclock.New(), nil, nil, r, slog.New(slog.DiscardHandler))
+	srv, err := server.New(server.Config{ShutdownGrace: time.Second}, l, dictcodec.New(), sysclock.New(), nil, metrics, r, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &harness{t: t, network: network, cancel: cancel, done: make(chan error, 1)}
@@ -269,4 +274,73 @@ func TestRoomLinkLostAndBack(t *testing.T) {
 	newcomer.SendRecord("nickname", "Nina")
 	newcomer.ExpectStatus("success")
 	require.ElementsMatch(t, []string{"Olga", "Maria", "Ivan", "Nina"}, who(t, maria))
+}
+
+// countingMetrics keeps the counters.
+type countingMetrics struct {
+	mu       sync.Mutex
+	counters [ports.NumCounters]int
+	events   map[ports.Reason]int
+}
+
+func (m *countingMetrics) Add(c ports.Counter, n int) {
+	m.mu.Lock()
+	m.counters[c] += n
+	m.mu.Unlock()
+}
+
+func (m *countingMetrics) Event(_ ports.MetricEvent, r ports.Reason) {
+	m.mu.Lock()
+	if m.events == nil {
+		m.events = map[ports.Reason]int{}
+	}
+	m.events[r]++
+	m.mu.Unlock()
+}
+
+func (m *countingMetrics) ObserveDelivery(time.Duration) {}
+
+func (m *countingMetrics) get(c ports.Counter) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.counters[c]
+}
+
+// Holes in another node's events are counted; a remote message with an
+// attachment is skipped (files between nodes are not relayed yet); a
+// message of a remote user never announced comes after a join notice made
+// here; bus events in and out are counted.
+func TestRoomHolesAttachmentsAndUnknownSenders(t *testing.T) {
+	room := localroom.NewRoom()
+	bus := &flakyBus{RoomBus: room.Bus("a")}
+	metrics := &countingMetrics{}
+	a := startNodeWith(t, room, "a", bus, metrics)
+	ivan := a.login("Ivan")
+	require.Equal(t, 1, metrics.get(ports.BusEventsOut), "Ivan's join")
+
+	bus.mu.Lock()
+	rcv := bus.rcv
+	bus.mu.Unlock()
+	rcv.Missed("ghost", 3)
+	require.Equal(t, 3, metrics.get(ports.BusEventsMissed))
+
+	hello := func(nick, text string) []byte {
+		rel := domain.Relayed(time.Now(), nick, domain.ChatMessage{Text: text})
+		return dictcodec.New().AppendRelay(nil, &rel)
+	}
+	rcv.Receive(ports.BusEvent{Kind: ports.BusMessage, Node: "ghost", Seq: 4, Nickname: "Zed", Record: hello("Zed", "a file"),
+		Attachment: &ports.BusAttachment{ID: "1", Size: 10}})
+	rcv.Receive(ports.BusEvent{Kind: ports.BusMessage, Node: "ghost", Seq: 5, Nickname: "Zed", Record: hello("Zed", "hi")})
+	ivan.Expect("SERVER", domain.JoinText("Zed"))
+	ivan.Expect("Zed", "hi")
+	require.Equal(t, 2, metrics.get(ports.BusEventsIn))
+	// Zed's join heard late is not told twice; his leave is told once.
+	rcv.Receive(ports.BusEvent{Kind: ports.BusJoin, Node: "ghost", Seq: 6, Nickname: "Zed", Record: encodeNotice(t, domain.JoinText("Zed"))})
+	rcv.Receive(ports.BusEvent{Kind: ports.BusLeave, Node: "ghost", Seq: 7, Nickname: "Zed", Record: encodeNotice(t, domain.LeaveText("Zed"))})
+	rcv.Receive(ports.BusEvent{Kind: ports.BusShutdown, Node: "ghost", Seq: 8})
+	ivan.Expect("SERVER", domain.LeaveText("Zed"))
+	ivan.ExpectSilence(200 * time.Millisecond)
+
+	ivan.SendRecord("text", "out")
+	require.Eventually(t, func() bool { return metrics.get(ports.BusEventsOut) == 2 }, testpeer.Timeout, time.Millisecond)
 }
