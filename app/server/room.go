@@ -67,8 +67,8 @@ type roomState struct {
 	// under way, with Server.joins then, so that it does not bring back one
 	// whose leave came in while it read the registry.
 	leftAt map[[2]string]uint64
-	down   bool                              // the link is lost, or back but not yet recovered
-	gen    uint64                            // counts the link's losses; a recovery of an older one gives up
+	down   bool   // the link is lost, or back but not yet recovered
+	gen    uint64 // counts the link's losses; a recovery of an older one gives up
 
 	// stop ends the recovery and reconciliation goroutines (shutdown).
 	stop    context.Context
