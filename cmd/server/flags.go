@@ -58,9 +58,11 @@ type settings struct {
 	NATS      string // comma-separated URLs; empty: a single server
 	NATSCreds string
 	NATSTLSCA string
-	Room      string
-	NodeName  string // default: host name and --listen's port
-	NodeTTL   time.Duration
+	// NATSReplicas is how many NATS servers keep the room's buckets.
+	NATSReplicas int
+	Room         string
+	NodeName     string // default: host name and --listen's port
+	NodeTTL      time.Duration
 }
 
 const usage = `pcx-server: the pcx chat relay.
@@ -108,8 +110,9 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 		TLSHandshakeTimeout: 10 * time.Second,
 		TLSMaxHandshakes:    1024,
 
-		Room:    "pcx",
-		NodeTTL: 10 * time.Second,
+		Room:         "pcx",
+		NodeTTL:      10 * time.Second,
+		NATSReplicas: 1,
 	}
 	fs := flag.NewFlagSet("pcx-server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -151,6 +154,7 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	env.string(&s.NATS, "nats", "PCX_NATS", "join the room shared by every server on this NATS cluster: comma-separated `URLs` (nats://host:4222,...); empty: a single server")
 	env.string(&s.NATSCreds, "nats-creds", "PCX_NATS_CREDS", "NATS credentials `file` (for a secured NATS)")
 	env.string(&s.NATSTLSCA, "nats-tls-ca", "PCX_NATS_TLS_CA", "CA bundle `file` (PEM) to check the NATS servers' certificates with")
+	env.value((*positiveCount)(&s.NATSReplicas), "nats-replicas", "PCX_NATS_REPLICAS", "how many NATS servers keep the room's nickname and node buckets (`count`; 3 on a cluster of three, so that losing one loses nothing); the first server to create them decides")
 	env.string(&s.Room, "room", "PCX_ROOM", "`name` of the room on NATS (1 to 64 of A-Z a-z 0-9 _ -), so that several rooms can share one NATS")
 	env.string(&s.NodeName, "node-name", "PCX_NODE_NAME", "this server's `name` in the room, unique in it, shown in logs (default host name and --listen's port)")
 	env.duration(&s.NodeTTL, "node-ttl", "PCX_NODE_TTL", "with --nats: a server silent for this `duration` is taken for dead, and its users leave (within it and 5 s more)")

@@ -41,11 +41,12 @@ func openRoom(ctx context.Context, c *pcxnats.Conn, s settings) (*server.Room, e
 	if err != nil {
 		return nil, err
 	}
-	names, err := pcxnats.NewNames(ctx, c, s.Room, pcxnats.StoreOptions{})
+	store := pcxnats.StoreOptions{Replicas: s.NATSReplicas}
+	names, err := pcxnats.NewNames(ctx, c, s.Room, store)
 	if err != nil {
 		return nil, err
 	}
-	nodes, err := pcxnats.NewNodes(ctx, c, s.Room, s.NodeTTL, pcxnats.StoreOptions{})
+	nodes, err := pcxnats.NewNodes(ctx, c, s.Room, s.NodeTTL, store)
 	if err != nil {
 		return nil, err
 	}

@@ -2,12 +2,14 @@ package cluster_test
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/stretchr/testify/require"
 
 	"pcx/adapters/dictcodec"
@@ -66,10 +68,16 @@ func TestTextsAcrossThreeNodes(t *testing.T) {
 }
 
 // The same nickname claimed on two nodes at once, many times: exactly
-// one wins each round, and the loser hears that it is taken.
+// one wins each round, and the loser hears that it is taken. The nodes
+// reach NATS through two servers of a cluster, the buckets on three
+// replicas: the race is decided across routes.
 func TestSameNicknameOnTwoNodesOneWins(t *testing.T) {
 	t.Parallel()
-	_, nodes := startRoom(t, 2)
+	nats := startNATSCluster(t)
+	nodes := []*node{
+		startNode(t, nats[0].url(), "n0", "--nats-replicas", "3"),
+		startNode(t, nats[1].url(), "n1", "--nats-replicas", "3"),
+	}
 	for round := range 25 {
 		nick := "Racer" + strconv.Itoa(round)
 		a, b := nodes[0].dial(), nodes[1].dial()
@@ -228,4 +236,34 @@ func nextRecord(p *testpeer.Peer) (domain.RelayRecord, error) {
 		return domain.RelayRecord{}, err
 	}
 	return dictcodec.DecodeRelay(body)
+}
+
+// A NATS server of a cluster lost: the node that used it reconnects to
+// another (it was given two URLs), its users see the link lost and back,
+// and the room goes on with the same users and nicknames (three replicas).
+func TestNATSServerOfClusterLost(t *testing.T) {
+	t.Parallel()
+	nats := startNATSCluster(t)
+	a := startNode(t, nats[0].url()+","+nats[2].url(), "a", "--nats-replicas", "3")
+	b := startNode(t, nats[1].url(), "b", "--nats-replicas", "3")
+	ivan := a.login("Ivan")
+	maria := b.login("Maria")
+	whoEventually(t, maria, "Ivan", "Maria")
+
+	// Stop the NATS server node a is connected to, whichever it chose.
+	used := slices.IndexFunc(nats, func(s *natsServer) bool {
+		conns, err := s.Connz(&natsserver.ConnzOptions{})
+		require.NoError(t, err)
+		return slices.ContainsFunc(conns.Conns, func(c *natsserver.ConnInfo) bool { return c.Name == "pcx a" })
+	})
+	require.Contains(t, []int{0, 2}, used)
+	nats[used].Shutdown()
+	nats[used].WaitForShutdown()
+	until(t, ivan, "SERVER", domain.RoomLostText)
+	until(t, ivan, "SERVER", domain.RoomBackText)
+	ivan.SendRecord("text", "still here")
+	until(t, maria, "Ivan", "still here")
+	other := b.dial()
+	other.SendRecord("nickname", "ivan")
+	other.ExpectStatus("error: this nickname is already taken")
 }

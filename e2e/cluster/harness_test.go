@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -92,6 +93,49 @@ func startNATS(t *testing.T, dir string, port int) *natsServer {
 	require.True(t, s.ReadyForConnections(10*time.Second), "nats-server did not start")
 	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
 	return &natsServer{Server: s, opts: opts}
+}
+
+// startNATSCluster starts three nats-servers joined by routes, JetStream
+// on. A clustered server opens its route port only once JetStream has its
+// peers, so the route ports are chosen free beforehand and each server is
+// given all three (as adapters/nats does).
+func startNATSCluster(t *testing.T) []*natsServer {
+	t.Helper()
+	var routes []string
+	var ports []int
+	for range 3 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		routes = append(routes, "nats://"+l.Addr().String())
+		require.NoError(t, l.Close())
+	}
+	var out []*natsServer
+	for i := range 3 {
+		opts := &natsserver.Options{
+			ServerName: fmt.Sprintf("s%d", i),
+			Host:       "127.0.0.1", Port: -1,
+			JetStream: true, StoreDir: t.TempDir(),
+			NoLog: true, NoSigs: true,
+			Cluster: natsserver.ClusterOpts{Name: "pcx", Host: "127.0.0.1", Port: ports[i]},
+			Routes:  natsserver.RoutesFromStr(strings.Join(routes, ",")),
+		}
+		s, err := natsserver.NewServer(opts)
+		require.NoError(t, err)
+		s.Start()
+		t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
+		out = append(out, &natsServer{Server: s, opts: opts})
+	}
+	for _, s := range out {
+		require.True(t, s.ReadyForConnections(20*time.Second), "nats-server %s did not start", s.opts.ServerName)
+	}
+	// JetStream places replicated buckets once the servers have chosen a
+	// leader (which lists the peers) and it has current news of all three.
+	require.Eventually(t, func() bool {
+		return slices.ContainsFunc(out, func(s *natsServer) bool { return len(s.JetStreamClusterPeers()) == 3 }) &&
+			!slices.ContainsFunc(out, func(s *natsServer) bool { return !s.JetStreamIsCurrent() })
+	}, 30*time.Second, 20*time.Millisecond, "JetStream cluster not formed")
+	return out
 }
 
 func (s *natsServer) url() string { return "nats://" + s.Addr().String() }
