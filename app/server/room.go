@@ -27,6 +27,9 @@ type Room struct {
 	// Timeout bounds each call to Names (a login's claim, a release).
 	// Zero means 5 s.
 	Timeout time.Duration
+	// CheckEvery is how often the room's users are checked against the
+	// registry (see reconcile). Zero means 30 s.
+	CheckEvery time.Duration
 }
 
 // What the server does with the room, in one place:
@@ -67,8 +70,11 @@ type roomState struct {
 	// under way, with Server.joins then, so that it does not bring back one
 	// whose leave came in while it read the registry.
 	leftAt map[[2]string]uint64
-	down   bool   // the link is lost, or back but not yet recovered
-	gen    uint64 // counts the link's losses; a recovery of an older one gives up
+	// leaving has the members whose leave has begun: their names are
+	// being freed, and no check claims them again.
+	leaving map[*session]bool
+	down    bool   // the link is lost, or back but not yet recovered
+	gen     uint64 // counts the link's losses; a recovery of an older one gives up
 
 	// stop ends the recovery and reconciliation goroutines (shutdown).
 	stop    context.Context
@@ -90,8 +96,9 @@ func newRoomState(srv *Server, r *Room) *roomState {
 	if r == nil {
 		return nil
 	}
-	rs := &roomState{Room: *r, srv: srv, remote: make(map[string]map[string]*remoteUser), leftAt: make(map[[2]string]uint64)}
+	rs := &roomState{Room: *r, srv: srv, remote: make(map[string]map[string]*remoteUser), leftAt: make(map[[2]string]uint64), leaving: make(map[*session]bool)}
 	rs.Timeout = cmp.Or(rs.Timeout, 5*time.Second)
+	rs.CheckEvery = cmp.Or(rs.CheckEvery, 30*time.Second)
 	rs.log = srv.log // cmd/server names the node in every line
 	rs.origin = &session{}
 	rs.stop, rs.cancel = context.WithCancel(context.Background())
@@ -137,8 +144,25 @@ func (r *roomState) start() error {
 		}
 	}
 	srv.mu.Unlock()
+	r.running.Go(r.checkEvery)
 	r.log.Info("joined the room", "users_elsewhere", len(holders)-stale)
 	return nil
+}
+
+// checkEvery reconciles every CheckEvery until the server stops: what no
+// event said (a node taken for gone that was not, and freed this node's
+// names; a lost join or leave) is mended within that time.
+func (r *roomState) checkEvery() {
+	tick := time.NewTicker(r.CheckEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.stop.Done():
+			return
+		case <-tick.C:
+			r.reconcileSoon(0)
+		}
+	}
 }
 
 // close leaves the room after a shutdown: the others see every user of
@@ -209,9 +233,11 @@ func (r *roomState) joined(nick domain.Nickname, notice []byte) error {
 
 // left frees a local user's nickname and publishes the leave, unless the
 // server is closing (the shutdown event says it for every user).
-func (r *roomState) left(nick domain.Nickname, notice []byte) {
+func (r *roomState) left(s *session, notice []byte) {
+	nick := s.nick
 	r.srv.mu.Lock()
 	closing := r.srv.closing
+	r.leaving[s] = true // until Server.leave removes the member
 	r.srv.mu.Unlock()
 	if closing {
 		return
@@ -468,6 +494,9 @@ func (r *roomState) recoverOnce(gen uint64) bool {
 	srv := r.srv
 	ctx, cancel := context.WithTimeout(r.stop, r.Timeout)
 	defer cancel()
+	// The members before the list: each claimed its name before it joined,
+	// so the list has every name of theirs still held.
+	members := r.members()
 	holders, err := r.Names.List(ctx)
 	if err != nil {
 		r.log.Warn("recovering the room: list nicknames", "err", err)
@@ -479,10 +508,6 @@ func (r *roomState) recoverOnce(gen uint64) bool {
 			mine[h.Nickname.Key()] = h.Nickname
 		}
 	}
-	srv.mu.Lock()
-	members := make([]*session, len(srv.members))
-	copy(members, srv.members)
-	srv.mu.Unlock()
 
 	var kept []*session
 	for _, s := range members {
@@ -561,9 +586,14 @@ func (r *roomState) reconcile() {
 	srv := r.srv
 	srv.mu.Lock()
 	before := srv.joins // users learned from now on are not judged by this list
+	down := r.down
 	srv.mu.Unlock()
+	if down {
+		return // the recovery does it when the link is back
+	}
 	ctx, cancel := context.WithTimeout(r.stop, r.Timeout)
 	defer cancel()
+	members := r.members()
 	holders, err := r.Names.List(ctx)
 	if err != nil {
 		r.log.Warn("checking the room's users", "err", err)
@@ -574,6 +604,7 @@ func (r *roomState) reconcile() {
 		r.log.Warn("checking the room's nodes", "err", err)
 		return
 	}
+	r.reclaimFreed(ctx, members, holders)
 	held := make(map[[2]string]bool, len(holders))
 	for _, h := range holders {
 		held[[2]string{h.Node, h.Nickname.String()}] = true
@@ -603,6 +634,53 @@ func (r *roomState) reconcile() {
 		}
 	}
 	clear(r.leftAt)
+}
+
+// members returns the local members now.
+func (r *roomState) members() []*session {
+	r.srv.mu.Lock()
+	defer r.srv.mu.Unlock()
+	return slices.Clone(r.srv.members)
+}
+
+// reclaimFreed claims again the names of local members that the registry
+// no longer has as this node's (another node took this one for gone and
+// freed them), and announces those members again; a member whose name
+// another node's user holds now is cut off, as after a lost link. members
+// must have been read before holders.
+func (r *roomState) reclaimFreed(ctx context.Context, members []*session, holders []ports.NameHolder) {
+	mine := make(map[string]bool)
+	for _, h := range holders {
+		if h.Node == r.Node {
+			mine[h.Nickname.Key()] = true
+		}
+	}
+	for _, s := range members {
+		if mine[s.nick.Key()] || !r.stays(s) {
+			continue
+		}
+		r.log.Warn("a user's nickname was freed by another node; claiming it again", "nick", s.nick.String())
+		switch err := r.Names.Claim(ctx, s.nick); {
+		case err == nil && !r.stays(s):
+			r.release(s.nick) // it left meanwhile
+		case err == nil:
+			if err := r.joined(s.nick, r.srv.noticeFrame(domain.JoinText(s.nick.String()))); err != nil {
+				r.log.Warn("announcing a user again", "err", err)
+			}
+		case errors.Is(err, domain.ErrNicknameTaken):
+			r.lose(s)
+		default:
+			r.log.Warn("claiming a freed nickname again", "err", err)
+		}
+	}
+}
+
+// stays tells whether s is a member whose leave has not begun.
+func (r *roomState) stays(s *session) bool {
+	srv := r.srv
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return !r.leaving[s] && s.memberIndex < len(srv.members) && srv.members[s.memberIndex] == s
 }
 
 // remoteUsers appends the remote users with the order they were learned

@@ -25,10 +25,10 @@ import (
 // network, with bus as its bus (nil: the room's).
 func startNode(t *testing.T, room *localroom.Room, node string, bus ports.RoomBus) *harness {
 	t.Helper()
-	return startNodeWith(t, room, node, bus, nil)
+	return startNodeWith(t, room, node, bus, nil, 0)
 }
 
-func startNodeWith(t *testing.T, room *localroom.Room, node string, bus ports.RoomBus, metrics ports.Metrics) *harness {
+func startNodeWith(t *testing.T, room *localroom.Room, node string, bus ports.RoomBus, metrics ports.Metrics, checkEvery time.Duration) *harness {
 	t.Helper()
 	network := memory.NewNetwork()
 	l, err := network.Listen("pcx")
@@ -36,7 +36,7 @@ func startNodeWith(t *testing.T, room *localroom.Room, node string, bus ports.Ro
 	if bus == nil {
 		bus = room.Bus(node)
 	}
-	r := &server.Room{Node: node, Bus: bus, Names: room.Names(node), Nodes: room.Nodes(node), Timeout: time.Second}
+	r := &server.Room{Node: node, Bus: bus, Names: room.Names(node), Nodes: room.Nodes(node), Timeout: time.Second, CheckEvery: checkEvery}
 	srv, err := server.New(server.Config{ShutdownGrace: time.Second}, l, dictcodec.New(), sysclock.New(), nil, metrics, r, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -324,7 +324,7 @@ func TestRoomHolesAttachmentsAndUnknownSenders(t *testing.T) {
 	room := localroom.NewRoom()
 	bus := &flakyBus{RoomBus: room.Bus("a")}
 	metrics := &countingMetrics{}
-	a := startNodeWith(t, room, "a", bus, metrics)
+	a := startNodeWith(t, room, "a", bus, metrics, 0)
 	ivan := a.login("Ivan")
 	require.Equal(t, 1, metrics.get(ports.BusEventsOut), "Ivan's join")
 
@@ -360,4 +360,54 @@ func TestRoomHolesAttachmentsAndUnknownSenders(t *testing.T) {
 
 	ivan.SendRecord("text", "out")
 	require.Eventually(t, func() bool { return metrics.get(ports.BusEventsOut) == 2 }, testpeer.Timeout, time.Millisecond)
+}
+
+// Another node took this one for gone (a late heartbeat) and freed its
+// users' names: the periodic check claims them again and announces the
+// users again; a user whose name was taken meanwhile is told and cut off.
+func TestRoomNamesFreedByAnotherNodeAreClaimedAgain(t *testing.T) {
+	room := localroom.NewRoom()
+	a := startNodeWith(t, room, "a", nil, nil, 20*time.Millisecond)
+	b := startNode(t, room, "b", nil)
+	ivan := a.login("Ivan")
+	maria := b.login("Maria")
+	ivan.Expect("SERVER", domain.JoinText("Maria"))
+
+	require.NoError(t, room.Names("b").ReleaseNode(context.Background(), "a"))
+	require.Eventually(t, func() bool {
+		holders, err := room.Names("b").List(context.Background())
+		return err == nil && slices.Contains(holders, ports.NameHolder{Node: "a", Nickname: mustNick(t, "Ivan")})
+	}, testpeer.Timeout, 5*time.Millisecond)
+	other := b.dial()
+	other.SendRecord("nickname", "ivan")
+	other.ExpectStatus("error: this nickname is already taken")
+	ivan.SendRecord("text", "still mine")
+	until(t, maria, "Ivan", "still mine")
+}
+
+func TestRoomNameFreedAndTakenElsewhereCutsTheLocalUserOff(t *testing.T) {
+	room := localroom.NewRoom()
+	bus := &flakyBus{RoomBus: room.Bus("a")}
+	a := startNodeWith(t, room, "a", bus, nil, time.Hour)
+	b := startNode(t, room, "b", nil)
+	ivan := a.login("Ivan")
+	b.login("Maria")
+	ivan.Expect("SERVER", domain.JoinText("Maria"))
+
+	require.NoError(t, room.Names("b").ReleaseNode(context.Background(), "a"))
+	b.login("IVAN")
+	bus.mu.Lock()
+	rcv := bus.rcv
+	bus.mu.Unlock()
+	rcv.Missed("b", 1) // a check now
+	recs := ivan.ExpectClosed()
+	require.NotEmpty(t, recs)
+	require.Equal(t, domain.ErrorText(domain.ErrNicknameLost), recs[len(recs)-1].Text.Str)
+}
+
+func mustNick(t *testing.T, s string) domain.Nickname {
+	t.Helper()
+	n, err := domain.ParseNickname(s)
+	require.NoError(t, err)
+	return n
 }

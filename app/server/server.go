@@ -203,7 +203,7 @@ func (srv *Server) join(s *session, notice, status []byte) bool {
 func (srv *Server) leave(s *session) {
 	notice := srv.noticeFrame(domain.LeaveText(s.nick.String()))
 	if srv.room != nil {
-		srv.room.left(s.nick, notice)
+		srv.room.left(s, notice)
 	}
 	srv.mu.Lock()
 	last := srv.members[len(srv.members)-1]
@@ -212,6 +212,8 @@ func (srv *Server) leave(s *session) {
 	srv.members = srv.members[:len(srv.members)-1]
 	if srv.room == nil {
 		srv.names.Release(s.nick)
+	} else {
+		delete(srv.room.leaving, s)
 	}
 	stop := srv.feed.headPos().seq
 	if !srv.closing {
