@@ -131,7 +131,9 @@ func (r *roomState) start() error {
 			return fmt.Errorf("server: free an earlier run's nicknames: %w", err)
 		}
 		// The others may still show that run's users: they leave now.
-		r.publish(ports.BusEvent{Kind: ports.BusShutdown})
+		if err := r.publish(ports.BusEvent{Kind: ports.BusShutdown}); err != nil {
+			r.log.Warn("the others were not told that the earlier run's users left", "err", err)
+		}
 	}
 	if err := r.Nodes.Watch(r.gone); err != nil {
 		return fmt.Errorf("server: watch the room's nodes: %w", err)
@@ -194,11 +196,12 @@ func (r *roomState) publish(ev ports.BusEvent) error {
 	return nil
 }
 
-// isDown tells whether logins and messages are refused now.
+// isDown tells whether logins and messages are refused now: the link is
+// down, or the server is closing (and has told the others or is about to).
 func (r *roomState) isDown() bool {
 	r.srv.mu.Lock()
 	defer r.srv.mu.Unlock()
-	return r.down
+	return r.down || r.srv.closing
 }
 
 // claim takes nick in the room's registry for a login.

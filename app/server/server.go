@@ -339,9 +339,6 @@ func (srv *Server) statusFrame(err error) []byte {
 // flush for at most the grace period, then cuts off whoever is left.
 func (srv *Server) shutdown() {
 	notice := srv.noticeFrame(domain.ShutdownText)
-	if srv.room != nil {
-		srv.room.shutdown()
-	}
 	srv.mu.Lock()
 	srv.closing = true
 	srv.fanOut(outFrame{record: notice}, nil)
@@ -349,6 +346,10 @@ func (srv *Server) shutdown() {
 		s.finish()
 	}
 	srv.unlockAndCut()
+	if srv.room != nil {
+		// After closing is set: no join or message is published after it.
+		srv.room.shutdown()
+	}
 
 	done := make(chan struct{})
 	go func() {
