@@ -267,3 +267,22 @@ func TestNATSServerOfClusterLost(t *testing.T) {
 	other.SendRecord("nickname", "ivan")
 	other.ExpectStatus("error: this nickname is already taken")
 }
+
+// A node stopped cleanly (SIGTERM): its users get the shutdown notice, the
+// others see each of them leave at once (well within the node TTL), once.
+func TestNodeShutdownIsItsUsersLeaving(t *testing.T) {
+	t.Parallel()
+	_, nodes := startRoom(t, 2, "--node-ttl", "30s")
+	watcher := nodes[0].login("watcher")
+	leaving := nodes[1].login("leaving")
+	whoEventually(t, watcher, "watcher", "leaving")
+
+	stopped := time.Now()
+	nodes[1].stop()
+	until(t, leaving, "SERVER", domain.ShutdownText)
+	until(t, watcher, "SERVER", domain.LeaveText("leaving"))
+	require.Less(t, time.Since(stopped), 10*time.Second, "told at once, not after the 30 s TTL")
+	watcher.ExpectSilence(500 * time.Millisecond)
+	nodes[0].expectLog(`how="shut down"`)
+	nodes[0].login("leaving")
+}
