@@ -27,7 +27,12 @@ type payloadWriterTo interface {
 	Len() int64
 }
 
-func readPayload(t *testing.T, r interface{ ReadPayload() (int64, io.Reader, error) }) (int64, payloadWriterTo) {
+// payloadSource is a Reader or a Conn's reading half.
+type payloadSource interface {
+	ReadPayload() (int64, io.Reader, error)
+}
+
+func readPayload(t *testing.T, r payloadSource) (int64, payloadWriterTo) {
 	t.Helper()
 	n, body, err := r.ReadPayload()
 	require.NoError(t, err)

@@ -24,8 +24,10 @@ import (
 
 type quietConn struct{ ports.Conn }
 
-func (quietConn) RemoteAddr() string { return "192.0.2.1:4000" }
-func (quietConn) Close() error       { return nil }
+func (quietConn) RemoteAddr() string        { return "192.0.2.1:4000" }
+func (quietConn) Close() error              { return nil }
+func (quietConn) Reader() ports.FrameReader { return nil }
+func (quietConn) Writer() ports.FrameWriter { return nil }
 
 func logServer(cfg Config) *Server {
 	return &Server{

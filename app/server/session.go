@@ -37,7 +37,7 @@ type session struct {
 	conn ports.Conn        // for Close and RemoteAddr, from any goroutine
 	in   ports.FrameReader // the reader goroutine's half of conn
 	out  ports.FrameWriter // the writer goroutine's half of conn
-	addr netip.Addr // the peer's address; invalid when the transport has none
+	addr netip.Addr        // the peer's address; invalid when the transport has none
 	// counted is set when the connection was admitted under the
 	// connection limits; srv.mu guards it.
 	counted bool
