@@ -471,9 +471,15 @@ func (s *session) writeFailed(err error) {
 
 // writeBatch writes batch in order: in-memory frames gathered into one
 // WriteFrames call, on-disk payloads streamed between them.
-// bodies is scratch, kept for the next batch.
+// scratch is the bodies' slice, kept for the next batch.
 func (s *session) writeBatch(batch []outFrame, scratch *[][]byte) error {
-	bodies := (*scratch)[:0]
+	bodies, run := (*scratch)[:0], 0 // bodies[run:] is not written yet
+	defer func() {
+		// Let the records and payloads go, however the batch ended: the
+		// scratch goes back to a pool.
+		clear(bodies)
+		*scratch = bodies[:0]
+	}()
 	for _, f := range batch {
 		bodies = append(bodies, f.record)
 		if f.payload == nil {
@@ -483,18 +489,15 @@ func (s *session) writeBatch(batch []outFrame, scratch *[][]byte) error {
 			bodies = append(bodies, b)
 			continue
 		}
-		if err := s.out.WriteFrames(bodies); err != nil {
+		if err := s.out.WriteFrames(bodies[run:]); err != nil {
 			return err
 		}
-		bodies = bodies[:0]
+		run = len(bodies)
 		if err := s.sendFile(f.payload); err != nil {
 			return err
 		}
 	}
-	err := s.out.WriteFrames(bodies)
-	clear(bodies) // let the records and payloads go
-	*scratch = bodies[:0]
-	return err
+	return s.out.WriteFrames(bodies[run:])
 }
 
 func (s *session) sendFile(a ports.Attachment) error {
