@@ -626,8 +626,13 @@ const lingerTimeout = time.Second
 // or the linger the writer started when it half-closed passes: closing
 // with unread input would reset the connection, and a reset can destroy
 // the explanation just sent before the peer reads it. Every frame read is
-// dropped unread, which the next read skips.
+// dropped unread, which the next read skips. The reader's own deadline is
+// lifted first (the login timeout that ended the session has passed); the
+// linger is not the reader's, and stays.
 func (s *session) drainInput() {
+	if s.in.SetReadDeadline(time.Time{}) != nil {
+		return
+	}
 	for {
 		if _, _, err := s.in.ReadPayload(); err != nil {
 			return
