@@ -72,8 +72,9 @@ type FrameReader interface {
 	// *FrameTooLargeError, and the next read skips that body.
 	ReadRecord(buf []byte, max int) ([]byte, error)
 	// ReadPayload reads the next frame's header and returns the body's
-	// length and a reader that yields at most that many bytes, streamed
-	// from the connection, valid until the next read.
+	// length and a reader that yields exactly that many bytes, streamed
+	// from the connection; it is valid until the next read, which skips
+	// whatever of the body it did not yield.
 	ReadPayload() (int64, io.Reader, error)
 	// SetReadDeadline bounds the reads in progress and to come; the zero
 	// time removes the bound. A read past it fails with an error for which

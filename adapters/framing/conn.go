@@ -73,8 +73,9 @@ type Conn struct {
 	// progress, when not nil, measures what the peer took (Linux TCP).
 	progress *progress
 
-	// reads has its own mutex: the reading goroutine, the writing one
-	// (CloseWrite's linger) and the reading goroutine's deadline meet there.
+	// reads has its own mutex: the reading goroutine (its deadline, the
+	// read timeout) and the writing one (the linger of CloseWrite) both
+	// set the socket's read deadline through it.
 	reads readDeadlines
 
 	closed    atomic.Bool // set before nc is closed, so failing calls see it
@@ -82,7 +83,11 @@ type Conn struct {
 	closeErr  error // the result of nc.Close; written once inside closeOnce
 }
 
-var _ ports.Conn = (*Conn)(nil)
+var (
+	_ ports.Conn        = (*Conn)(nil)
+	_ ports.FrameReader = (*connReader)(nil)
+	_ ports.FrameWriter = (*connWriter)(nil)
+)
 
 // NewConn returns a Conn that reads and writes frames on nc and owns it.
 func NewConn(nc net.Conn, opts Options) *Conn {
