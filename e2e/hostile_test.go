@@ -26,15 +26,15 @@ type peer struct {
 
 func (p *peer) send(record, payload []byte) {
 	p.t.Helper()
-	require.NoError(p.t, p.conn.WriteFrames([][]byte{record}))
+	require.NoError(p.t, p.conn.Writer().WriteFrames([][]byte{record}))
 	if payload != nil {
-		require.NoError(p.t, p.conn.WriteFrames([][]byte{payload}))
+		require.NoError(p.t, p.conn.Writer().WriteFrames([][]byte{payload}))
 	}
 }
 
 func (p *peer) read() []byte {
 	p.t.Helper()
-	body, err := p.conn.ReadRecord(nil, 1<<20)
+	body, err := p.conn.Reader().ReadRecord(nil, 1<<20)
 	require.NoError(p.t, err)
 	return body
 }
@@ -92,13 +92,12 @@ func hostileServer(t *testing.T, serve func(p *peer)) string {
 		p.send(dictcodec.AppendStatus(nil, nil), nil)
 		serve(p)
 		// Hang up as a server should: half-close, then read what the
-		// client still sends (its question after login) until it closes.
-		// Closing with that unread would reset the connection, and a reset
-		// destroys what the client has not read yet.
-		p.conn.CloseWrite()
-		p.conn.SetReadDeadline(time.Now().Add(wait))
+		// client still sends (its question after login) until it closes
+		// or the linger passes. Closing with that unread would reset the
+		// connection, and a reset destroys what the client has not read yet.
+		p.conn.Writer().CloseWrite(wait)
 		for {
-			if _, _, err := p.conn.ReadPayload(); err != nil {
+			if _, _, err := p.conn.Reader().ReadPayload(); err != nil {
 				return
 			}
 		}

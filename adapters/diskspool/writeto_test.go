@@ -75,9 +75,9 @@ func tcpConns(t *testing.T) (sender, receiver *framing.Conn) {
 func sendPayloadThenRecord(sender *framing.Conn, data []byte, record string) <-chan error {
 	sent := make(chan error, 1)
 	go func() {
-		err := sender.WritePayload(int64(len(data)), bytes.NewReader(data))
+		err := sender.Writer().WritePayload(int64(len(data)), bytes.NewReader(data))
 		if err == nil {
-			err = sender.WriteFrames([][]byte{[]byte(record)})
+			err = sender.Writer().WriteFrames([][]byte{[]byte(record)})
 		}
 		sent <- err
 	}()
@@ -90,7 +90,7 @@ func TestStoreFromAFramingPayloadOverLoopbackTCP(t *testing.T) {
 		s := newSpool(t, diskspool.Options{})
 		want := payload(size)
 		sent := sendPayloadThenRecord(sender, want, "next record")
-		n, body, err := receiver.ReadPayload()
+		n, body, err := receiver.Reader().ReadPayload()
 		require.NoError(t, err)
 
 		a, err := s.Store(n, body)
@@ -99,7 +99,7 @@ func TestStoreFromAFramingPayloadOverLoopbackTCP(t *testing.T) {
 		require.NoError(t, <-sent)
 		assert.Nil(t, a.Bytes(), "on disk")
 		assert.True(t, bytes.Equal(want, readAll(t, a)), "the file holds the payload byte for byte (%d bytes)", size)
-		rec, err := receiver.ReadRecord(nil, 100)
+		rec, err := receiver.Reader().ReadRecord(nil, 100)
 		require.NoError(t, err)
 		assert.Equal(t, "next record", string(rec), "the stream is in step after the payload")
 		a.Release()
@@ -112,10 +112,10 @@ func TestStoreFromAFramingPayloadCutOffOverLoopbackTCP(t *testing.T) {
 	s := newSpool(t, diskspool.Options{MaxBytes: 1 << 30})
 	go func() {
 		// Announce 1 MiB, send 200,000 bytes of it, hang up.
-		_ = sender.WritePayload(1<<20, io.LimitReader(bytes.NewReader(payload(1<<20)), 200_000))
+		_ = sender.Writer().WritePayload(1<<20, io.LimitReader(bytes.NewReader(payload(1<<20)), 200_000))
 		_ = sender.Close()
 	}()
-	n, body, err := receiver.ReadPayload()
+	n, body, err := receiver.Reader().ReadPayload()
 	require.NoError(t, err)
 
 	a, err := s.Store(n, body)

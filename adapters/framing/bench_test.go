@@ -50,7 +50,7 @@ func BenchmarkWriteFrames(b *testing.B) {
 			b.SetBytes(batchBytes(bodies))
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := c.WriteFrames(bodies); err != nil {
+				if err := c.Writer().WriteFrames(bodies); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -92,7 +92,7 @@ func BenchmarkReadRecord(b *testing.B) {
 		b.SetBytes(int64(len(stream)))
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := c.ReadRecord(buf, 1024); err != nil {
+			if _, err := c.Reader().ReadRecord(buf, 1024); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -124,7 +124,7 @@ func BenchmarkWritePayloadFile(b *testing.B) {
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			b.Fatal(err)
 		}
-		if err := c.WritePayload(size, f); err != nil {
+		if err := c.Writer().WritePayload(size, f); err != nil {
 			b.Fatal(err)
 		}
 	}

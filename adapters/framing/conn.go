@@ -38,8 +38,8 @@ type Options struct {
 }
 
 // Conn is a net.Conn seen as two streams of frames; it implements
-// ports.Conn. One goroutine may read while another writes; Close may be
-// called at any time from any goroutine.
+// ports.Conn. Its Reader is held by one goroutine and its Writer by
+// another; Close may be called at any time from any goroutine.
 //
 // The write timeout bounds a lack of progress, not the length of a write.
 // On a Linux TCP socket progress is what the peer took: the bytes written
@@ -52,17 +52,30 @@ type Options struct {
 // before every chunk of at most 1 MiB, which serves the same end less
 // exactly: the kernel buffers that absorb a chunk are counted as progress.
 //
+// The socket's read deadline is put together from three bounds, each with
+// one owner (see readDeadlines): the reading goroutine's own deadline, the
+// read timeout inside a frame, and the linger that CloseWrite starts; the
+// write deadline is the writing goroutine's alone.
+//
 // After Close, reads and writes fail with an error wrapping ports.ErrClosed.
 type Conn struct {
-	nc      net.Conn
-	r       *Reader
+	nc  net.Conn
+	in  connReader // the reading half, handed out by Reader
+	out connWriter // the writing half, handed out by Writer
+
+	// Used by the reading goroutine only.
+	r *Reader
+
+	// Used by the writing goroutine only.
 	w       *Writer
 	timeout time.Duration // the write timeout; zero means none
-	armedAt time.Time     // when the write deadline was last set; used by the writing goroutine only
-	// progress, when not nil, measures what the peer took (Linux TCP);
-	// used by the writing goroutine only.
+	armedAt time.Time     // when the write deadline was last set
+	// progress, when not nil, measures what the peer took (Linux TCP).
 	progress *progress
 
+	// reads has its own mutex: the reading goroutine (its deadline, the
+	// read timeout) and the writing one (the linger of CloseWrite) both
+	// set the socket's read deadline through it.
 	reads readDeadlines
 
 	closed    atomic.Bool // set before nc is closed, so failing calls see it
@@ -70,11 +83,16 @@ type Conn struct {
 	closeErr  error // the result of nc.Close; written once inside closeOnce
 }
 
-var _ ports.Conn = (*Conn)(nil)
+var (
+	_ ports.Conn        = (*Conn)(nil)
+	_ ports.FrameReader = (*connReader)(nil)
+	_ ports.FrameWriter = (*connWriter)(nil)
+)
 
 // NewConn returns a Conn that reads and writes frames on nc and owns it.
 func NewConn(nc net.Conn, opts Options) *Conn {
 	c := &Conn{nc: nc, timeout: opts.WriteTimeout}
+	c.in, c.out = connReader{c}, connWriter{c}
 	c.reads.timeout = opts.ReadTimeout
 	c.r = NewReader(closeAwareReader{c})
 	c.r.fillReads = opts.FillPayloadReads
@@ -96,37 +114,68 @@ func NewConn(nc net.Conn, opts Options) *Conn {
 	return c
 }
 
+// Reader is the Conn's reading half.
+func (c *Conn) Reader() ports.FrameReader { return &c.in }
+
+// Writer is the Conn's writing half.
+func (c *Conn) Writer() ports.FrameWriter { return &c.out }
+
+// connReader is the reading half of a Conn: a Reader over the connection,
+// which skips whatever the caller left unread of a frame when it reads the
+// next one, and the reading goroutine's deadline.
+type connReader struct{ c *Conn }
+
 // ReadRecord implements ports.FrameReader; see Reader.ReadRecord.
-func (c *Conn) ReadRecord(buf []byte, max int) ([]byte, error) {
-	return c.r.ReadRecord(buf, max)
+func (r *connReader) ReadRecord(buf []byte, max int) ([]byte, error) {
+	return r.c.r.ReadRecord(buf, max)
 }
 
 // ReadPayload implements ports.FrameReader; see Reader.ReadPayload.
-func (c *Conn) ReadPayload() (int64, io.Reader, error) {
-	return c.r.ReadPayload()
+func (r *connReader) ReadPayload() (int64, io.Reader, error) {
+	return r.c.r.ReadPayload()
 }
 
-// SkipFrame implements ports.FrameReader; see Reader.SkipFrame.
-func (c *Conn) SkipFrame() error {
-	return c.r.SkipFrame()
+// SetReadDeadline sets the reading goroutine's own bound on the reads in
+// progress and to come; the zero time removes it. It does not move the
+// read timeout inside a frame or the linger of CloseWrite.
+func (r *connReader) SetReadDeadline(t time.Time) error {
+	return r.c.reads.setUser(r.c.nc, t)
 }
+
+// connWriter is the writing half of a Conn.
+type connWriter struct{ c *Conn }
 
 // WriteFrames implements ports.FrameWriter; see Writer.WriteFrames.
-func (c *Conn) WriteFrames(bodies [][]byte) error {
+func (w *connWriter) WriteFrames(bodies [][]byte) error {
+	c := w.c
 	c.beginWrite()
 	return c.writeError(c.w.WriteFrames(bodies))
 }
 
 // WritePayload implements ports.FrameWriter; see Writer.WritePayload.
-func (c *Conn) WritePayload(n int64, r io.Reader) error {
+func (w *connWriter) WritePayload(n int64, r io.Reader) error {
+	c := w.c
 	c.beginWrite()
 	return c.writeError(c.w.WritePayload(n, r))
 }
 
-// SetReadDeadline bounds the reads in progress and to come; the zero time
-// removes the bound.
-func (c *Conn) SetReadDeadline(t time.Time) error {
-	return c.reads.setUser(c.nc, t)
+// CloseWrite half-closes a connection that can (TCP: a FIN after what was
+// written); on one that cannot (net.Pipe, whose writes return only once
+// the peer has read them, so nothing is lost) it closes. The linger starts
+// before the half-close is tried, so the reading side is bounded whatever
+// comes of it.
+func (w *connWriter) CloseWrite(linger time.Duration) error {
+	c := w.c
+	if err := c.reads.setLinger(c.nc, time.Now().Add(linger)); err != nil {
+		return c.writeError(fmt.Errorf("framing: close write: linger: %w", err))
+	}
+	if hc, ok := c.nc.(interface{ CloseWrite() error }); ok {
+		if err := hc.CloseWrite(); err != nil {
+			return c.writeError(fmt.Errorf("framing: close write: %w", err))
+		}
+		return nil
+	}
+	return c.Close()
 }
 
 // Close closes the connection, failing the reads and writes in progress.
@@ -137,19 +186,6 @@ func (c *Conn) Close() error {
 		c.closeErr = c.nc.Close()
 	})
 	return c.closeErr
-}
-
-// CloseWrite half-closes a connection that can (TCP: a FIN after what was
-// written); on one that cannot (net.Pipe, whose writes return only once
-// the peer has read them, so nothing is lost) it closes.
-func (c *Conn) CloseWrite() error {
-	if hc, ok := c.nc.(interface{ CloseWrite() error }); ok {
-		if err := hc.CloseWrite(); err != nil {
-			return c.writeError(fmt.Errorf("framing: close write: %w", err))
-		}
-		return nil
-	}
-	return c.Close()
 }
 
 // RemoteAddr names the peer, for logs.

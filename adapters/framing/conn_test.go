@@ -48,8 +48,8 @@ func TestConnWriteTimeout(t *testing.T) {
 		name  string
 		write func(c *framing.Conn) error
 	}{
-		{"WriteFrames", func(c *framing.Conn) error { return c.WriteFrames([][]byte{[]byte("hello")}) }},
-		{"WritePayload", func(c *framing.Conn) error { return c.WritePayload(5, strings.NewReader("hello")) }},
+		{"WriteFrames", func(c *framing.Conn) error { return c.Writer().WriteFrames([][]byte{[]byte("hello")}) }},
+		{"WritePayload", func(c *framing.Conn) error { return c.Writer().WritePayload(5, strings.NewReader("hello")) }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name+" to a peer that never reads fails with a deadline error", func(t *testing.T) {
@@ -61,7 +61,7 @@ func TestConnWriteTimeout(t *testing.T) {
 			err := tc.write(c)
 
 			require.ErrorIs(t, err, os.ErrDeadlineExceeded)
-			assert.Equal(t, err, c.WriteFrames([][]byte{[]byte("again")}), "the connection is unusable after a failed write")
+			assert.Equal(t, err, c.Writer().WriteFrames([][]byte{[]byte("again")}), "the connection is unusable after a failed write")
 		})
 	}
 }
@@ -98,8 +98,8 @@ func TestConnWriteTimeoutBoundsStallsNotSlowProgress(t *testing.T) {
 		name  string
 		write func(c *framing.Conn) error
 	}{
-		{"WriteFrames", func(c *framing.Conn) error { return c.WriteFrames([][]byte{body}) }},
-		{"WritePayload", func(c *framing.Conn) error { return c.WritePayload(int64(len(body)), bytes.NewReader(body)) }},
+		{"WriteFrames", func(c *framing.Conn) error { return c.Writer().WriteFrames([][]byte{body}) }},
+		{"WritePayload", func(c *framing.Conn) error { return c.Writer().WritePayload(int64(len(body)), bytes.NewReader(body)) }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name+" to a slow but steady reader succeeds", func(t *testing.T) {
@@ -136,10 +136,10 @@ func TestConnClose(t *testing.T) {
 		readErr := make(chan error, 1)
 		writeErr := make(chan error, 1)
 		go func() {
-			_, err := c.ReadRecord(nil, 100)
+			_, err := c.Reader().ReadRecord(nil, 100)
 			readErr <- err
 		}()
-		go func() { writeErr <- c.WriteFrames([][]byte{[]byte("never read")}) }()
+		go func() { writeErr <- c.Writer().WriteFrames([][]byte{[]byte("never read")}) }()
 		time.Sleep(20 * time.Millisecond) // let both block; they must fail either way
 
 		closed := make(chan error, 2)
@@ -164,7 +164,7 @@ func TestConnClose(t *testing.T) {
 		t.Cleanup(func() { _ = b.Close() })
 		c := framing.NewConn(a, framing.Options{})
 		go func() { _, _ = b.Write(append(header(10), "abc"...)) }()
-		_, body, err := c.ReadPayload()
+		_, body, err := c.Reader().ReadPayload()
 		require.NoError(t, err)
 		_, err = io.ReadFull(body, make([]byte, 3))
 		require.NoError(t, err)
@@ -211,9 +211,9 @@ func TestConnChunkingKeepsTheBytesIntact(t *testing.T) {
 				got <- buf[:n]
 			}()
 
-			require.NoError(t, c.WriteFrames(byteSlices(bodies...)))
-			require.NoError(t, c.WritePayload(10, strings.NewReader("0123456789")))
-			require.NoError(t, c.WriteFrames(byteSlices(bodies...)))
+			require.NoError(t, c.Writer().WriteFrames(byteSlices(bodies...)))
+			require.NoError(t, c.Writer().WritePayload(10, strings.NewReader("0123456789")))
+			require.NoError(t, c.Writer().WriteFrames(byteSlices(bodies...)))
 			require.NoError(t, c.Close())
 
 			assert.Equal(t, slices.Concat(want, wire("0123456789"), want), <-got)
@@ -236,7 +236,7 @@ func TestFillPayloadReadsWaitsForAFullBuffer(t *testing.T) {
 		}
 	}()
 
-	n, payload, err := reader.ReadPayload()
+	n, payload, err := reader.Reader().ReadPayload()
 	require.NoError(t, err)
 	require.Equal(t, int64(300), n)
 	buf := make([]byte, 128)

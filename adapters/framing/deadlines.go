@@ -6,23 +6,27 @@ import (
 	"time"
 )
 
-// readDeadlines puts together the caller's read deadline and the read
-// timeout inside frames: the connection's deadline is the caller's alone
-// while the Conn waits for the first byte of a frame, and the earlier of
-// the two once a frame has begun.
+// readDeadlines puts together the three bounds on reading, each set by
+// one owner only: the reading goroutine's own deadline (user), the read
+// timeout inside frames (the Conn, as frames begin), and the linger that
+// CloseWrite starts (the writing goroutine). The socket's deadline is the
+// earliest of those in force: while the Conn waits for the first byte of a
+// frame the read timeout is not, once a frame has begun it is. No owner's
+// call moves another's bound, so the reading goroutine clearing its own
+// deadline after a login cannot lift a linger that the writer started.
 type readDeadlines struct {
 	timeout time.Duration // the read timeout inside a frame; set by NewConn, then fixed
 
 	// mu guards the fields below and orders the deadline updates of the
-	// reading goroutine with SetReadDeadline calls from any other.
+	// reading goroutine with those of the writing one.
 	mu      sync.Mutex
-	user    time.Time // the caller's deadline; zero means none
+	user    time.Time // the reading goroutine's deadline; zero means none
+	linger  time.Time // set once by CloseWrite; zero means none
 	busy    bool      // a frame has begun: the read timeout is in force
 	armedAt time.Time // when the read timeout was last started
 }
 
-// setUser sets the caller's deadline, keeping the read timeout in force
-// if a frame has begun.
+// setUser sets the reading goroutine's deadline.
 func (d *readDeadlines) setUser(nc net.Conn, t time.Time) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -30,8 +34,16 @@ func (d *readDeadlines) setUser(nc net.Conn, t time.Time) error {
 	return nc.SetReadDeadline(d.effective())
 }
 
-// armIdle leaves only the caller's deadline in force, for the wait for
-// the next frame.
+// setLinger bounds all reading from now on by t; a later call moves it.
+func (d *readDeadlines) setLinger(nc net.Conn, t time.Time) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.linger = t
+	return nc.SetReadDeadline(d.effective())
+}
+
+// armIdle takes the read timeout out of force, for the wait for the next
+// frame.
 func (d *readDeadlines) armIdle(nc net.Conn) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -39,7 +51,7 @@ func (d *readDeadlines) armIdle(nc net.Conn) error {
 		return nil
 	}
 	d.busy = false
-	return nc.SetReadDeadline(d.user)
+	return nc.SetReadDeadline(d.effective())
 }
 
 // armBusy starts the read timeout for the next read inside a frame.
@@ -58,23 +70,33 @@ func (d *readDeadlines) armBusy(nc net.Conn) error {
 }
 
 // stalled reports whether a deadline that passed at now was the read
-// timeout's rather than the caller's.
+// timeout's rather than the reading goroutine's or the linger's.
 func (d *readDeadlines) stalled(now time.Time) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.user.IsZero() || now.Before(d.user)
+	return before(now, d.user) && before(now, d.linger)
 }
 
-// effective is the deadline the connection should have. d.mu must be held.
+// before reports whether now comes before the deadline t; every time comes
+// before no deadline (the zero time).
+func before(now, t time.Time) bool { return t.IsZero() || now.Before(t) }
+
+// effective is the deadline the connection should have: the earliest in
+// force. d.mu must be held.
 func (d *readDeadlines) effective() time.Time {
-	if !d.busy || d.timeout <= 0 {
-		return d.user
+	t := earliest(d.user, d.linger)
+	if d.busy && d.timeout > 0 {
+		t = earliest(t, d.armedAt.Add(d.timeout))
 	}
-	stall := d.armedAt.Add(d.timeout)
-	if d.user.IsZero() || stall.Before(d.user) {
-		return stall
+	return t
+}
+
+// earliest is the earlier of two deadlines, the zero time being none.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
 	}
-	return d.user
+	return a
 }
 
 // progress measures what the peer of a TCP connection has taken: the bytes

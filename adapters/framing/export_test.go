@@ -12,3 +12,16 @@ func SetWriteChunk(n int) (restore func()) {
 // ConnBuffered returns how many bytes c's Reader holds in its buffer, read
 // from the connection but not yet consumed.
 func ConnBuffered(c *Conn) int { return c.r.br.Buffered() }
+
+// WriterScratch returns how much scratch w holds between writes: slots of
+// its iovec slices, and one for each pooled buffer it has not given back.
+func WriterScratch(w *Writer) int {
+	n := cap(w.vec) + cap(w.part)
+	if w.packed != nil {
+		n++
+	}
+	if w.vecs != nil {
+		n++
+	}
+	return n
+}

@@ -27,7 +27,12 @@ type payloadWriterTo interface {
 	Len() int64
 }
 
-func readPayload(t *testing.T, r ports.FrameReader) (int64, payloadWriterTo) {
+// payloadSource is a Reader or a Conn's reading half.
+type payloadSource interface {
+	ReadPayload() (int64, io.Reader, error)
+}
+
+func readPayload(t *testing.T, r payloadSource) (int64, payloadWriterTo) {
 	t.Helper()
 	n, body, err := r.ReadPayload()
 	require.NoError(t, err)
@@ -200,10 +205,10 @@ func TestPayloadWriteToFileOverLoopbackTCP(t *testing.T) {
 		sent <- err
 	}()
 
-	rec, err := receiver.ReadRecord(nil, 100)
+	rec, err := receiver.Reader().ReadRecord(nil, 100)
 	require.NoError(t, err)
 	require.Equal(t, "record", string(rec))
-	n, p := readPayload(t, receiver)
+	n, p := readPayload(t, receiver.Reader())
 	require.Equal(t, int64(len(payload)), n)
 	require.Positive(t, framing.ConnBuffered(receiver), "part of the payload is already in the buffer")
 	close(goOn)
@@ -219,7 +224,7 @@ func TestPayloadWriteToFileOverLoopbackTCP(t *testing.T) {
 	onDisk, err := os.ReadFile(f.Name())
 	require.NoError(t, err)
 	assert.True(t, bytes.Equal(payload, onDisk), "the file holds the payload byte for byte")
-	rec, err = receiver.ReadRecord(nil, 100)
+	rec, err = receiver.Reader().ReadRecord(nil, 100)
 	require.NoError(t, err)
 	assert.Equal(t, "after", string(rec), "the next frame is read in step")
 }
@@ -240,7 +245,7 @@ func TestPayloadWriteToAReaderFromReadsThroughTheReader(t *testing.T) {
 	sender, receiver := tcpConns(t)
 	payload := randomBytes(1 << 20)
 	sent := sendPayloadThenRecord(sender, payload, "after")
-	_, p := readPayload(t, receiver)
+	_, p := readPayload(t, receiver.Reader())
 	dst := new(sourceSpy)
 
 	_, err := io.Copy(dst, p)
@@ -253,7 +258,7 @@ func TestPayloadWriteToAReaderFromReadsThroughTheReader(t *testing.T) {
 	assert.False(t, isConn || isLimited, "the connection is never handed out, got %T", dst.src)
 	_, hasWriteTo := dst.src.(io.WriterTo)
 	assert.False(t, hasWriteTo, "the source hides WriteTo, which would call ReadFrom again")
-	rec, err := receiver.ReadRecord(nil, 100)
+	rec, err := receiver.Reader().ReadRecord(nil, 100)
 	require.NoError(t, err)
 	assert.Equal(t, "after", string(rec), "the next frame is read in step")
 }
@@ -262,9 +267,9 @@ func TestPayloadWriteToAReaderFromReadsThroughTheReader(t *testing.T) {
 func sendPayloadThenRecord(sender *framing.Conn, data []byte, record string) <-chan error {
 	sent := make(chan error, 1)
 	go func() {
-		err := sender.WritePayload(int64(len(data)), bytes.NewReader(data))
+		err := sender.Writer().WritePayload(int64(len(data)), bytes.NewReader(data))
 		if err == nil {
-			err = sender.WriteFrames([][]byte{[]byte(record)})
+			err = sender.Writer().WriteFrames([][]byte{[]byte(record)})
 		}
 		sent <- err
 	}()
@@ -276,13 +281,13 @@ func TestPayloadWriteToAPlainWriterOverLoopbackTCP(t *testing.T) {
 	payload := randomBytes(2<<20 + 5)
 	sent := make(chan error, 1)
 	go func() {
-		err := sender.WritePayload(int64(len(payload)), bytes.NewReader(payload))
+		err := sender.Writer().WritePayload(int64(len(payload)), bytes.NewReader(payload))
 		if err == nil {
-			err = sender.WriteFrames([][]byte{[]byte("after")})
+			err = sender.Writer().WriteFrames([][]byte{[]byte("after")})
 		}
 		sent <- err
 	}()
-	_, p := readPayload(t, receiver)
+	_, p := readPayload(t, receiver.Reader())
 	h := sha256.New() // no ReadFrom: the body goes through the buffer
 
 	got, err := io.Copy(h, p)
@@ -292,7 +297,7 @@ func TestPayloadWriteToAPlainWriterOverLoopbackTCP(t *testing.T) {
 	assert.Equal(t, int64(len(payload)), got)
 	want := sha256.Sum256(payload)
 	assert.Equal(t, want[:], h.Sum(nil))
-	rec, err := receiver.ReadRecord(nil, 100)
+	rec, err := receiver.Reader().ReadRecord(nil, 100)
 	require.NoError(t, err)
 	assert.Equal(t, "after", string(rec))
 }
@@ -306,7 +311,7 @@ func TestPayloadWriteToFileCutShortOverLoopbackTCP(t *testing.T) {
 		_, _ = a.Write(append(header(1<<20), sent...))
 		_ = a.Close() // the peer goes away inside the payload
 	}()
-	_, p := readPayload(t, receiver)
+	_, p := readPayload(t, receiver.Reader())
 	f, err := os.Create(filepath.Join(t.TempDir(), "payload"))
 	require.NoError(t, err)
 	defer f.Close()
@@ -335,13 +340,13 @@ func (d brokenDestination) ReadFrom(r io.Reader) (int64, error) {
 func TestFailedPayloadCopyToAReaderFromKeepsTheStreamInStep(t *testing.T) {
 	sender, receiver := tcpConns(t)
 	sent := sendPayloadThenRecord(sender, randomBytes(1<<20), "after")
-	_, p := readPayload(t, receiver)
+	_, p := readPayload(t, receiver.Reader())
 
 	_, err := io.Copy(brokenDestination{take: 5000}, p)
 
 	require.ErrorIs(t, err, errDiskFull)
 	assert.Positive(t, p.Len(), "the rest of the body is still unread")
-	rec, err := receiver.ReadRecord(nil, 100)
+	rec, err := receiver.Reader().ReadRecord(nil, 100)
 	require.NoError(t, err, "the rest of the payload is skipped")
 	assert.Equal(t, "after", string(rec))
 	require.NoError(t, <-sent)
@@ -360,7 +365,7 @@ func stalledPayload(t *testing.T, opts framing.Options) (net.Conn, *framing.Conn
 	})
 	_, err := a.Write(append(header(1<<20), "start"...))
 	require.NoError(t, err)
-	_, p := readPayload(t, receiver)
+	_, p := readPayload(t, receiver.Reader())
 	f, err := os.Create(filepath.Join(t.TempDir(), "payload"))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = f.Close() })
@@ -369,15 +374,15 @@ func stalledPayload(t *testing.T, opts framing.Options) (net.Conn, *framing.Conn
 
 func TestPayloadCopyToAFileFailsOnTheReadDeadlineAndStaysInStep(t *testing.T) {
 	peer, receiver, p, f := stalledPayload(t, framing.Options{})
-	require.NoError(t, receiver.SetReadDeadline(time.Now().Add(50*time.Millisecond)))
+	require.NoError(t, receiver.Reader().SetReadDeadline(time.Now().Add(50*time.Millisecond)))
 
 	got, err := io.Copy(f, p)
 
 	require.ErrorIs(t, err, os.ErrDeadlineExceeded)
 	assert.Equal(t, int64(len("start")), got)
-	require.NoError(t, receiver.SetReadDeadline(time.Time{}))
+	require.NoError(t, receiver.Reader().SetReadDeadline(time.Time{}))
 	go func() { _, _ = peer.Write(append(make([]byte, 1<<20-len("start")), wire("after")...)) }()
-	rec, err := receiver.ReadRecord(nil, 100)
+	rec, err := receiver.Reader().ReadRecord(nil, 100)
 	require.NoError(t, err, "the interrupted payload is skipped")
 	assert.Equal(t, "after", string(rec))
 }
@@ -393,7 +398,8 @@ func TestPayloadCopyToAFileFailsWithErrClosedOnClose(t *testing.T) {
 	require.NoError(t, receiver.Close())
 
 	require.ErrorIs(t, <-copied, ports.ErrClosed)
-	assert.ErrorIs(t, receiver.SkipFrame(), ports.ErrClosed)
+	_, err := receiver.Reader().ReadRecord(nil, 100)
+	assert.ErrorIs(t, err, ports.ErrClosed, "the next read, skipping the rest, fails the same way")
 }
 
 // TestPayloadCopyToAFileRestartsTheReadTimeoutOnEachRead has a peer send a

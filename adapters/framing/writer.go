@@ -35,8 +35,12 @@ type Writer struct {
 	err error
 
 	// Scratch buffers, reused so that a steady stream of writes allocates
-	// nothing. None of them holds data between calls.
+	// nothing. None of them holds data between calls, and the pooled ones
+	// are held only during a write, so an idle connection keeps none
+	// however large its last burst was: the Writer's buffer policy needs
+	// no timer.
 	packed *[]byte          // the batch's headers and small bodies, back to back; from packBuffers during a write
+	vecs   *vecScratch      // vec and part; from vecBuffers during a write
 	vec    [][]byte         // the batch as runs of packed and large bodies, in wire order
 	part   [][]byte         // the slice of vec that fits one chunk
 	out    net.Buffers      // what WriteTo consumes; a field, so &out does not escape per call
@@ -59,36 +63,49 @@ func (w *Writer) WriteFrames(bodies [][]byte) error {
 	if len(bodies) == 0 {
 		return nil
 	}
+	w.takeVecs()
 	err := w.layOut(bodies)
 	if err == nil {
 		err = w.writeVec()
 		w.err = err
 	}
-	clear(w.vec) // let the caller's bodies go
+	w.releaseVecs()
 	w.releasePacked()
-	w.shrink()
 	return err
 }
+
+// vecScratch is the scratch of vec and part, kept between writes in
+// vecBuffers rather than in the Writer.
+type vecScratch struct{ vec, part [][]byte }
+
+// vecBuffers hold the vec scratch of Writers that are not writing.
+var vecBuffers = sync.Pool{New: func() any { return new(vecScratch) }}
+
+func (w *Writer) takeVecs() {
+	w.vecs = vecBuffers.Get().(*vecScratch)
+	w.vec, w.part = w.vecs.vec[:0], w.vecs.part[:0]
+}
+
+// releaseVecs lets the caller's bodies go and gives the scratch back.
+func (w *Writer) releaseVecs() {
+	clear(w.vec)
+	clear(w.part[:cap(w.part)])
+	if cap(w.vec) <= maxKeptVec {
+		w.vecs.vec, w.vecs.part = w.vec[:0], w.part[:0]
+		vecBuffers.Put(w.vecs)
+	}
+	w.vecs, w.vec, w.part = nil, nil, nil
+}
+
+// maxKeptVec bounds the vec scratch kept for reuse: a batch of more large
+// bodies than a server's writer ever takes at once is a one-off.
+const maxKeptVec = 1 << 10
 
 // maxBuffersPerWrite bounds the buffers (headers and bodies) handed to one
 // writev. The runtime keeps each connection's iovec array at the largest
 // size it has needed, for good: unbounded, one burst would leave every
 // connection holding 16 KiB.
 const maxBuffersPerWrite = 64
-
-// maxKeptFrames bounds the scratch kept once traffic calms down: a burst
-// should not leave thousands of idle connections each holding buffers
-// sized for it.
-const maxKeptFrames = 16
-
-// shrink drops scratch sized for a burst once a batch far smaller than it
-// has gone out: a busy connection keeps its buffers, a calm one lets them
-// go.
-func (w *Writer) shrink() {
-	if cap(w.vec) > 2*maxKeptFrames && 4*len(w.vec) < cap(w.vec) {
-		w.vec, w.part = nil, nil
-	}
-}
 
 // layOut fills vec with the batch's headers and bodies, in wire order.
 func (w *Writer) layOut(bodies [][]byte) error {

@@ -47,6 +47,21 @@ func TestWriteFramesLeavesTheBodiesAlone(t *testing.T) {
 	assert.Equal(t, byteSlices("one", "two"), bodies)
 }
 
+// Ten thousand idle connections must not each keep scratch sized for the
+// last burst they wrote: a Writer holds its scratch only during a write,
+// with no timer to trim it afterwards.
+func TestAWriterHoldsNoScratchBetweenWrites(t *testing.T) {
+	w := framing.NewWriter(io.Discard)
+	burst := make([][]byte, 3000)
+	for i := range burst {
+		burst[i] = bytes.Repeat([]byte{'b'}, 2<<10) // large bodies: one iovec each
+	}
+
+	require.NoError(t, w.WriteFrames(burst))
+
+	assert.Zero(t, framing.WriterScratch(w))
+}
+
 func TestWriteFramesAllocatesNothingInSteadyState(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are not meaningful under the race detector")

@@ -89,7 +89,7 @@ func TestDial(t *testing.T) {
 
 		require.NoError(t, l.Close())
 
-		_, err = client.ReadRecord(nil, 100)
+		_, err = client.Reader().ReadRecord(nil, 100)
 		assert.ErrorIs(t, err, io.EOF)
 	})
 	t.Run("connections name their ends", func(t *testing.T) {
@@ -122,6 +122,6 @@ func TestWriteTimeoutReachesTheConnections(t *testing.T) {
 	t.Cleanup(func() { _ = server.Close() })
 
 	// Nobody reads either end, so both writes stall.
-	assert.ErrorIs(t, server.WriteFrames([][]byte{[]byte("hello")}), os.ErrDeadlineExceeded)
-	assert.ErrorIs(t, client.WriteFrames([][]byte{[]byte("hello")}), os.ErrDeadlineExceeded)
+	assert.ErrorIs(t, server.Writer().WriteFrames([][]byte{[]byte("hello")}), os.ErrDeadlineExceeded)
+	assert.ErrorIs(t, client.Writer().WriteFrames([][]byte{[]byte("hello")}), os.ErrDeadlineExceeded)
 }

@@ -57,14 +57,14 @@ func TestSlowSteadyReaderOutlivesTheWriteTimeout(t *testing.T) {
 		name  string
 		write func(c ports.Conn) error
 	}{
-		{"frames from memory", func(c ports.Conn) error { return c.WriteFrames([][]byte{big}) }},
+		{"frames from memory", func(c ports.Conn) error { return c.Writer().WriteFrames([][]byte{big}) }},
 		{"a payload from a file (sendfile)", func(c ports.Conn) error {
 			f, err := os.Open(path)
 			if err != nil {
 				return err
 			}
 			defer f.Close()
-			return c.WritePayload(int64(len(big)), f)
+			return c.Writer().WritePayload(int64(len(big)), f)
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -105,7 +105,7 @@ func TestStalledReaderFailsTheWrite(t *testing.T) {
 	const timeout = 300 * time.Millisecond
 	server, _ := pair(t, tcp.Options{WriteTimeout: timeout}, 4<<10)
 	start := time.Now()
-	err := server.WriteFrames([][]byte{make([]byte, 8<<20)})
+	err := server.Writer().WriteFrames([][]byte{make([]byte, 8<<20)})
 	require.ErrorIs(t, err, os.ErrDeadlineExceeded)
 	assert.GreaterOrEqual(t, time.Since(start), timeout*7/8)
 	assert.Less(t, time.Since(start), 2*timeout+time.Second)

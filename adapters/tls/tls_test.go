@@ -66,11 +66,11 @@ func accept(l ports.Listener) <-chan ports.Conn {
 // accepted end.
 func roundTrip(t *testing.T, client ports.Conn, accepted <-chan ports.Conn) {
 	t.Helper()
-	require.NoError(t, client.WriteFrames([][]byte{[]byte("ping")}))
+	require.NoError(t, client.Writer().WriteFrames([][]byte{[]byte("ping")}))
 	server := <-accepted
 	require.NotNil(t, server)
 	defer server.Close()
-	body, err := server.ReadRecord(nil, 100)
+	body, err := server.Reader().ReadRecord(nil, 100)
 	require.NoError(t, err)
 	assert.Equal(t, "ping", string(body))
 }
@@ -228,8 +228,8 @@ func TestSIGHUPReloadServesTheNewCertificateAndKeepsOpenConnections(t *testing.T
 	}()
 	assert.Equal(t, newPrint, peerFingerprint(t, l.Addr()), "the next handshake sees the new certificate")
 	sent := make(chan error, 1)
-	go func() { sent <- before.WriteFrames([][]byte{[]byte("still here")}) }()
-	body, err := server.ReadRecord(nil, 100)
+	go func() { sent <- before.Writer().WriteFrames([][]byte{[]byte("still here")}) }()
+	body, err := server.Reader().ReadRecord(nil, 100)
 	require.NoError(t, err)
 	assert.Equal(t, "still here", string(body), "the connection made before the reload goes on")
 	require.NoError(t, <-sent)
@@ -387,13 +387,13 @@ func TestAPlainClientOnTheTLSPortIsToldAndLogged(t *testing.T) {
 	defer nc.Close()
 	c := framing.NewConn(nc, framing.Options{})
 
-	require.NoError(t, c.WriteFrames([][]byte{[]byte(`{"nickname":"Ivan"}`)}))
-	require.NoError(t, c.SetReadDeadline(time.Now().Add(10*time.Second)))
-	body, err := c.ReadRecord(nil, 1<<10)
+	require.NoError(t, c.Writer().WriteFrames([][]byte{[]byte(`{"nickname":"Ivan"}`)}))
+	require.NoError(t, c.Reader().SetReadDeadline(time.Now().Add(10*time.Second)))
+	body, err := c.Reader().ReadRecord(nil, 1<<10)
 
 	require.NoError(t, err)
 	assert.Equal(t, string(reply), string(body))
-	_, err = c.ReadRecord(nil, 1<<10)
+	_, err = c.Reader().ReadRecord(nil, 1<<10)
 	assert.ErrorIs(t, err, io.EOF)
 	assert.Contains(t, logs.String(), "a plain client connected to the TLS port", "logged before the reply")
 }
@@ -407,7 +407,7 @@ func TestATLSClientOnThePlainPortIsToldAndLogged(t *testing.T) {
 	go func() {
 		c, err := plain.Accept()
 		if err == nil {
-			_, err = c.ReadRecord(nil, 1<<20)
+			_, err = c.Reader().ReadRecord(nil, 1<<20)
 			c.Close()
 		}
 		serverErr <- err
@@ -465,9 +465,9 @@ func TestALargePayloadCrossesTLS(t *testing.T) {
 	const n = 3<<20 + 17
 	data := bytes.Repeat([]byte("0123456789abcdef"), n/16+1)[:n]
 	sent := make(chan error, 1)
-	go func() { sent <- server.WritePayload(n, bytes.NewReader(data)) }()
+	go func() { sent <- server.Writer().WritePayload(n, bytes.NewReader(data)) }()
 
-	size, body, err := client.ReadPayload()
+	size, body, err := client.Reader().ReadPayload()
 	require.NoError(t, err)
 	got, err := io.ReadAll(body)
 

@@ -120,11 +120,11 @@ func TestFramesSplitAcrossMessagesAndSeveralInOne(t *testing.T) {
 	server := accepted(t, conns)
 	var got []string
 	for range 3 {
-		body, err := server.ReadRecord(nil, 1<<20)
+		body, err := server.Reader().ReadRecord(nil, 1<<20)
 		require.NoError(t, err)
 		got = append(got, string(body))
 	}
-	n, r, err := server.ReadPayload()
+	n, r, err := server.Reader().ReadPayload()
 	require.NoError(t, err)
 	payload, err := io.ReadAll(r)
 	require.NoError(t, err)
@@ -144,7 +144,7 @@ func TestATextMessageClosesWith1003(t *testing.T) {
 	require.NoError(t, c.Write(ctx, ws.MessageText, append(frame("{}"), "{}"...)))
 
 	server := accepted(t, conns)
-	_, err := server.ReadRecord(nil, 1<<20)
+	_, err := server.Reader().ReadRecord(nil, 1<<20)
 	assert.Error(t, err, "the server reads no frame from a text message")
 	_, _, err = c.Read(ctx)
 	assert.Equal(t, ws.StatusUnsupportedData, ws.CloseStatus(err), "close status: %v", err)
@@ -213,7 +213,7 @@ func TestAMessageOverTheLimitCloses(t *testing.T) {
 	body := strings.Repeat("x", 1<<20)
 	require.NoError(t, c.Write(ctx, ws.MessageBinary, append(frame(body), body...)))
 	s := <-server
-	got, err := s.ReadRecord(nil, 1<<20)
+	got, err := s.Reader().ReadRecord(nil, 1<<20)
 	require.NoError(t, err)
 	assert.Len(t, got, 1<<20)
 
@@ -221,7 +221,7 @@ func TestAMessageOverTheLimitCloses(t *testing.T) {
 	big := binary.BigEndian.AppendUint32(nil, websocket.MaxMessage)
 	big = append(big, make([]byte, websocket.MaxMessage)...)
 	_ = c.Write(ctx, ws.MessageBinary, big)
-	_, r, err := s.ReadPayload()
+	_, r, err := s.Reader().ReadPayload()
 	require.NoError(t, err)
 	_, err = io.Copy(io.Discard, r)
 	assert.Error(t, err)
@@ -270,7 +270,7 @@ func TestCloseDoesNotWaitForThePeer(t *testing.T) {
 	dialRaw(t, l, websocket.Dialer{}) // never reads, so never answers a close
 	server := accepted(t, conns)
 	closedWrite := make(chan error, 1)
-	go func() { closedWrite <- server.CloseWrite() }()
+	go func() { closedWrite <- server.Writer().CloseWrite(time.Second) }()
 	time.Sleep(50 * time.Millisecond) // let the handshake start; Close must cut it short either way
 
 	closed := make(chan error, 1)

@@ -58,7 +58,8 @@ type Config struct {
 	// skipped with a warning (default 1 MiB, the server's hard cap).
 	MaxReadRecord int
 	// LeaveTimeout bounds how long leaving waits for the server to close the
-	// connection after this side has finished sending (default 3 s).
+	// connection after this side has finished sending (default 3 s): the
+	// linger of the half-close, which ends the receiver's last read.
 	LeaveTimeout time.Duration
 	// WhoTimeout is how long an answer to "who" may take before the user is
 	// told that the server cannot list users (default 2 s, PROTOCOL.md
@@ -195,7 +196,7 @@ func (c *Client) runSession(ctx context.Context, cfg Config, st *carried) error 
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	cfg.Nickname = st.nick
-	s := &session{client: c, cfg: cfg, conn: conn, carried: st, retrying: st.loggedIn}
+	s := &session{client: c, cfg: cfg, conn: conn, in: conn.Reader(), out: conn.Writer(), carried: st, retrying: st.loggedIn}
 	if err := s.login(ctx); err != nil {
 		if ctx.Err() != nil || errors.Is(err, errLeave) {
 			return nil

@@ -114,7 +114,6 @@ func TestRecordsBeforeTheLoginReplyAreSkipped(t *testing.T) {
 	h.expectSent(sentRec("nickname=Ivan"), sentWho)
 	h.server(rec(relay("Olga", "too early")), rec(relayFile("Olga", "early file", "a.bin")), file([]byte("dropped")),
 		rec(status("success")), rec(relay("Olga", "in time")))
-	h.conn.EXPECT().SkipFrame().Return(nil)
 	h.user(step{prompt: ports.PromptText, err: io.EOF, waitShown: 2})
 	require.NoError(t, h.run())
 	assert.Equal(t, []string{"in time"}, h.texts(ports.EventMessage))
@@ -318,7 +317,7 @@ func TestAFileCutOffByTheServerIsALostConnection(t *testing.T) {
 	h.dialOK()
 	h.expectSent(sentRec("nickname=Ivan"), sentWhoIfInTime)
 	h.server(rec(status("success")), rec(relayFile("Olga", "look", "x.png")))
-	h.conn.EXPECT().ReadPayload().Return(int64(10), io.MultiReader(strings.NewReader("abc"), iotest.ErrReader(io.ErrUnexpectedEOF)), nil)
+	h.in.EXPECT().ReadPayload().Return(int64(10), io.MultiReader(strings.NewReader("abc"), iotest.ErrReader(io.ErrUnexpectedEOF)), nil)
 	h.store.EXPECT().Save("x.png", int64(10), gomock.Any()).DoAndReturn(func(_ string, n int64, r io.Reader) (string, error) {
 		_, err := io.Copy(io.Discard, io.LimitReader(r, n))
 		return "", err
@@ -348,8 +347,8 @@ func TestALostServerEndsAPromptAtOnce(t *testing.T) {
 func TestAFailedSendEndsTheSession(t *testing.T) {
 	h := newHarness(t, false)
 	h.dialOK()
-	h.conn.EXPECT().WriteFrames(gomock.Any()).Return(nil)
-	h.conn.EXPECT().WriteFrames(gomock.Any()).Return(syscall.EPIPE)
+	h.out.EXPECT().WriteFrames(gomock.Any()).Return(nil)
+	h.out.EXPECT().WriteFrames(gomock.Any()).Return(syscall.EPIPE)
 	h.server(rec(status("success")))
 	h.user(text("hi"), attach(""), text("never read"))
 
@@ -365,7 +364,6 @@ func TestUnreadableRecordsAreSkippedAndTheirPayloadsDropped(t *testing.T) {
 	h.expectSent(sentRec("nickname=Ivan"), sentWho)
 	noText := fields{"nickname", "Olga", "attachment", "a.bin"}
 	h.server(rec(status("success")), frame{raw: []byte("garbage")}, rec(noText), file([]byte("dropped")), rec(relay("Olga", "still here")))
-	h.conn.EXPECT().SkipFrame().Return(nil)
 	h.user(step{prompt: ports.PromptText, err: io.EOF, waitShown: 4})
 
 	require.NoError(t, h.run())
@@ -378,7 +376,6 @@ func TestAnOverlongRecordIsSkipped(t *testing.T) {
 	h.dialOK()
 	h.expectSent(sentRec("nickname=Ivan"), sentWhoIfInTime)
 	h.server(rec(status("success")), readErr(&ports.FrameTooLargeError{Len: 2 << 20, Max: 1 << 20}), rec(relay("Olga", "next")))
-	h.conn.EXPECT().SkipFrame().Return(nil)
 	h.user(step{prompt: ports.PromptText, err: io.EOF, waitShown: 3})
 
 	require.NoError(t, h.run())
@@ -410,12 +407,12 @@ func TestLeavingHalfClosesAndWaitsForTheServer(t *testing.T) {
 	h.dialOK()
 	h.expectSent(sentRec("nickname=Ivan"), sentWho, sentRec("text=last"))
 	gomock.InOrder(
-		h.conn.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).Return(encode(status("success")), nil),
-		h.conn.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).DoAndReturn(func([]byte, int) ([]byte, error) {
+		h.in.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).Return(encode(status("success")), nil),
+		h.in.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).DoAndReturn(func([]byte, int) ([]byte, error) {
 			<-h.halfClosed // the server sees the end of the stream
 			return encode(relay("Olga", "late but shown")), nil
 		}),
-		h.conn.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).Return(nil, io.EOF), // then closes
+		h.in.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).Return(nil, io.EOF), // then closes
 	)
 	h.user(text("last"), attach(""))
 
@@ -427,7 +424,7 @@ func TestAFileThatShrinksWhileSentEndsTheSessionSayingSo(t *testing.T) {
 	h := newHarness(t, false)
 	h.dialOK()
 	h.expectSent(sentRec("nickname=Ivan"), sentWho, sentRec("text=log", "attachment=app.log"))
-	h.conn.EXPECT().WritePayload(int64(10), gomock.Any()).Return(fmt.Errorf("framing: payload source ended after 3 of 10 bytes: %w", io.ErrUnexpectedEOF))
+	h.out.EXPECT().WritePayload(int64(10), gomock.Any()).Return(fmt.Errorf("framing: payload source ended after 3 of 10 bytes: %w", io.ErrUnexpectedEOF))
 	h.server(rec(status("success")))
 	h.uploads.EXPECT().Open("app.log").Return(upload("app.log", []byte("0123456789")), nil)
 	h.user(text("log"), attach("app.log"), blockAt(ports.PromptText))
@@ -517,13 +514,16 @@ func TestTheUserCanLeaveWhileTheClientWaitsToReconnect(t *testing.T) {
 func TestATextTypedWhileOfflineGoesOnTheNextConnection(t *testing.T) {
 	h := newHarness(t, false)
 	h.dialOK()
-	conn2 := mocks.NewMockConn(gomock.NewController(t))
+	ctrl2 := gomock.NewController(t)
+	conn2, in2, out2 := mocks.NewMockConn(ctrl2), mocks.NewMockFrameReader(ctrl2), mocks.NewMockFrameWriter(ctrl2)
+	conn2.EXPECT().Reader().Return(in2).AnyTimes()
+	conn2.EXPECT().Writer().Return(out2).AnyTimes()
 	h.dialer.EXPECT().Dial(gomock.Any(), "server:1").Return(conn2, nil)
 	h.expectSent(sentRec("nickname=Ivan"), sentWhoIfInTime)
 	h.server(rec(status("success")), readErr(io.EOF))
 	var sent []string
 	var mu sync.Mutex
-	conn2.EXPECT().WriteFrames(gomock.Any()).DoAndReturn(func(b [][]byte) error {
+	out2.EXPECT().WriteFrames(gomock.Any()).DoAndReturn(func(b [][]byte) error {
 		mu.Lock()
 		defer mu.Unlock()
 		sent = append(sent, string(b[0]))
@@ -532,10 +532,10 @@ func TestATextTypedWhileOfflineGoesOnTheNextConnection(t *testing.T) {
 	closed2 := make(chan struct{})
 	var once sync.Once
 	conn2.EXPECT().Close().DoAndReturn(func() error { once.Do(func() { close(closed2) }); return nil }).AnyTimes()
-	conn2.EXPECT().CloseWrite().Return(errors.New("no half-close")).AnyTimes()
+	out2.EXPECT().CloseWrite(gomock.Any()).Return(errors.New("no half-close")).AnyTimes()
 	gomock.InOrder(
-		conn2.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).Return(encode(status("success")), nil),
-		conn2.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).DoAndReturn(func([]byte, int) ([]byte, error) {
+		in2.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).Return(encode(status("success")), nil),
+		in2.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).DoAndReturn(func([]byte, int) ([]byte, error) {
 			<-closed2
 			return nil, ports.ErrClosed
 		}).AnyTimes(),

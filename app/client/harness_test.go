@@ -149,6 +149,8 @@ type harness struct {
 	t       *testing.T
 	dialer  *mocks.MockDialer
 	conn    *mocks.MockConn
+	in      *mocks.MockFrameReader // conn's reading half
+	out     *mocks.MockFrameWriter // conn's writing half
 	ui      *mocks.MockUI
 	store   *mocks.MockDownloadStore
 	uploads *mocks.MockUploadSource
@@ -174,6 +176,8 @@ func newHarness(t *testing.T, interactive bool) *harness {
 		t:       t,
 		dialer:  mocks.NewMockDialer(ctrl),
 		conn:    mocks.NewMockConn(ctrl),
+		in:      mocks.NewMockFrameReader(ctrl),
+		out:     mocks.NewMockFrameWriter(ctrl),
 		ui:      mocks.NewMockUI(ctrl),
 		store:   mocks.NewMockDownloadStore(ctrl),
 		uploads: mocks.NewMockUploadSource(ctrl),
@@ -181,6 +185,8 @@ func newHarness(t *testing.T, interactive bool) *harness {
 	}
 	h.cond = sync.NewCond(&h.mu)
 	h.client = client.New(h.dialer, fakeCodec{}, h.ui, h.store, h.uploads)
+	h.conn.EXPECT().Reader().Return(h.in).AnyTimes()
+	h.conn.EXPECT().Writer().Return(h.out).AnyTimes()
 	h.conn.EXPECT().Close().DoAndReturn(func() error {
 		h.closeOnce.Do(func() {
 			close(h.closed)
@@ -190,7 +196,7 @@ func newHarness(t *testing.T, interactive bool) *harness {
 		})
 		return nil
 	}).AnyTimes()
-	h.conn.EXPECT().CloseWrite().DoAndReturn(func() error {
+	h.out.EXPECT().CloseWrite(gomock.Any()).DoAndReturn(func(time.Duration) error {
 		if h.halfClosed == nil {
 			return errors.New("mock: cannot half-close")
 		}
@@ -251,21 +257,21 @@ func (h *harness) server(frames ...frame) {
 	for _, f := range frames {
 		switch {
 		case f.isFile:
-			calls = append(calls, h.conn.EXPECT().ReadPayload().Return(int64(len(f.payload)), bytes.NewReader(f.payload), nil))
+			calls = append(calls, h.in.EXPECT().ReadPayload().Return(int64(len(f.payload)), bytes.NewReader(f.payload), nil))
 		case f.err != nil:
-			calls = append(calls, h.conn.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).Return(nil, f.err))
+			calls = append(calls, h.in.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).Return(nil, f.err))
 		case f.rec != nil:
 			body, n := encode(f.rec), f.afterSent
-			calls = append(calls, h.conn.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).DoAndReturn(func([]byte, int) ([]byte, error) {
+			calls = append(calls, h.in.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).DoAndReturn(func([]byte, int) ([]byte, error) {
 				h.waitSent(n)
 				return body, nil
 			}))
 		default:
-			calls = append(calls, h.conn.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).Return(f.raw, nil))
+			calls = append(calls, h.in.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).Return(f.raw, nil))
 		}
 	}
 	if len(frames) == 0 || frames[len(frames)-1].err == nil {
-		calls = append(calls, h.conn.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).DoAndReturn(func([]byte, int) ([]byte, error) {
+		calls = append(calls, h.in.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).DoAndReturn(func([]byte, int) ([]byte, error) {
 			<-h.closed
 			return nil, ports.ErrClosed
 		}).AnyTimes()) // not reached when the login fails
@@ -290,7 +296,7 @@ func (h *harness) expectSent(frames ...sent) {
 	for _, f := range frames {
 		if f.isFile {
 			want := f.payload
-			calls = append(calls, h.conn.EXPECT().WritePayload(int64(len(want)), gomock.Any()).DoAndReturn(func(n int64, r io.Reader) error {
+			calls = append(calls, h.out.EXPECT().WritePayload(int64(len(want)), gomock.Any()).DoAndReturn(func(n int64, r io.Reader) error {
 				got, err := io.ReadAll(io.LimitReader(r, n))
 				require.NoError(h.t, err)
 				assert.Equal(h.t, want, got, "payload")
@@ -299,7 +305,7 @@ func (h *harness) expectSent(frames ...sent) {
 			continue
 		}
 		want := strings.Join(f.fields, "\x00") + "\x00"
-		call := h.conn.EXPECT().WriteFrames(gomock.Any())
+		call := h.out.EXPECT().WriteFrames(gomock.Any())
 		if f.optional {
 			call.MinTimes(0).MaxTimes(1)
 		}

@@ -13,13 +13,11 @@ import (
 func (s *session) receive() error {
 	var buf []byte
 	for {
-		body, err := s.conn.ReadRecord(buf[:0], s.cfg.MaxReadRecord)
+		body, err := s.in.ReadRecord(buf[:0], s.cfg.MaxReadRecord)
 		var tooLarge *ports.FrameTooLargeError
 		if errors.As(err, &tooLarge) {
+			// The next read skips its body.
 			s.warn(fmt.Sprintf("skipped a record of %d bytes from the server, over the limit of %d", tooLarge.Len, tooLarge.Max))
-			if err := s.conn.SkipFrame(); err != nil {
-				return err
-			}
 			continue
 		}
 		if err != nil {
@@ -46,7 +44,7 @@ func (s *session) handle(rec *domain.RelayRecord) error {
 	if err != nil {
 		s.warn(fmt.Sprintf("skipped a message from the server that cannot be read: %v", err))
 		if rec.PayloadFollows() {
-			return s.skipPayload()
+			return s.dropPayload()
 		}
 		return nil
 	}
@@ -71,7 +69,7 @@ func (s *session) handle(rec *domain.RelayRecord) error {
 // receiveFile streams the payload frame into the download store and notes
 // in ev where it went or why it did not.
 func (s *session) receiveFile(ev *ports.Event) error {
-	size, r, err := s.conn.ReadPayload()
+	size, r, err := s.in.ReadPayload()
 	if err != nil {
 		return err
 	}
@@ -92,12 +90,11 @@ func (s *session) receiveFile(ev *ports.Event) error {
 	return nil
 }
 
-// skipPayload reads and drops a payload frame nobody can use.
-func (s *session) skipPayload() error {
-	if _, _, err := s.conn.ReadPayload(); err != nil {
-		return err
-	}
-	return s.conn.SkipFrame()
+// dropPayload reads the header of a payload frame nobody can use and
+// leaves its body unread, for the next read to skip.
+func (s *session) dropPayload() error {
+	_, _, err := s.in.ReadPayload()
+	return err
 }
 
 func (s *session) warn(text string) {

@@ -213,14 +213,14 @@ func (s *session) write(queue <-chan outgoing, cancel context.CancelCauseFunc) {
 
 func (s *session) writeOne(o outgoing) error {
 	defer closeUpload(o.up)
-	if err := s.conn.WriteFrames([][]byte{o.record}); err != nil {
+	if err := s.out.WriteFrames([][]byte{o.record}); err != nil {
 		return fmt.Errorf("%w: sending a message: %w", ErrConnectionLost, err)
 	}
 	if o.up == nil {
 		return nil
 	}
 	r, done := s.client.ui.Track(o.up.Name, o.up.Size, ports.Sending, o.up.Body)
-	err := s.conn.WritePayload(o.up.Size, r)
+	err := s.out.WritePayload(o.up.Size, r)
 	done()
 	switch {
 	case errors.Is(err, io.ErrUnexpectedEOF):

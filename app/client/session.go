@@ -15,8 +15,12 @@ import (
 type session struct {
 	client  *Client
 	cfg     Config
-	conn    ports.Conn
-	carried *carried // owned by the goroutine that calls Run
+	conn    ports.Conn // for Close, from any goroutine
+	carried *carried   // owned by the goroutine that calls Run
+	// in is read by awaitReply during the login, then by the receiver;
+	// out is written by the login, then by the writer, then by leave.
+	in  ports.FrameReader
+	out ports.FrameWriter
 
 	// Owned by the goroutine that calls Run: the login.
 	outBuf   []byte
@@ -59,7 +63,7 @@ func (s *session) login(ctx context.Context) error {
 			ui.Show(ports.Event{Kind: ports.EventError, Text: problem})
 		} else {
 			s.outBuf = s.client.codec.AppendLogin(s.outBuf[:0], nick)
-			if err := s.conn.WriteFrames([][]byte{s.outBuf}); err != nil {
+			if err := s.out.WriteFrames([][]byte{s.outBuf}); err != nil {
 				return fmt.Errorf("%w: sending the login: %w", ErrConnectionLost, err)
 			}
 			if !awaiting {
@@ -107,7 +111,7 @@ type loginReply struct {
 // to connections that have not logged in yet.
 func (s *session) awaitReply(replies chan<- loginReply) {
 	for {
-		body, err := s.conn.ReadRecord(s.loginBuf[:0], s.cfg.MaxReadRecord)
+		body, err := s.in.ReadRecord(s.loginBuf[:0], s.cfg.MaxReadRecord)
 		if err != nil {
 			replies <- loginReply{err: fmt.Errorf("%w: waiting for the reply to the login: %w", ErrConnectionLost, err)}
 			return
@@ -121,7 +125,7 @@ func (s *session) awaitReply(replies chan<- loginReply) {
 		}
 		if !rec.Status.Present() {
 			if rec.PayloadFollows() {
-				if err := s.skipPayload(); err != nil {
+				if err := s.dropPayload(); err != nil {
 					replies <- loginReply{err: fmt.Errorf("%w: before the reply to the login: %w", ErrConnectionLost, err)}
 					return
 				}
@@ -248,18 +252,18 @@ func (s *session) chat(ctx context.Context) error {
 }
 
 // leave ends the session after everything has been sent. Where the
-// transport can half-close, it does, and waits a little for the server to
-// close its side: closing with unread data would reset the connection and
-// could throw away the last message still in the send buffer.
+// transport can half-close, it does, and the receiver goes on reading
+// until the server closes its side or the linger (LeaveTimeout) passes:
+// closing with unread data would reset the connection and could throw
+// away the last message still in the send buffer. The writer's linger
+// bounds the receiver's last read; nobody else sets one.
 func (s *session) leave(ctx context.Context, received <-chan error) {
-	if ctx.Err() == nil && s.conn.CloseWrite() == nil {
-		wait, cancel := context.WithTimeout(ctx, s.cfg.LeaveTimeout)
-		defer cancel()
+	if ctx.Err() == nil && s.out.CloseWrite(s.cfg.LeaveTimeout) == nil {
 		select {
 		case <-received:
 			s.conn.Close()
 			return
-		case <-wait.Done():
+		case <-ctx.Done():
 		}
 	}
 	s.conn.Close()

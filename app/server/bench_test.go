@@ -33,7 +33,7 @@ func benchmarkFanOut(b *testing.B, receivers int) {
 		var body []byte
 		for {
 			var err error
-			if body, err = sender.ReadRecord(body[:0], 1<<16); err != nil {
+			if body, err = sender.Reader().ReadRecord(body[:0], 1<<16); err != nil {
 				return
 			}
 		}
@@ -50,7 +50,7 @@ func benchmarkFanOut(b *testing.B, receivers int) {
 			var body []byte
 			for want > 0 {
 				var err error
-				body, err = p.ReadRecord(body[:0], 1<<16)
+				body, err = p.Reader().ReadRecord(body[:0], 1<<16)
 				if err != nil {
 					b.Error(err)
 					return
@@ -67,13 +67,13 @@ func benchmarkFanOut(b *testing.B, receivers int) {
 	}
 	text := testpeer.Encode("text", strings.Repeat("x", 64))
 	// One message first so every receiver is known to be in the room.
-	_ = sender.WriteFrames([][]byte{text})
+	_ = sender.Writer().WriteFrames([][]byte{text})
 	ready.Wait()
 	b.ReportAllocs()
 	b.ResetTimer()
 	start := time.Now()
 	for range b.N - 1 {
-		if err := sender.WriteFrames([][]byte{text}); err != nil {
+		if err := sender.Writer().WriteFrames([][]byte{text}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -24,8 +24,10 @@ import (
 
 type quietConn struct{ ports.Conn }
 
-func (quietConn) RemoteAddr() string { return "192.0.2.1:4000" }
-func (quietConn) Close() error       { return nil }
+func (quietConn) RemoteAddr() string        { return "192.0.2.1:4000" }
+func (quietConn) Close() error              { return nil }
+func (quietConn) Reader() ports.FrameReader { return nil }
+func (quietConn) Writer() ports.FrameWriter { return nil }
 
 func logServer(cfg Config) *Server {
 	return &Server{
@@ -99,6 +101,21 @@ func TestPrivateFramesKeepTheirPlace(t *testing.T) {
 	r.enqueue(outFrame{record: []byte("p3")})
 	say(srv, sender, "m3")
 	require.Equal(t, []string{"m1", "p1", "m2", "p2", "p3", "m3"}, drain(r))
+}
+
+// An idle connection keeps no private queue sized for the last storm of
+// refusals: it goes once the writer has taken it.
+func TestAStormOfPrivateFramesLeavesNoQueueBehind(t *testing.T) {
+	srv := logServer(Config{})
+	r := srv.member()
+	for range 10 * maxKeptPrivate {
+		r.enqueue(outFrame{record: []byte("refused")})
+	}
+	require.Len(t, drain(r), 10*maxKeptPrivate)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	require.Zero(t, cap(r.private), "the private queue of the storm is let go")
+	require.Zero(t, cap(r.pending))
 }
 
 func TestBatchesAreBounded(t *testing.T) {

@@ -28,18 +28,22 @@ import (
 // server writes.
 type scriptedConn struct {
 	*mocks.MockConn
+	in      *mocks.MockFrameReader
+	out     *mocks.MockFrameWriter
 	mu      sync.Mutex
 	written []string
 	wrote   chan struct{} // gets a token per WriteFrames call
 }
 
 func newScriptedConn(ctrl *gomock.Controller, records ...string) *scriptedConn {
-	c := &scriptedConn{MockConn: mocks.NewMockConn(ctrl), wrote: make(chan struct{}, 100)}
+	c := &scriptedConn{MockConn: mocks.NewMockConn(ctrl), in: mocks.NewMockFrameReader(ctrl), out: mocks.NewMockFrameWriter(ctrl), wrote: make(chan struct{}, 100)}
 	closed := make(chan struct{})
 	var closeOnce sync.Once
 	c.EXPECT().RemoteAddr().Return("mock-peer").AnyTimes()
-	c.EXPECT().SetReadDeadline(gomock.Any()).Return(nil).AnyTimes()
-	c.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).DoAndReturn(func([]byte, int) ([]byte, error) {
+	c.EXPECT().Reader().Return(c.in).AnyTimes()
+	c.EXPECT().Writer().Return(c.out).AnyTimes()
+	c.in.EXPECT().SetReadDeadline(gomock.Any()).Return(nil).AnyTimes()
+	c.in.EXPECT().ReadRecord(gomock.Any(), gomock.Any()).DoAndReturn(func([]byte, int) ([]byte, error) {
 		if len(records) == 0 {
 			<-closed
 			return nil, io.EOF
@@ -48,7 +52,7 @@ func newScriptedConn(ctrl *gomock.Controller, records ...string) *scriptedConn {
 		records = records[1:]
 		return []byte(next), nil
 	}).AnyTimes()
-	c.EXPECT().WriteFrames(gomock.Any()).DoAndReturn(func(bodies [][]byte) error {
+	c.out.EXPECT().WriteFrames(gomock.Any()).DoAndReturn(func(bodies [][]byte) error {
 		c.mu.Lock()
 		for _, b := range bodies {
 			c.written = append(c.written, string(b))
@@ -63,7 +67,7 @@ func newScriptedConn(ctrl *gomock.Controller, records ...string) *scriptedConn {
 	}
 	c.EXPECT().Close().DoAndReturn(closeRead).MinTimes(1)
 	// The peer answers a half-close by closing, as clients do.
-	c.EXPECT().CloseWrite().DoAndReturn(closeRead).AnyTimes()
+	c.out.EXPECT().CloseWrite(gomock.Any()).DoAndReturn(func(time.Duration) error { return closeRead() }).AnyTimes()
 	return c
 }
 

@@ -29,8 +29,10 @@ func (r *refusal) Error() string { return r.reason.Error() }
 // login reads login records until one succeeds, the login timeout passes
 // or the connection ends. It reports whether the session joined.
 func (s *session) login() (bool, error) {
+	// The login deadline is the reader's own: it bounds its reads only,
+	// and lifting it after the join leaves the writer's linger alone.
 	deadline := time.Now().Add(s.srv.cfg.LoginTimeout)
-	if err := s.conn.SetReadDeadline(deadline); err != nil {
+	if err := s.in.SetReadDeadline(deadline); err != nil {
 		return false, err
 	}
 	for {
@@ -77,7 +79,7 @@ func (s *session) login() (bool, error) {
 		}
 		s.joined = true
 		s.srv.metrics.Event(ports.Login, ports.LoginOK)
-		return true, s.conn.SetReadDeadline(time.Time{})
+		return true, s.in.SetReadDeadline(time.Time{})
 	}
 }
 
@@ -104,7 +106,7 @@ func (s *session) readLogin() (domain.Nickname, error) {
 	// A login record has no business with an attachment, but if it names
 	// one the payload frame follows all the same: drop it to stay in step.
 	if login.PayloadFollows() {
-		if err := s.skipPayload(); err != nil {
+		if err := s.dropPayload(); err != nil {
 			return domain.Nickname{}, err
 		}
 	}
@@ -150,7 +152,7 @@ func (s *session) relayNext() error {
 	case in.PayloadFollows():
 		// A refused record's payload frame, or a command's (no command
 		// takes a file), follows all the same: drop it to stay in step.
-		if err := s.skipPayload(); err != nil {
+		if err := s.dropPayload(); err != nil {
 			return err
 		}
 	}
@@ -170,14 +172,12 @@ func (s *session) relayNext() error {
 
 // relayWithFile reads msg's payload into the spool and relays both.
 func (s *session) relayWithFile(msg domain.ChatMessage) error {
-	size, payload, err := s.conn.ReadPayload()
+	size, payload, err := s.in.ReadPayload()
 	if err != nil {
 		return err
 	}
 	if size > s.srv.cfg.MaxAttachment {
-		if err := s.conn.SkipFrame(); err != nil {
-			return err
-		}
+		// Left unread: the next read skips it.
 		return &refusal{reason: fmt.Errorf("%w of %d bytes", domain.ErrAttachmentTooBig, s.srv.cfg.MaxAttachment), metric: ports.ReasonAttachmentTooBig}
 	}
 	att, err := s.srv.spool.Store(size, payload)
@@ -189,26 +189,19 @@ func (s *session) relayWithFile(msg domain.ChatMessage) error {
 	return err
 }
 
-// skipPayload reads and drops the payload frame of a refused record.
-func (s *session) skipPayload() error {
-	if _, _, err := s.conn.ReadPayload(); err != nil {
-		return err
-	}
-	return s.conn.SkipFrame()
+// dropPayload reads the header of the payload frame of a refused record
+// and leaves its body unread, for the next read to skip.
+func (s *session) dropPayload() error {
+	_, _, err := s.in.ReadPayload()
+	return err
 }
 
 // storeFailed sorts a failed Store into the peer's fault (the connection
 // broke mid-payload: the session ends and nothing is relayed) and the
-// server's (no room, a disk error: the payload is skipped and refused).
+// server's (no room, a disk error: the payload is refused, and what is
+// left of it the next read skips).
 func (s *session) storeFailed(err error) error {
-	if errors.Is(err, ports.ErrStalled) {
-		// Skipping would wait out the read timeout a second time.
-		return fmt.Errorf("attachment cut off: %w", err)
-	}
-	if skipErr := s.conn.SkipFrame(); skipErr != nil {
-		return fmt.Errorf("attachment cut off: %w", skipErr)
-	}
-	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+	if errors.Is(err, ports.ErrStalled) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return fmt.Errorf("attachment cut off: %w", err)
 	}
 	if errors.Is(err, ports.ErrSpoolFull) {
@@ -242,7 +235,7 @@ func (s *session) relay(msg domain.ChatMessage, att ports.Attachment) error {
 // the session's read buffer: decode it before the next read.
 func (s *session) readRecord() ([]byte, error) {
 	s.pace.wait(s.logger())
-	body, err := s.conn.ReadRecord(s.readBuf[:0], s.srv.cfg.MaxRecord)
+	body, err := s.in.ReadRecord(s.readBuf[:0], s.srv.cfg.MaxRecord)
 	var tooLarge *ports.FrameTooLargeError
 	if errors.As(err, &tooLarge) {
 		return nil, s.skipLongRecord(tooLarge)
@@ -277,9 +270,7 @@ func (s *session) skipLongRecord(tooLarge *ports.FrameTooLargeError) error {
 		s.tell(domain.RecordOverHardCap(tooLarge.Len))
 		return &finishError{reason: fmt.Sprintf("record of %d bytes over the hard limit", tooLarge.Len)}
 	}
-	if err := s.conn.SkipFrame(); err != nil {
-		return err
-	}
+	// The body is left unread: the next read skips it.
 	return &refusal{reason: domain.RecordTooLong(tooLarge.Max), metric: ports.ReasonRecordTooLong}
 }
 

@@ -231,7 +231,7 @@ func TestRecordOverTheHardCapEndsTheConnection(t *testing.T) {
 	p := h.room("Ivan", "Maria")
 	ivan, maria := p[0], p[1]
 	// The server stops reading at the header, so the send may never end.
-	go ivan.Conn.WriteFrames([][]byte{make([]byte, server.HardMaxRecord+1)})
+	go ivan.Conn.Writer().WriteFrames([][]byte{make([]byte, server.HardMaxRecord+1)})
 	got := ivan.ExpectClosed()
 	require.Len(t, got, 1)
 	text, _ := got[0].GetString("text")
@@ -279,7 +279,7 @@ func TestConcurrentSendersKeepOrderAndAdjacency(t *testing.T) {
 			for seq := range perSender {
 				text := fmt.Sprintf("%d:%d", i, seq)
 				data := bytes.Repeat([]byte(text+";"), (seq*7919)%(100<<10))
-				if err := p.Conn.WriteFrames([][]byte{testpeer.Encode("text", text, "attachment", "x"), data}); err != nil {
+				if err := p.Conn.Writer().WriteFrames([][]byte{testpeer.Encode("text", text, "attachment", "x"), data}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -331,7 +331,7 @@ func TestCutOffUploadIsNeverRelayed(t *testing.T) {
 	// A payload frame that promises 1 MiB, then 100 KiB, then the
 	// connection dies.
 	ivan.SendRecord("text", "half", "attachment", "half.bin")
-	require.Error(t, ivan.Conn.WritePayload(1<<20, &shortReader{n: 100 << 10}))
+	require.Error(t, ivan.Conn.Writer().WritePayload(1<<20, &shortReader{n: 100 << 10}))
 	ivan.Conn.Close()
 	maria.Expect("SERVER", `User "Ivan" disconnected`)
 	require.Eventually(t, func() bool {

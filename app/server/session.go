@@ -34,8 +34,10 @@ type privateFrame struct {
 // session is one connection, from accept to close.
 type session struct {
 	srv  *Server
-	conn ports.Conn
-	addr netip.Addr // the peer's address; invalid when the transport has none
+	conn ports.Conn        // for Close and RemoteAddr, from any goroutine
+	in   ports.FrameReader // the reader goroutine's half of conn
+	out  ports.FrameWriter // the writer goroutine's half of conn
+	addr netip.Addr        // the peer's address; invalid when the transport has none
 	// counted is set when the connection was admitted under the
 	// connection limits; srv.mu guards it.
 	counted bool
@@ -54,10 +56,11 @@ type session struct {
 	// Owned by the writer goroutine (and by cleanup once it has
 	// returned): the next log entry to take, its chunk nil until the
 	// writer sees the session has joined; private frames taken from the
-	// queue but not yet sent; scratch reused for each batch.
-	cursor  logCursor
-	pending []privateFrame
-	bodies  [][]byte
+	// queue but not yet sent; whether it half-closed the connection, which
+	// started the linger that bounds the reader's last reads.
+	cursor    logCursor
+	pending   []privateFrame
+	lingering bool
 
 	// mu guards what the writer has left to send and the flags below it.
 	mu sync.Mutex
@@ -90,6 +93,8 @@ func newSession(srv *Server, conn ports.Conn) *session {
 	s := &session{
 		srv:        srv,
 		conn:       conn,
+		in:         conn.Reader(),
+		out:        conn.Writer(),
 		addr:       peerAddr(conn.RemoteAddr()),
 		stopSeq:    -1,
 		wake:       make(chan struct{}, 1),
@@ -247,14 +252,10 @@ func (s *session) kill(reason string) (killed bool) {
 	return killed
 }
 
-// A writer that has had nothing to write for calmAfter lets go of buffers
-// bigger than maxKeptBatch frames: ten thousand idle connections should
-// not each hold a queue sized for the last storm of notices, and a busy
-// one should not reallocate its queue for every burst.
-const (
-	calmAfter    = time.Second
-	maxKeptBatch = 16
-)
+// maxKeptPrivate bounds the private queue a session keeps between
+// batches: an idle connection should not hold one sized for the last
+// storm of refusals.
+const maxKeptPrivate = 16
 
 // One batch takes at most maxBatchFrames frames and about maxBatchBytes:
 // a receiver far behind is sent its backlog in pieces, so that its writer
@@ -270,54 +271,45 @@ const (
 func (s *session) writeLoop() {
 	defer close(s.writerDone)
 	defer s.recoverPanic("writer")
-	var batch []outFrame
-	calm := time.NewTimer(calmAfter)
-	calm.Stop()
-	defer calm.Stop()
-	for {
-		select {
-		case <-s.wake:
-		case <-calm.C:
-			s.trim(&batch)
-			continue
-		}
-		if !s.flush(&batch) {
+	for range s.wake {
+		if !s.flush() {
 			return
-		}
-		if s.holdsBurstBuffers(batch) {
-			calm.Reset(calmAfter)
 		}
 	}
 }
 
-// holdsBurstBuffers reports whether the writer holds buffers that trim
-// would drop; only then is the calm timer worth arming.
-func (s *session) holdsBurstBuffers(batch []outFrame) bool {
-	return cap(batch) > maxKeptBatch || cap(s.bodies) > 2*maxKeptBatch
+// writeScratch is what one flush fills and empties: the batch taken and
+// the bodies handed to WriteFrames. A writer holds one only while it
+// flushes, so that ten thousand idle connections hold none, however large
+// the last burst was; busy ones reuse them through the pool. (The
+// framing writer keeps its own scratch the same way.)
+type writeScratch struct {
+	batch  []outFrame
+	bodies [][]byte
 }
+
+var writeScratches = sync.Pool{New: func() any { return new(writeScratch) }}
 
 // flush writes until nothing is left to send. It returns false when the
 // writer is done: the session was killed, a write failed, or it has
 // drained.
-func (s *session) flush(batch *[]outFrame) bool {
+func (s *session) flush() bool {
+	scratch := writeScratches.Get().(*writeScratch)
+	defer writeScratches.Put(scratch)
 	for {
-		t := s.take((*batch)[:0])
-		*batch = t.frames
+		t := s.take(scratch.batch[:0])
+		scratch.batch = t.frames
 		if t.killed {
 			return false
 		}
 		if len(t.frames) == 0 && !t.more {
 			if t.draining {
-				// Half-close: a plain close with input unread would reset
-				// the connection and could lose what was just written. The
-				// reader then waits a moment for the peer to close.
-				s.conn.CloseWrite()
-				s.conn.SetReadDeadline(time.Now().Add(lingerTimeout))
+				s.halfClose()
 				return false
 			}
 			return true
 		}
-		err := s.writeBatch(t.frames)
+		err := s.writeBatch(t.frames, &scratch.bodies)
 		if err == nil {
 			s.delivered(&t)
 		}
@@ -328,6 +320,19 @@ func (s *session) flush(batch *[]outFrame) bool {
 			return false
 		}
 	}
+}
+
+// halfClose ends the writing side once the last words are out. A plain
+// close with input unread would reset the connection and could lose what
+// was just written; the half-close starts a linger instead, which bounds
+// whatever the reader goroutine still reads. The linger is the writer's
+// alone: the reader never sets or lifts it, so a reader that clears its
+// login deadline just after a shutdown began cannot undo it.
+func (s *session) halfClose() {
+	if err := s.out.CloseWrite(lingerTimeout); err != nil {
+		s.logger().Debug("half-close failed", "err", err)
+	}
+	s.lingering = true
 }
 
 // taken is one batch as take hands it to the writer.
@@ -371,6 +376,9 @@ func (s *session) take(batch []outFrame) taken {
 	s.pending = append(s.pending, s.private...)
 	clear(s.private)
 	s.private = s.private[:0]
+	if cap(s.private) > maxKeptPrivate {
+		s.private = nil // sized for a storm of notices that has passed
+	}
 	s.mu.Unlock()
 
 	p, bytes := 0, int64(0)
@@ -462,25 +470,17 @@ func (s *session) writeFailed(err error) {
 	s.discardQueue()
 }
 
-// trim drops the writer's burst-sized buffers while there is nothing to send.
-func (s *session) trim(batch *[]outFrame) {
-	if cap(*batch) > maxKeptBatch {
-		*batch = nil
-	}
-	if cap(s.bodies) > 2*maxKeptBatch {
-		s.bodies = nil
-	}
-	s.mu.Lock()
-	if len(s.private) == 0 && cap(s.private) > maxKeptBatch {
-		s.private = nil
-	}
-	s.mu.Unlock()
-}
-
 // writeBatch writes batch in order: in-memory frames gathered into one
 // WriteFrames call, on-disk payloads streamed between them.
-func (s *session) writeBatch(batch []outFrame) error {
-	bodies := s.bodies[:0]
+// scratch is the bodies' slice, kept for the next batch.
+func (s *session) writeBatch(batch []outFrame, scratch *[][]byte) error {
+	bodies, run := (*scratch)[:0], 0 // bodies[run:] is not written yet
+	defer func() {
+		// Let the records and payloads go, however the batch ended: the
+		// scratch goes back to a pool.
+		clear(bodies)
+		*scratch = bodies[:0]
+	}()
 	for _, f := range batch {
 		bodies = append(bodies, f.record)
 		if f.payload == nil {
@@ -490,18 +490,15 @@ func (s *session) writeBatch(batch []outFrame) error {
 			bodies = append(bodies, b)
 			continue
 		}
-		if err := s.conn.WriteFrames(bodies); err != nil {
+		if err := s.out.WriteFrames(bodies[run:]); err != nil {
 			return err
 		}
-		bodies = bodies[:0]
+		run = len(bodies)
 		if err := s.sendFile(f.payload); err != nil {
 			return err
 		}
 	}
-	err := s.conn.WriteFrames(bodies)
-	clear(bodies)
-	s.bodies = bodies[:0]
-	return err
+	return s.out.WriteFrames(bodies[run:])
 }
 
 func (s *session) sendFile(a ports.Attachment) error {
@@ -510,7 +507,7 @@ func (s *session) sendFile(a ports.Attachment) error {
 		return fmt.Errorf("server: open spooled attachment: %w", err)
 	}
 	defer r.Close()
-	return s.conn.WritePayload(a.Size(), r)
+	return s.out.WritePayload(a.Size(), r)
 }
 
 // release drops the references the batch's log entries held for this
@@ -605,7 +602,9 @@ func (s *session) end(joined bool, err error) {
 		s.logger().Info("ending session", "reason", finished.reason)
 		s.finish()
 		<-s.writerDone
-		s.drainInput()
+		if s.lingering {
+			s.drainInput()
+		}
 	}
 	if errors.Is(err, ports.ErrStalled) {
 		s.srv.metrics.Event(ports.CutOff, ports.ReasonReadTimeout)
@@ -625,15 +624,18 @@ func (s *session) end(joined bool, err error) {
 const lingerTimeout = time.Second
 
 // drainInput reads and drops what the peer still sends, until it closes
-// or lingerTimeout passes: closing with unread input would reset the
-// connection, and a reset can destroy the explanation just sent before
-// the peer reads it.
+// or the linger the writer started when it half-closed passes: closing
+// with unread input would reset the connection, and a reset can destroy
+// the explanation just sent before the peer reads it. Every frame read is
+// dropped unread, which the next read skips. The reader's own deadline is
+// lifted first (the login timeout that ended the session has passed); the
+// linger is not the reader's, and stays.
 func (s *session) drainInput() {
-	if s.conn.SetReadDeadline(time.Now().Add(lingerTimeout)) != nil {
+	if s.in.SetReadDeadline(time.Time{}) != nil {
 		return
 	}
 	for {
-		if _, _, err := s.conn.ReadPayload(); err != nil {
+		if _, _, err := s.in.ReadPayload(); err != nil {
 			return
 		}
 	}

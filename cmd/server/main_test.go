@@ -240,7 +240,7 @@ func floodPastASleeper(t *testing.T, sender, reader *testpeer.Peer, messages int
 	go func() {
 		for i := range messages {
 			window <- struct{}{}
-			if sender.Conn.WriteFrames([][]byte{testpeer.Encode("text", fmt.Sprintf("%04d%s", i, text))}) != nil {
+			if sender.Conn.Writer().WriteFrames([][]byte{testpeer.Encode("text", fmt.Sprintf("%04d%s", i, text))}) != nil {
 				return
 			}
 		}
@@ -274,7 +274,7 @@ func TestLargeFileOverTCPArrivesWholeAndInStep(t *testing.T) {
 		data[i] = byte(i * 7 / 3)
 	}
 	peers[0].SendRecord("text", "big", "attachment", "big.bin")
-	require.NoError(t, peers[0].Conn.WritePayload(int64(len(data)), bytes.NewReader(data)))
+	require.NoError(t, peers[0].Conn.Writer().WritePayload(int64(len(data)), bytes.NewReader(data)))
 	peers[0].SendRecord("text", "after")
 	for _, p := range peers[1:] {
 		p.Expect("p0", "big")
@@ -292,7 +292,7 @@ func TestUploadCutOffMidwayOverTCP(t *testing.T) {
 	ivan.SendRecord("text", "half", "attachment", "half.bin")
 	conn := ivan.Conn
 	// Promise 10 MiB, send 3, die.
-	go conn.WritePayload(10<<20, io.LimitReader(zeros{}, 3<<20))
+	go conn.Writer().WritePayload(10<<20, io.LimitReader(zeros{}, 3<<20))
 	time.Sleep(50 * time.Millisecond) // let some of it through before dying; not an assertion
 	conn.Close()
 	maria.Expect("SERVER", `User "Ivan" disconnected`)

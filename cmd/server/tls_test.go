@@ -128,8 +128,8 @@ func TestAPlainClientOnTheTLSPortIsRefusedInTheProtocolsWords(t *testing.T) {
 // login logs nick in over c and returns the server's status reply.
 func login(t *testing.T, c ports.Conn, nick string) string {
 	t.Helper()
-	require.NoError(t, c.WriteFrames([][]byte{dictcodec.AppendLogin(nil, nick)}))
-	body, err := c.ReadRecord(nil, 1<<16)
+	require.NoError(t, c.Writer().WriteFrames([][]byte{dictcodec.AppendLogin(nil, nick)}))
+	body, err := c.Reader().ReadRecord(nil, 1<<16)
 	require.NoError(t, err)
 	return string(body)
 }

@@ -229,6 +229,60 @@ func TestLoginTimeout(t *testing.T) {
 	barrier(c[1], c[0], "me too")
 }
 
+// §3.2: a peer that goes on sending after its login timed out still reads
+// why. The server reads and drops its input for a moment before it closes
+// (a close with input unread resets the connection, and a reset can
+// destroy the reason before the peer reads it), although the login's own
+// deadline has passed by then.
+func TestLoginTimeoutIsToldToAPeerThatKeepsSending(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "--login-timeout", "300ms")
+	c := s.dial()
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		junk := frame(dict("nickname", "")) // refused, and answered
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+			if c.conn.SetWriteDeadline(time.Now().Add(wait)) != nil {
+				return
+			}
+			if _, err := c.conn.Write(junk); err != nil {
+				return
+			}
+		}
+	}()
+	defer func() {
+		if stop != nil {
+			close(stop)
+			<-stopped
+		}
+	}()
+	for {
+		body, err := c.read(wait)
+		require.NoError(t, err, "the connection ended before it said why")
+		if string(body) == string(dict("status", "error: login timed out")) {
+			break
+		}
+		require.Equal(t, string(dict("status", "error: "+reasonRequired)), string(body))
+	}
+	close(stop)
+	<-stopped
+	stop = nil
+	// The server goes on reading for a while after its last words (a
+	// second): what the peer sends meanwhile is taken, not answered by a
+	// reset.
+	for range 20 {
+		c.write(frame(dict("nickname", "")))
+		time.Sleep(10 * time.Millisecond)
+	}
+	c.gone = true
+}
+
 // §3.2: the login timeout runs from the connection, not from the last
 // attempt: retrying does not extend it.
 func TestLoginRetriesDoNotExtendTheTimeout(t *testing.T) {

@@ -155,8 +155,8 @@ func TestThePageAndItsPolicy(t *testing.T) {
 	conn, err := websocket.Dialer{Origin: "http://" + s.web}.Dial(ctx, s.web)
 	require.NoError(t, err)
 	defer conn.Close()
-	require.NoError(t, conn.WriteFrames([][]byte{[]byte(`{"nickname":"Probe"}`)}))
-	reply, err := conn.ReadRecord(nil, 1<<10)
+	require.NoError(t, conn.Writer().WriteFrames([][]byte{[]byte(`{"nickname":"Probe"}`)}))
+	reply, err := conn.Reader().ReadRecord(nil, 1<<10)
 	require.NoError(t, err)
 	assert.Equal(t, `{"status":"success"}`, string(reply))
 }

@@ -30,7 +30,7 @@ func TestTheOnlineListComesFromWho(t *testing.T) {
 		defer conn.Close()
 		var got []string
 		for range 2 { // the login, then the question
-			body, err := conn.ReadRecord(nil, 1<<10)
+			body, err := conn.Reader().ReadRecord(nil, 1<<10)
 			if err != nil {
 				served <- err
 				return
@@ -40,18 +40,18 @@ func TestTheOnlineListComesFromWho(t *testing.T) {
 			if len(got) == 2 {
 				reply = `{"time":"2026-12-01 07:00:00.000000+00:00","nickname":"SERVER","text":"Online (3): Ivan, Maria, Olga","users":["Ivan","Maria","Olga"]}`
 			}
-			if err := conn.WriteFrames([][]byte{[]byte(reply)}); err != nil {
+			if err := conn.Writer().WriteFrames([][]byte{[]byte(reply)}); err != nil {
 				served <- err
 				return
 			}
 		}
 		assert.Equal(t, []string{`{"nickname":"Olga"}`, `{"command":"who"}`}, got)
-		err = conn.WriteFrames([][]byte{
+		err = conn.Writer().WriteFrames([][]byte{
 			[]byte(`{"time":"2026-12-01 07:00:01.000000+00:00","nickname":"SERVER","text":"User \"Maria\" disconnected"}`),
 			[]byte(`{"time":"2026-12-01 07:00:02.000000+00:00","nickname":"SERVER","text":"User \"Zoe\" connected"}`),
 		})
 		served <- err
-		_, _ = conn.ReadRecord(nil, 1<<10) // until the page goes
+		_, _ = conn.Reader().ReadRecord(nil, 1<<10) // until the page goes
 	}()
 	tb := newTab(t, false)
 

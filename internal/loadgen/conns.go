@@ -152,7 +152,7 @@ func (c *conns) broadcast(ctx context.Context, sender *client, k uint64) (time.D
 	sent := int64(time.Since(c.start))
 	body := append([]byte(chatHead), AppendStamp(nil, Stamp{Sender: 0, Seq: k, SentNS: sent}, 0)...)
 	body = append(body, chatTail...)
-	if err := sender.conn.WriteFrames([][]byte{body}); err != nil {
+	if err := sender.conn.Writer().WriteFrames([][]byte{body}); err != nil {
 		return 0, fmt.Errorf("loadgen: broadcast: %w", err)
 	}
 	want := int64(c.cfg.Clients - 1)
@@ -266,7 +266,7 @@ func (r *connReceiver) read() {
 	r.started.Store(true)
 	buf := make([]byte, 0, 512)
 	for {
-		body, err := r.c.conn.ReadRecord(buf, maxRecord)
+		body, err := r.c.conn.Reader().ReadRecord(buf, maxRecord)
 		if err != nil {
 			return
 		}

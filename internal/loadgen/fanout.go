@@ -145,7 +145,7 @@ func (f *fanout) send(ctx context.Context, c *client) error {
 			buf = append(buf, chatTail...)
 			bodies = append(bodies, buf[at:])
 		}
-		if err := c.conn.WriteFrames(bodies); err != nil {
+		if err := c.conn.Writer().WriteFrames(bodies); err != nil {
 			return fmt.Errorf("loadgen: sender %s: %w", c.nick, err)
 		}
 		seq += n
@@ -350,7 +350,7 @@ func (r *fanReceiver) read() {
 	defer r.ended.Store(true)
 	buf := make([]byte, 0, 4096)
 	for {
-		body, err := r.c.conn.ReadRecord(buf, maxRecord)
+		body, err := r.c.conn.Reader().ReadRecord(buf, maxRecord)
 		if err != nil {
 			r.err = err
 			return
@@ -396,7 +396,7 @@ func (r *fanReceiver) handleSlow(body []byte, now int64) {
 	}
 	if rel.HasAttachment {
 		// Not ours: step over its payload frame.
-		if _, _, err := r.c.conn.ReadPayload(); err != nil {
+		if _, _, err := r.c.conn.Reader().ReadPayload(); err != nil {
 			r.err = err
 		}
 		r.foreign++

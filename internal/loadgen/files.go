@@ -71,10 +71,10 @@ func runFiles(ctx context.Context, cfg Config) (Summary, error) {
 // send writes the attachment record and streams the payload after it.
 func (f *files) send(c *client) error {
 	req := domain.Request{Message: domain.ChatMessage{Text: "loadgen file " + f.name, Attachment: f.name, HasAttachment: true}}
-	if err := c.conn.WriteFrames([][]byte{dictcodec.AppendRequest(nil, &req)}); err != nil {
+	if err := c.conn.Writer().WriteFrames([][]byte{dictcodec.AppendRequest(nil, &req)}); err != nil {
 		return fmt.Errorf("loadgen: send file: %w", err)
 	}
-	if err := c.conn.WritePayload(f.cfg.Bytes, newPayload(f.cfg.Bytes)); err != nil {
+	if err := c.conn.Writer().WritePayload(f.cfg.Bytes, newPayload(f.cfg.Bytes)); err != nil {
 		return fmt.Errorf("loadgen: send file: %w", err)
 	}
 	return nil
@@ -196,7 +196,7 @@ type fileReceiver struct {
 // read (and hashed), every other frame skipped.
 func (r *fileReceiver) read() {
 	for {
-		body, err := r.c.conn.ReadRecord(nil, maxRecord)
+		body, err := r.c.conn.Reader().ReadRecord(nil, maxRecord)
 		if err != nil {
 			r.err = err
 			return
@@ -205,7 +205,7 @@ func (r *fileReceiver) read() {
 		if err != nil || !rel.HasAttachment {
 			continue // notices; a broken record is the fan-out run's concern
 		}
-		n, payload, err := r.c.conn.ReadPayload()
+		n, payload, err := r.c.conn.Reader().ReadPayload()
 		if err != nil {
 			r.err = err
 			return

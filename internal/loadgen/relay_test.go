@@ -104,7 +104,7 @@ func (r *testRelay) serve(s *relaySession) {
 		return
 	}
 	for {
-		body, err := s.conn.ReadRecord(nil, 1<<20)
+		body, err := s.conn.Reader().ReadRecord(nil, 1<<20)
 		if err != nil {
 			return
 		}
@@ -119,7 +119,7 @@ func (r *testRelay) serve(s *relaySession) {
 		msg := req.Message
 		var payload []byte
 		if msg.HasAttachment {
-			_, pr, err := s.conn.ReadPayload()
+			_, pr, err := s.conn.Reader().ReadPayload()
 			if err != nil {
 				return
 			}
@@ -132,7 +132,7 @@ func (r *testRelay) serve(s *relaySession) {
 }
 
 func (r *testRelay) login(s *relaySession) bool {
-	body, err := s.conn.ReadRecord(nil, 1<<16)
+	body, err := s.conn.Reader().ReadRecord(nil, 1<<16)
 	if err != nil {
 		return false
 	}
@@ -144,16 +144,16 @@ func (r *testRelay) login(s *relaySession) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.refuse {
-		_ = s.conn.WriteFrames([][]byte{dictcodec.AppendStatus(nil, domain.ErrNicknameTaken)})
+		_ = s.conn.Writer().WriteFrames([][]byte{dictcodec.AppendStatus(nil, domain.ErrNicknameTaken)})
 		return false
 	}
-	if s.conn.WriteFrames([][]byte{dictcodec.AppendStatus(nil, nil)}) != nil {
+	if s.conn.Writer().WriteFrames([][]byte{dictcodec.AppendStatus(nil, nil)}) != nil {
 		return false
 	}
 	notice := domain.Notice(time.Now(), domain.JoinText(nick))
 	frame := dictcodec.AppendRelay(nil, &notice)
 	for _, o := range r.clients {
-		_ = o.conn.WriteFrames([][]byte{frame})
+		_ = o.conn.Writer().WriteFrames([][]byte{frame})
 	}
 	s.nick = nick
 	r.clients = append(r.clients, s)
@@ -182,6 +182,6 @@ func (r *testRelay) relay(from *relaySession, msg domain.ChatMessage, payload []
 			}
 			frames = append(frames, p)
 		}
-		_ = o.conn.WriteFrames(frames) // a receiver gone is the run's to notice
+		_ = o.conn.Writer().WriteFrames(frames) // a receiver gone is the run's to notice
 	}
 }

@@ -21,7 +21,7 @@ func TestTLSSchemeDialsTLSAcceptingAnyKey(t *testing.T) {
 		c, err := l.Accept()
 		if err == nil {
 			var body []byte
-			body, err = c.ReadRecord(nil, 100)
+			body, err = c.Reader().ReadRecord(nil, 100)
 			assert.Equal(t, "hello", string(body))
 			c.Close()
 		}
@@ -31,7 +31,7 @@ func TestTLSSchemeDialsTLSAcceptingAnyKey(t *testing.T) {
 	c, err := dial(context.Background(), TLSScheme+l.Addr())
 	require.NoError(t, err)
 	defer c.Close()
-	require.NoError(t, c.WriteFrames([][]byte{[]byte("hello")}))
+	require.NoError(t, c.Writer().WriteFrames([][]byte{[]byte("hello")}))
 
 	require.NoError(t, <-accepted)
 }

@@ -89,21 +89,21 @@ func dial(ctx context.Context, addr string) (ports.Conn, error) {
 }
 
 func (c *client) login(ctx context.Context) error {
-	if err := c.conn.WriteFrames([][]byte{dictcodec.AppendLogin(nil, c.nick)}); err != nil {
+	if err := c.conn.Writer().WriteFrames([][]byte{dictcodec.AppendLogin(nil, c.nick)}); err != nil {
 		return fmt.Errorf("loadgen: login %s: %w", c.nick, err)
 	}
 	deadline := time.Now().Add(loginTimeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-	if err := c.conn.SetReadDeadline(deadline); err != nil {
+	if err := c.conn.Reader().SetReadDeadline(deadline); err != nil {
 		return fmt.Errorf("loadgen: login %s: %w", c.nick, err)
 	}
-	body, err := c.conn.ReadRecord(nil, maxRecord)
+	body, err := c.conn.Reader().ReadRecord(nil, maxRecord)
 	if err != nil {
 		return fmt.Errorf("loadgen: login %s: status: %w", c.nick, err)
 	}
-	if err := c.conn.SetReadDeadline(time.Time{}); err != nil {
+	if err := c.conn.Reader().SetReadDeadline(time.Time{}); err != nil {
 		return fmt.Errorf("loadgen: login %s: %w", c.nick, err)
 	}
 	reply, err := dictcodec.DecodeStatus(body)

@@ -45,7 +45,7 @@ func (p *Peer) SendRecord(fields ...string) {
 // SendRaw sends each body as one frame.
 func (p *Peer) SendRaw(bodies ...[]byte) {
 	p.t.Helper()
-	require.NoError(p.t, p.Conn.WriteFrames(bodies))
+	require.NoError(p.t, p.Conn.Writer().WriteFrames(bodies))
 }
 
 // Login sends a login record and requires success.
@@ -96,8 +96,8 @@ func decode(body []byte) (Record, error) {
 // Next reads the next record.
 func (p *Peer) Next() Record {
 	p.t.Helper()
-	require.NoError(p.t, p.Conn.SetReadDeadline(time.Now().Add(Timeout)))
-	body, err := p.Conn.ReadRecord(nil, domain.HardMaxRecord)
+	require.NoError(p.t, p.Conn.Reader().SetReadDeadline(time.Now().Add(Timeout)))
+	body, err := p.Conn.Reader().ReadRecord(nil, domain.HardMaxRecord)
 	require.NoError(p.t, err, "reading a record")
 	rec, err := decode(body)
 	require.NoError(p.t, err, "decoding %q", body)
@@ -123,8 +123,8 @@ func (p *Peer) Expect(nick, text string) Record {
 // NextPayload reads the next frame whole as an attachment payload.
 func (p *Peer) NextPayload() []byte {
 	p.t.Helper()
-	require.NoError(p.t, p.Conn.SetReadDeadline(time.Now().Add(Timeout)))
-	n, r, err := p.Conn.ReadPayload()
+	require.NoError(p.t, p.Conn.Reader().SetReadDeadline(time.Now().Add(Timeout)))
+	n, r, err := p.Conn.Reader().ReadPayload()
 	require.NoError(p.t, err)
 	var buf bytes.Buffer
 	_, err = io.Copy(&buf, r)
@@ -147,10 +147,10 @@ func (p *Peer) ExpectClosed() []Record {
 // Unlike the Expect methods it may be called from any goroutine.
 func (p *Peer) ReadUntilClosed() ([]Record, error) {
 	// A pipe whose far end is already closed refuses deadlines; that is fine.
-	_ = p.Conn.SetReadDeadline(time.Now().Add(Timeout))
+	_ = p.Conn.Reader().SetReadDeadline(time.Now().Add(Timeout))
 	var got []Record
 	for {
-		body, err := p.Conn.ReadRecord(nil, domain.HardMaxRecord)
+		body, err := p.Conn.Reader().ReadRecord(nil, domain.HardMaxRecord)
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			return got, fmt.Errorf("the server did not close the connection within %v", Timeout)
 		}
@@ -168,8 +168,8 @@ func (p *Peer) ReadUntilClosed() ([]Record, error) {
 // ExpectSilence requires that nothing arrives for a short while.
 func (p *Peer) ExpectSilence(d time.Duration) {
 	p.t.Helper()
-	require.NoError(p.t, p.Conn.SetReadDeadline(time.Now().Add(d)))
-	body, err := p.Conn.ReadRecord(nil, domain.HardMaxRecord)
+	require.NoError(p.t, p.Conn.Reader().SetReadDeadline(time.Now().Add(d)))
+	body, err := p.Conn.Reader().ReadRecord(nil, domain.HardMaxRecord)
 	require.Errorf(p.t, err, "expected nothing, got %q", body)
 }
 

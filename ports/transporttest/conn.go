@@ -2,6 +2,7 @@ package transporttest
 
 import (
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -31,13 +32,17 @@ func RunConnContract(t *testing.T, newPair func(t *testing.T) (client, server po
 	t.Run("many frames in one WriteFrames arrive in order", func(t *testing.T) { manyFramesInOrder(t, pair) })
 	t.Run("payloads round-trip", func(t *testing.T) { payloadsRoundTrip(t, pair) })
 	t.Run("a file payload round-trips", func(t *testing.T) { filePayloadRoundTrips(t, pair) })
-	t.Run("a record over the limit is refused and SkipFrame resynchronises", func(t *testing.T) { recordOverLimit(t, pair) })
+	t.Run("a record over the limit is refused and the next read skips it", func(t *testing.T) { recordOverLimit(t, pair) })
+	t.Run("an unread payload is skipped by the next read", func(t *testing.T) { unreadPayloadSkipped(t, pair) })
 	t.Run("Close unblocks a blocked reader", func(t *testing.T) { closeUnblocksReader(t, pair) })
 	t.Run("Close unblocks a blocked writer", func(t *testing.T) { closeUnblocksWriter(t, pair) })
 	t.Run("writes after Close fail", func(t *testing.T) { writesAfterCloseFail(t, pair) })
 	t.Run("a read past its deadline fails and the connection stays usable", func(t *testing.T) { readDeadline(t, pair) })
 	t.Run("a peer that closes between frames gives io.EOF", func(t *testing.T) { peerCloseGivesEOF(t, pair) })
+	t.Run("the writer's writes do not move the reader's deadline", func(t *testing.T) { writesLeaveReadDeadline(t, pair) })
 	t.Run("after CloseWrite the peer reads everything, then io.EOF", func(t *testing.T) { closeWriteDelivers(t, pair) })
+	t.Run("the linger of CloseWrite is the writer's: the reader's deadline does not lift it", func(t *testing.T) { lingerOwnedByWriter(t, pair) })
+	t.Run("a peer that closes ends the linger", func(t *testing.T) { peerCloseEndsLinger(t, pair) })
 	t.Run("a truncated frame gives io.ErrUnexpectedEOF", func(t *testing.T) { truncatedFrame(t, pair) })
 	t.Run("a reader and a writer on each end run at once", func(t *testing.T) { concurrentReaderAndWriter(t, pair) })
 	t.Run("RemoteAddr names the peer", func(t *testing.T) {
@@ -90,13 +95,13 @@ func payloadsRoundTrip(t *testing.T, pair pairFunc) {
 			data := randomBytes(tc.size)
 
 			sent := async(func() error {
-				if err := client.WriteFrames([][]byte{[]byte(`{"attachment":"f"}`)}); err != nil {
+				if err := client.Writer().WriteFrames([][]byte{[]byte(`{"attachment":"f"}`)}); err != nil {
 					return err
 				}
-				if err := client.WritePayload(int64(len(data)), strings.NewReader(string(data))); err != nil {
+				if err := client.Writer().WritePayload(int64(len(data)), strings.NewReader(string(data))); err != nil {
 					return err
 				}
-				return client.WriteFrames([][]byte{[]byte("after")})
+				return client.Writer().WriteFrames([][]byte{[]byte("after")})
 			})
 
 			assert.Equal(t, []string{`{"attachment":"f"}`}, readRecords(t, server, 1))
@@ -119,7 +124,7 @@ func filePayloadRoundTrips(t *testing.T, pair pairFunc) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = f.Close() })
 
-	sent := async(func() error { return client.WritePayload(int64(len(data)), f) })
+	sent := async(func() error { return client.Writer().WritePayload(int64(len(data)), f) })
 
 	n, sum, err := readPayload(server)
 	require.NoError(t, err)
@@ -132,20 +137,56 @@ func recordOverLimit(t *testing.T, pair pairFunc) {
 	client, server := pair(t)
 	sent := writeRecords(client, strings.Repeat("x", 1000), "next")
 
-	_, err := server.ReadRecord(nil, 100)
+	_, err := server.Reader().ReadRecord(nil, 100)
 	var tooLarge *ports.FrameTooLargeError
 	require.ErrorAs(t, err, &tooLarge)
 	assert.Equal(t, ports.FrameTooLargeError{Len: 1000, Max: 100}, *tooLarge)
-	require.NoError(t, server.SkipFrame())
 
-	assert.Equal(t, []string{"next"}, readRecords(t, server, 1))
+	assert.Equal(t, []string{"next"}, readRecords(t, server, 1), "the refused body is skipped, no caller's call needed")
 	require.NoError(t, await(t, sent, "WriteFrames"))
+}
+
+func unreadPayloadSkipped(t *testing.T, pair pairFunc) {
+	client, server := pair(t)
+	large := randomBytes(3<<20 + 5) // far larger than any read buffer
+	sent := async(func() error {
+		w := client.Writer()
+		if err := w.WriteFrames([][]byte{[]byte("one")}); err != nil {
+			return err
+		}
+		if err := w.WritePayload(int64(len(large)), strings.NewReader(string(large))); err != nil {
+			return err
+		}
+		if err := w.WriteFrames([][]byte{[]byte("two")}); err != nil {
+			return err
+		}
+		if err := w.WritePayload(100, strings.NewReader(strings.Repeat("p", 100))); err != nil {
+			return err
+		}
+		return w.WriteFrames([][]byte{[]byte("three")})
+	})
+
+	assert.Equal(t, []string{"one"}, readRecords(t, server, 1))
+	n, body, err := server.Reader().ReadPayload()
+	require.NoError(t, err)
+	require.Equal(t, int64(len(large)), n)
+	head := make([]byte, 10)
+	_, err = io.ReadFull(body, head)
+	require.NoError(t, err)
+	assert.Equal(t, large[:10], head)
+	assert.Equal(t, []string{"two"}, readRecords(t, server, 1), "the rest of a payload read halfway is skipped")
+
+	n, _, err = server.Reader().ReadPayload()
+	require.NoError(t, err)
+	require.Equal(t, int64(100), n)
+	assert.Equal(t, []string{"three"}, readRecords(t, server, 1), "a payload not read at all is skipped")
+	require.NoError(t, await(t, sent, "writes"))
 }
 
 func closeUnblocksReader(t *testing.T, pair pairFunc) {
 	_, server := pair(t)
 	read := async(func() error {
-		_, err := server.ReadRecord(nil, recordLimit)
+		_, err := server.Reader().ReadRecord(nil, recordLimit)
 		return err
 	})
 	time.Sleep(20 * time.Millisecond) // give the read time to block; it must fail either way
@@ -160,7 +201,7 @@ func closeUnblocksWriter(t *testing.T, pair pairFunc) {
 	// Far more than any socket buffer holds, so the write blocks while the
 	// peer reads nothing; it must fail either way.
 	const size = 256 << 20
-	write := async(func() error { return client.WritePayload(size, io.LimitReader(zeroReader{}, size)) })
+	write := async(func() error { return client.Writer().WritePayload(size, io.LimitReader(zeroReader{}, size)) })
 	time.Sleep(20 * time.Millisecond)
 
 	require.NoError(t, client.Close())
@@ -172,34 +213,117 @@ func writesAfterCloseFail(t *testing.T, pair pairFunc) {
 	client, _ := pair(t)
 	require.NoError(t, client.Close())
 
-	assert.Error(t, client.WriteFrames([][]byte{[]byte("late")}))
-	assert.Error(t, client.WritePayload(4, strings.NewReader("late")))
+	assert.Error(t, client.Writer().WriteFrames([][]byte{[]byte("late")}))
+	assert.Error(t, client.Writer().WritePayload(4, strings.NewReader("late")))
 }
 
 func readDeadline(t *testing.T, pair pairFunc) {
 	client, server := pair(t)
-	require.NoError(t, server.SetReadDeadline(time.Now().Add(50*time.Millisecond)))
+	require.NoError(t, server.Reader().SetReadDeadline(time.Now().Add(50*time.Millisecond)))
 
-	_, err := server.ReadRecord(nil, recordLimit)
+	_, err := server.Reader().ReadRecord(nil, recordLimit)
 	require.ErrorIs(t, err, os.ErrDeadlineExceeded)
 
-	require.NoError(t, server.SetReadDeadline(time.Time{}))
+	require.NoError(t, server.Reader().SetReadDeadline(time.Time{}))
 	sent := writeRecords(client, "still here")
 	assert.Equal(t, []string{"still here"}, readRecords(t, server, 1))
 	require.NoError(t, await(t, sent, "WriteFrames"))
 }
 
+func writesLeaveReadDeadline(t *testing.T, pair pairFunc) {
+	client, server := pair(t)
+	require.NoError(t, server.Reader().SetReadDeadline(time.Now().Add(100*time.Millisecond)))
+	read := async(func() error {
+		_, err := server.Reader().ReadRecord(nil, recordLimit)
+		return err
+	})
+	// The client reads all the server writes, so no write ever waits.
+	received := async(func() error {
+		for {
+			if _, err := client.Reader().ReadRecord(nil, recordLimit); err != nil {
+				return err
+			}
+		}
+	})
+
+	// The server's writer keeps writing, through the reader's deadline and
+	// past it, until the read has failed: a transport whose writes moved
+	// the read deadline would keep the read waiting.
+	var readErr error
+	giveUp := time.After(patience)
+writing:
+	for {
+		require.NoError(t, server.Writer().WriteFrames([][]byte{[]byte("tick")}), "a write is not bounded by the reader's deadline")
+		select {
+		case readErr = <-read:
+			break writing
+		case <-giveUp:
+			t.Fatal("the read outlived its deadline while the writer wrote")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	require.ErrorIs(t, readErr, os.ErrDeadlineExceeded)
+	require.NoError(t, server.Writer().WriteFrames([][]byte{[]byte("after")}), "writing goes on after a read timed out")
+	require.NoError(t, client.Close())
+	assert.Error(t, await(t, received, "the client's reads"))
+}
+
+func lingerOwnedByWriter(t *testing.T, pair pairFunc) {
+	client, server := pair(t)
+	peerSawEnd := async(func() error {
+		_, err := client.Reader().ReadRecord(nil, recordLimit)
+		if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			return fmt.Errorf("the peer read %v, want the end of the stream", err)
+		}
+		return nil // and the peer stays open: only the linger ends the server's reading
+	})
+	require.NoError(t, server.Reader().SetReadDeadline(time.Now().Add(patience)))
+
+	require.NoError(t, server.Writer().CloseWrite(100*time.Millisecond))
+	// The reading goroutine lifts its own deadline, as the server does
+	// after a login, just after the writer half-closed at a shutdown. (A
+	// transport that cannot half-close has closed instead, and may refuse.)
+	_ = server.Reader().SetReadDeadline(time.Time{})
+
+	read := async(func() error {
+		_, err := server.Reader().ReadRecord(nil, recordLimit)
+		return err
+	})
+	assert.Error(t, await(t, read, "a read after the linger"), "the linger bounds the read")
+	require.NoError(t, await(t, peerSawEnd, "the peer's read"))
+}
+
+func peerCloseEndsLinger(t *testing.T, pair pairFunc) {
+	client, server := pair(t)
+	peer := async(func() error {
+		_, err := client.Reader().ReadRecord(nil, recordLimit)
+		if err == nil {
+			return fmt.Errorf("the peer read a record after CloseWrite")
+		}
+		return client.Close() // the answer a client gives to a half-close
+	})
+
+	require.NoError(t, server.Writer().CloseWrite(10*patience))
+
+	read := async(func() error {
+		_, err := server.Reader().ReadRecord(nil, recordLimit)
+		return err
+	})
+	assert.Error(t, await(t, read, "a read once the peer closed"), "the peer's close ends the read, long before the linger")
+	require.NoError(t, await(t, peer, "the peer"))
+}
+
 func peerCloseGivesEOF(t *testing.T, pair pairFunc) {
 	client, server := pair(t)
 	sent := async(func() error {
-		if err := client.WriteFrames([][]byte{[]byte("last words")}); err != nil {
+		if err := client.Writer().WriteFrames([][]byte{[]byte("last words")}); err != nil {
 			return err
 		}
 		return client.Close()
 	})
 
 	assert.Equal(t, []string{"last words"}, readRecords(t, server, 1))
-	_, err := server.ReadRecord(nil, recordLimit)
+	_, err := server.Reader().ReadRecord(nil, recordLimit)
 	assert.ErrorIs(t, err, io.EOF)
 	require.NoError(t, await(t, sent, "write and Close"))
 }
@@ -207,14 +331,14 @@ func peerCloseGivesEOF(t *testing.T, pair pairFunc) {
 func closeWriteDelivers(t *testing.T, pair pairFunc) {
 	client, server := pair(t)
 	sent := async(func() error {
-		if err := client.WriteFrames([][]byte{[]byte("one"), []byte("two")}); err != nil {
+		if err := client.Writer().WriteFrames([][]byte{[]byte("one"), []byte("two")}); err != nil {
 			return err
 		}
-		return client.CloseWrite()
+		return client.Writer().CloseWrite(patience)
 	})
 
 	assert.Equal(t, []string{"one", "two"}, readRecords(t, server, 2))
-	_, err := server.ReadRecord(nil, recordLimit)
+	_, err := server.Reader().ReadRecord(nil, recordLimit)
 	assert.ErrorIs(t, err, io.EOF)
 	require.NoError(t, await(t, sent, "write and CloseWrite"))
 }
@@ -224,7 +348,7 @@ func truncatedFrame(t *testing.T, pair pairFunc) {
 	// offers to put a frame cut short on the wire.
 	cutShort := func(client ports.Conn) <-chan error {
 		return async(func() error {
-			err := client.WritePayload(100, strings.NewReader("only ten b"))
+			err := client.Writer().WritePayload(100, strings.NewReader("only ten b"))
 			if err == nil {
 				return fmt.Errorf("WritePayload of a short source succeeded")
 			}
@@ -235,7 +359,7 @@ func truncatedFrame(t *testing.T, pair pairFunc) {
 		client, server := pair(t)
 		sent := cutShort(client)
 
-		_, err := server.ReadRecord(nil, recordLimit)
+		_, err := server.Reader().ReadRecord(nil, recordLimit)
 
 		assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
 		require.NoError(t, await(t, sent, "write and Close"))
@@ -270,7 +394,7 @@ func concurrentReaderAndWriter(t *testing.T, pair pairFunc) {
 	}{{"client", client}, {"server", server}} {
 		wg.Go(func() {
 			for _, b := range bodies(end.name) {
-				if err := end.conn.WriteFrames([][]byte{b}); err != nil {
+				if err := end.conn.Writer().WriteFrames([][]byte{b}); err != nil {
 					errs <- err
 					return
 				}
@@ -280,7 +404,7 @@ func concurrentReaderAndWriter(t *testing.T, pair pairFunc) {
 			peer := map[string]string{"client": "server", "server": "client"}[end.name]
 			want := bodies(peer)
 			for i := range n {
-				got, err := end.conn.ReadRecord(nil, recordLimit)
+				got, err := end.conn.Reader().ReadRecord(nil, recordLimit)
 				if err != nil {
 					errs <- err
 					return

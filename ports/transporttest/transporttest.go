@@ -53,7 +53,7 @@ func writeRecords(c ports.Conn, bodies ...string) <-chan error {
 	for i, b := range bodies {
 		frames[i] = []byte(b)
 	}
-	return async(func() error { return c.WriteFrames(frames) })
+	return async(func() error { return c.Writer().WriteFrames(frames) })
 }
 
 // readRecords reads n records and returns their bodies as strings.
@@ -62,7 +62,7 @@ func readRecords(t *testing.T, c ports.Conn, n int) []string {
 	out := make([]string, 0, n)
 	var buf []byte
 	for range n {
-		body, err := c.ReadRecord(buf, recordLimit)
+		body, err := c.Reader().ReadRecord(buf, recordLimit)
 		require.NoError(t, err)
 		out = append(out, string(body))
 		buf = body
@@ -74,7 +74,7 @@ func readRecords(t *testing.T, c ports.Conn, n int) []string {
 // the hash of what its reader yielded.
 func readPayload(c ports.Conn) (int64, [sha256.Size]byte, error) {
 	var sum [sha256.Size]byte
-	n, body, err := c.ReadPayload()
+	n, body, err := c.Reader().ReadPayload()
 	if err != nil {
 		return 0, sum, err
 	}
