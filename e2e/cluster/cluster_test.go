@@ -191,7 +191,7 @@ func TestPerSenderOrderAcrossNodes(t *testing.T) {
 	for k, s := range senders {
 		wg.Go(func() {
 			for m := range messages {
-				if err := s.Conn.WriteFrames([][]byte{testpeer.Encode("text", strconv.Itoa(m))}); err != nil {
+				if err := s.Conn.Writer().WriteFrames([][]byte{testpeer.Encode("text", strconv.Itoa(m))}); err != nil {
 					t.Errorf("sender %d: %v", k, err)
 					return
 				}
@@ -228,10 +228,10 @@ func TestPerSenderOrderAcrossNodes(t *testing.T) {
 
 // nextRecord reads p's next record as a relay; safe from any goroutine.
 func nextRecord(p *testpeer.Peer) (domain.RelayRecord, error) {
-	if err := p.Conn.SetReadDeadline(time.Now().Add(wait)); err != nil {
+	if err := p.Conn.Reader().SetReadDeadline(time.Now().Add(wait)); err != nil {
 		return domain.RelayRecord{}, err
 	}
-	body, err := p.Conn.ReadRecord(nil, domain.HardMaxRecord)
+	body, err := p.Conn.Reader().ReadRecord(nil, domain.HardMaxRecord)
 	if err != nil {
 		return domain.RelayRecord{}, err
 	}
