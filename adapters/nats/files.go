@@ -361,11 +361,11 @@ type fetch struct {
 
 	inbox   string
 	replies chan *gonats.Msg
-	chunks  int64   // how many: at least one, so that an empty file is asked for too
-	slots   []slot  // chunk k in slots[k % window]
-	next    int64   // the next chunk to ask for
-	want    int64   // the next chunk to write
-	req     []byte  // scratch for requests
+	chunks  int64  // how many: at least one, so that an empty file is asked for too
+	slots   []slot // chunk k in slots[k % window]
+	next    int64  // the next chunk to ask for
+	want    int64  // the next chunk to write
+	req     []byte // scratch for requests
 }
 
 // slot is a chunk asked for and not yet written.
