@@ -136,27 +136,36 @@ func (r *roomState) otherNodes() int {
 // hold takes ev from the bus when it must wait for, or is, an attachment
 // to fetch; false means: relay it now.
 func (r *roomState) hold(ev ports.BusEvent) bool {
+	r.files.mu.Lock()
+	held, noShare := r.holdLocked(ev)
+	r.files.mu.Unlock()
+	if noShare {
+		r.log.Warn("dropped a message with an attachment from another node: no file share", "from", ev.Node, "size", ev.Attachment.Size)
+	}
+	return held
+}
+
+// holdLocked is hold under fileQueues.mu; noShare says that ev, which has
+// an attachment, was dropped for want of a file share.
+func (r *roomState) holdLocked(ev ports.BusEvent) (held, noShare bool) {
 	q := &r.files
-	q.mu.Lock()
-	defer q.mu.Unlock()
 	switch who := (sender{ev.Node, ev.Nickname}); {
 	case ev.Kind == ports.BusShutdown:
-		return r.barrierLocked(ev.Node, func() { r.apply(ev) })
+		return r.barrierLocked(ev.Node, func() { r.apply(ev) }), false
 	case q.pending[who] != nil:
 		p := q.pending[who]
 		p.items = append(p.items, queued{ev: ev})
-		return true
+		return true, false
 	case ev.Kind != ports.BusMessage || ev.Attachment == nil:
-		return false
+		return false, false
 	case r.Files == nil:
-		r.log.Warn("dropped a message with an attachment from another node: no file share", "from", ev.Node, "size", ev.Attachment.Size)
-		return true
+		return true, true
 	case r.stop.Err() != nil:
-		return true // closing: nothing more is relayed
+		return true, false // closing: nothing more is relayed
 	default:
 		q.pending[who] = &senderQueue{items: []queued{{ev: ev}}}
 		q.running.Go(func() { r.workOff(who) })
-		return true
+		return true, false
 	}
 }
 
