@@ -31,6 +31,10 @@ type fileNode struct {
 // startFileNode starts node with its own spool (payloads over 1 KiB on
 // disk) and files as its share (nil: the room's, with 16 KiB chunks).
 func startFileNode(t *testing.T, room *localroom.Room, node string, files ports.FileShare) *fileNode {
+	return startFileNodeOn(t, room, node, files, room.Bus(node))
+}
+
+func startFileNodeOn(t *testing.T, room *localroom.Room, node string, files ports.FileShare, bus ports.RoomBus) *fileNode {
 	t.Helper()
 	network := memory.NewNetwork()
 	l, err := network.Listen("pcx")
@@ -40,7 +44,7 @@ func startFileNode(t *testing.T, room *localroom.Room, node string, files ports.
 	if files == nil {
 		files = room.Files(node, 16<<10)
 	}
-	r := &server.Room{Node: node, Bus: room.Bus(node), Names: room.Names(node), Nodes: room.Nodes(node),
+	r := &server.Room{Node: node, Bus: bus, Names: room.Names(node), Nodes: room.Nodes(node),
 		Files: files, Timeout: time.Second}
 	srv, err := server.New(server.Config{ShutdownGrace: time.Second}, l, dictcodec.New(), sysclock.New(), spool, nil, r, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
@@ -259,4 +263,32 @@ func TestRoomNodeEndWaitsForItsFiles(t *testing.T) {
 		left = append(left, rec.Text.Str)
 	}
 	require.ElementsMatch(t, []string{domain.LeaveText("Ivan"), domain.LeaveText("Pavel")}, left)
+}
+
+// fileRefusingBus refuses to publish messages with an attachment, as a
+// bus that is down would.
+type fileRefusingBus struct{ ports.RoomBus }
+
+func (f fileRefusingBus) Publish(ctx context.Context, ev ports.BusEvent) error {
+	if ev.Attachment != nil {
+		return ports.ErrBusDown
+	}
+	return f.RoomBus.Publish(ctx, ev)
+}
+
+// A file whose message the bus refused is not kept for the other nodes:
+// the sender is told, and the origin's spool lets it go at once.
+func TestRoomFileNotPublishedIsNotKept(t *testing.T) {
+	room := localroom.NewRoom()
+	a := startFileNodeOn(t, room, "a", nil, fileRefusingBus{room.Bus("a")})
+	b := startFileNode(t, room, "b", nil)
+	maria := b.login("Maria")
+	ivan := a.login("Ivan")
+	maria.Expect("SERVER", domain.JoinText("Ivan"))
+	ivan.SendRaw(testpeer.Encode("text", "the file", "attachment", "f.bin"), payload(50<<10, 6))
+	ivan.Expect("SERVER", domain.ErrorText(domain.ErrRoomMessageDown))
+	require.Eventually(t, func() bool { return a.spool.Used() == 0 }, testpeer.Timeout, 10*time.Millisecond,
+		"the origin keeps a file no one will fetch")
+	ivan.SendRecord("text", "then a text")
+	maria.Expect("Ivan", "then a text")
 }
