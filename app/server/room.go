@@ -282,9 +282,7 @@ func (r *roomState) sent(s *session, record []byte, att ports.Attachment) error 
 	}
 	if err := r.publish(ev); err != nil {
 		s.logger().Warn("message not published", "err", err)
-		if ev.Attachment != nil {
-			r.Files.Withdraw(ev.Attachment.ID)
-		}
+		r.withdraw(ev.Attachment)
 		return &refusal{reason: domain.ErrRoomMessageDown, metric: ports.ReasonRoomUnreachable}
 	}
 	return nil

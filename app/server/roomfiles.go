@@ -116,6 +116,14 @@ func (r *roomState) offer(att ports.Attachment) (*ports.BusAttachment, error) {
 	return ref, nil
 }
 
+// withdraw ends the offer of ref (nil: none), whose message was not
+// published: no one will fetch it.
+func (r *roomState) withdraw(ref *ports.BusAttachment) {
+	if ref != nil && r.Files != nil {
+		r.Files.Withdraw(ref.ID)
+	}
+}
+
 // otherNodes counts the other nodes alive now, which will each fetch an
 // attachment offered now; 0 (no count: the offer lasts until FileHold)
 // when the registry cannot say.
