@@ -1,8 +1,8 @@
 // Package localroom is the in-process adapter of the room ports: a Room
-// joins the buses, registries, liveness and file shares of nodes that run in one
-// process. A single server uses one node of it (its Names is domain.Registry
-// with the holder of each nickname beside it); tests of several nodes use
-// several nodes of one Room instead of a NATS server.
+// joins the buses, registries, liveness and file shares of nodes that run
+// in one process. A single server uses one node of it (its Names is
+// domain.Registry with the holder of each nickname beside it); tests of
+// several nodes use several nodes of one Room instead of a NATS server.
 package localroom
 
 import (
