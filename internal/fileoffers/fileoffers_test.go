@@ -43,7 +43,7 @@ func (a *slowAttachment) Open() (io.ReadCloser, error) {
 type slowReader struct{ a *slowAttachment }
 
 func (r *slowReader) Read([]byte) (int, error) { return 0, io.EOF }
-func (r *slowReader) Close() error            { r.a.closed.Add(1); return nil }
+func (r *slowReader) Close() error             { r.a.closed.Add(1); return nil }
 func (r *slowReader) ReadAt(p []byte, off int64) (int, error) {
 	r.a.reading <- struct{}{}
 	<-r.a.release
