@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -100,4 +104,56 @@ func nextFrom(t *testing.T, p *testpeer.Peer, nick string) testpeer.Record {
 		}
 		require.Equal(t, "SERVER", rec.Nickname.Str, "a record of %s came between: %s", rec.Nickname.Str, rec.Body)
 	}
+}
+
+// spoolDir is the --spool-dir the node was started with.
+func (n *node) spoolDir() string {
+	for i, a := range n.cmd.Args {
+		if a == "--spool-dir" && i+1 < len(n.cmd.Args) {
+			return n.cmd.Args[i+1]
+		}
+	}
+	return ""
+}
+
+// spooling tells whether a payload file in n's spool has begun to fill.
+func (n *node) spooling() bool {
+	files, _ := filepath.Glob(filepath.Join(n.spoolDir(), "pcx-spool-*", "payload-*"))
+	for _, f := range files {
+		if fi, err := os.Stat(f); err == nil && fi.Size() > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// A node killed while another fetches its user's file: the other node's
+// users never get part of it; they are told it is lost, and then that the
+// sender left, and the node's spool holds nothing of it.
+func TestFileOfANodeKilledMidFetchIsANotice(t *testing.T) {
+	t.Parallel()
+	_, nodes := startRoom(t, 2)
+	receiver := nodes[1].login("receiver")
+	sender := nodes[0].login("sender")
+	until(t, receiver, "SERVER", domain.JoinText("sender"))
+
+	big := filePayload(1<<20, 9)
+	go func() {
+		// Errors are expected: the node dies under it.
+		_ = sender.Conn.WriteFrames([][]byte{testpeer.Encode("text", "the file", "attachment", "big.bin")})
+		_ = sender.Conn.WritePayload(512<<20, io.LimitReader(&repeat{block: big}, 512<<20))
+	}()
+	deadline := time.Now().Add(2 * time.Minute)
+	for !nodes[1].spooling() {
+		require.True(t, time.Now().Before(deadline), "the file never began to come to n1")
+		time.Sleep(2 * time.Millisecond)
+	}
+	nodes[0].kill()
+	for _, rec := range until(t, receiver, "SERVER", domain.RoomFileLostText("sender")) {
+		require.NotEqual(t, "sender", rec.Nickname.Str, "a record of the sender came before the notice: %s", rec.Body)
+	}
+	until(t, receiver, "SERVER", domain.LeaveText("sender"))
+	nodes[1].expectLog("an attachment from another node could not be fetched")
+	require.Eventually(t, func() bool { return !nodes[1].spooling() }, wait, 10*time.Millisecond,
+		"the spool of n1 still holds part of the file")
 }
