@@ -53,7 +53,9 @@ type Room struct {
 //     the join published, then the user joins locally. Leaves: the
 //     nickname released, the leave published, then the local leave.
 //   - Remote events are appended to the local log as the bytes received,
-//     in the order the bus gives them (each origin's order). Every remote
+//     in the order the bus gives them (each origin's order; a message with
+//     an attachment, and its sender's later events, once the payload is
+//     fetched: roomfiles.go). Every remote
 //     user is known by (node, nickname as typed) from its join (or, for a
 //     user whose join this node never heard, from its first message), so
 //     that its leave is told once, whichever comes first of its leave, its
