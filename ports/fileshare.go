@@ -61,8 +61,8 @@ type FileShare interface {
 	// On failure (ErrFileUnknown, ErrFileOriginGone, ErrFileCorrupt, a
 	// write to w that failed, or ctx ended) w may have had part of it: the
 	// caller discards what it got. Fetch never waits without bound: a node
-	// that stops answering fails it within the share's chunk timeout times
-	// its retries.
+	// that stops answering, or that no one serves any more, fails it within
+	// the share's chunk timeout times its retries.
 	Fetch(ctx context.Context, node, id string, size int64, w io.Writer) error
 	// Close ends every offer (releasing their references) and stops
 	// serving; fetches of this node's offers by others then fail with

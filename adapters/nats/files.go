@@ -22,7 +22,7 @@ const (
 	DefaultFileChunk        = 256 << 10
 	DefaultFileWindow       = 8
 	DefaultFileServers      = 4
-	DefaultFileChunkTimeout = 5 * time.Second
+	DefaultFileChunkTimeout = 2 * time.Second
 	DefaultFileRetries      = 2
 )
 
@@ -41,7 +41,11 @@ type FileOptions struct {
 	Servers int
 	// ChunkTimeout is how long a fetch waits for a chunk before asking
 	// again, Retries how often it asks again before it gives up on the
-	// origin (defaults DefaultFileChunkTimeout, DefaultFileRetries).
+	// origin (defaults DefaultFileChunkTimeout, DefaultFileRetries). When
+	// NATS says that no one serves the origin (it died, or its link is
+	// coming back), the fetch asks again every 100 ms, and gives up once
+	// nothing came for ChunkTimeout: a dead origin fails a fetch within
+	// about ChunkTimeout.
 	ChunkTimeout time.Duration
 	Retries      int
 }
@@ -165,6 +169,10 @@ func NewFiles(c *Conn, room string, opts FileOptions) (*Files, error) {
 		return nil, fmt.Errorf("nats: files: subscribe: %w", err)
 	}
 	f.sub = sub
+	// Once NewFiles returns, the server has the subscription: a fetch
+	// that comes at once is served (a link down now re-subscribes when it
+	// is back).
+	_ = c.nc.FlushTimeout(5 * time.Second)
 	for range f.opts.Servers {
 		f.serving.Go(f.serve)
 	}
@@ -393,6 +401,7 @@ func (fe *fetch) run(ctx context.Context) error {
 	timer := time.NewTimer(o.ChunkTimeout)
 	defer timer.Stop()
 	waitFrom := time.Now() // when the loop last started to wait for want
+	heard := waitFrom      // when the last chunk came
 	for fe.want < fe.chunks {
 		// Checked at each step, as chunks already come may be written
 		// without waiting below.
@@ -418,8 +427,22 @@ func (fe *fetch) run(ctx context.Context) error {
 		timer.Reset(time.Until(later(s.sent, waitFrom).Add(o.ChunkTimeout)))
 		select {
 		case m := <-fe.replies:
-			if err := fe.take(m); err != nil {
+			took, err := fe.take(m)
+			switch {
+			case errors.Is(err, errUnserved):
+				// The origin is gone, or its link is back in a moment:
+				// ask again, a little later, until it has been silent
+				// (writes to w aside) for ChunkTimeout.
+				if time.Since(later(heard, waitFrom)) > o.ChunkTimeout {
+					return fmt.Errorf("no one has served the files of that node for %v: %w", o.ChunkTimeout, ports.ErrFileOriginGone)
+				}
+				if err := fe.askAgainLater(ctx); err != nil {
+					return err
+				}
+			case err != nil:
 				return err
+			case took:
+				heard = time.Now()
 			}
 		case <-timer.C:
 			if s.tries > o.Retries {
@@ -467,45 +490,87 @@ func (fe *fetch) ask(k int64) error {
 	return nil
 }
 
-// take checks a reply and keeps its chunk in its slot; a reply to a chunk
-// not awaited (a late answer to a request asked again) is dropped.
-func (fe *fetch) take(m *gonats.Msg) error {
+// errUnserved is NATS's "no responders": no one subscribes to the
+// origin's subject now.
+var errUnserved = errors.New("no one serves the files of that node")
+
+// unservedPause is how long a fetch waits before it asks again after NATS
+// said that no one serves the origin's subject.
+const unservedPause = 100 * time.Millisecond
+
+// askAgainLater waits a moment, takes the replies that came meanwhile,
+// and asks again for every chunk in flight not come yet, without counting
+// it as a try: what NATS did not deliver to anyone was never asked.
+func (fe *fetch) askAgainLater(ctx context.Context) error {
+	pause := time.NewTimer(unservedPause)
+	defer pause.Stop()
+	select {
+	case <-pause.C:
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-fe.f.stop:
+		return ports.ErrFileShareClosed
+	}
+	for drained := false; !drained; {
+		select {
+		case m := <-fe.replies:
+			if _, err := fe.take(m); err != nil && !errors.Is(err, errUnserved) {
+				return err
+			}
+		default:
+			drained = true
+		}
+	}
+	for k := fe.want; k < fe.next; k++ {
+		if s := &fe.slots[k%int64(len(fe.slots))]; s.data == nil {
+			s.tries--
+			if err := fe.ask(k); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// take checks a reply and keeps its chunk in its slot (took); a reply to
+// a chunk not awaited (a late answer to a request asked again) is dropped.
+func (fe *fetch) take(m *gonats.Msg) (took bool, err error) {
 	if len(m.Data) == 0 && m.Header.Get("Status") == "503" {
-		return fmt.Errorf("no one serves the files of that node: %w", ports.ErrFileOriginGone)
+		return false, errUnserved
 	}
 	if len(m.Data) < replyHeaderLen {
-		return fmt.Errorf("a reply of %d bytes: %w", len(m.Data), ports.ErrFileCorrupt)
+		return false, fmt.Errorf("a reply of %d bytes: %w", len(m.Data), ports.ErrFileCorrupt)
 	}
 	off := int64(binary.BigEndian.Uint64(m.Data[1:]))
 	switch m.Data[0] {
 	case statusOK:
 	case statusUnknown:
-		return fmt.Errorf("the origin: %w", ports.ErrFileUnknown)
+		return false, fmt.Errorf("the origin: %w", ports.ErrFileUnknown)
 	case statusFailed:
-		return fmt.Errorf("the origin could not read the chunk at %d: %w", off, ports.ErrFileOriginGone)
+		return false, fmt.Errorf("the origin could not read the chunk at %d: %w", off, ports.ErrFileOriginGone)
 	case statusGone:
-		return fmt.Errorf("the origin is closing: %w", ports.ErrFileOriginGone)
+		return false, fmt.Errorf("the origin is closing: %w", ports.ErrFileOriginGone)
 	default:
-		return fmt.Errorf("the origin refused the request of the chunk at %d (status %d)", off, m.Data[0])
+		return false, fmt.Errorf("the origin refused the request of the chunk at %d (status %d)", off, m.Data[0])
 	}
 	chunk := int64(fe.f.opts.Chunk)
 	k := off / chunk
 	if off < 0 || off%chunk != 0 || k < fe.want || k >= fe.next {
-		return nil
+		return false, nil
 	}
 	s := &fe.slots[k%int64(len(fe.slots))]
 	if s.data != nil {
-		return nil
+		return false, nil
 	}
 	data := m.Data[replyHeaderLen:]
 	if _, n := fe.span(k); len(data) != n {
-		return fmt.Errorf("a chunk at %d of %d bytes, not %d: %w", off, len(data), n, ports.ErrFileCorrupt)
+		return false, fmt.Errorf("a chunk at %d of %d bytes, not %d: %w", off, len(data), n, ports.ErrFileCorrupt)
 	}
 	if crc32.Checksum(data, fe.f.crc) != binary.BigEndian.Uint32(m.Data[9:]) {
-		return fmt.Errorf("the chunk at %d fails its checksum: %w", off, ports.ErrFileCorrupt)
+		return false, fmt.Errorf("the chunk at %d fails its checksum: %w", off, ports.ErrFileCorrupt)
 	}
 	s.data = data
-	return nil
+	return true, nil
 }
 
 // write writes the chunk that is due and frees its slot.

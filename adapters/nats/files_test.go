@@ -38,7 +38,9 @@ func newFiles(t *testing.T, url string, opts pcxnats.FileOptions, nodes ...strin
 func TestFileShareContract(t *testing.T) {
 	filesharetest.Run(t, func(t *testing.T, nodes ...string) filesharetest.Shares {
 		s := startNATS(t, t.TempDir(), -1)
-		files := newFiles(t, s.url(), pcxnats.FileOptions{Chunk: 64 << 10, Window: 4}, nodes...)
+		// A short chunk timeout: a node that no one serves is given up
+		// after it.
+		files := newFiles(t, s.url(), pcxnats.FileOptions{Chunk: 64 << 10, Window: 4, ChunkTimeout: time.Second}, nodes...)
 		out := filesharetest.Shares{Chunk: files[0].Chunk(), Window: files[0].Window()}
 		for _, f := range files {
 			out.Nodes = append(out.Nodes, f)
@@ -241,4 +243,57 @@ func TestOriginAnswersHostileRequests(t *testing.T) {
 	var got bytes.Buffer
 	require.NoError(t, files[1].Fetch(context.Background(), "a", "f", size, &got))
 	require.True(t, bytes.Equal(data, got.Bytes()))
+}
+
+// An origin that no one serves for a moment (its link to NATS is coming
+// back, say) is asked again, and the fetch goes on when it is back.
+func TestFetchWaitsForAnOriginBackInAMoment(t *testing.T) {
+	t.Parallel()
+	s := startNATS(t, t.TempDir(), -1)
+	fetcher := newFiles(t, s.url(), pcxnats.FileOptions{Chunk: 1 << 10, Window: 4, ChunkTimeout: 3 * time.Second}, "b")[0]
+	data := filesharetest.Payload(20<<10, 5)
+	done := make(chan error, 1)
+	var got bytes.Buffer
+	go func() { done <- fetcher.Fetch(context.Background(), "late", "f", int64(len(data)), &got) }()
+	time.Sleep(500 * time.Millisecond) // several rounds of "no responders"
+	fakeOrigin(t, s.url(), "late", func(nc *gonats.Conn, r chunkRequest) { honest(nc, r, data) })
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the fetch did not end")
+	}
+	require.True(t, bytes.Equal(data, got.Bytes()))
+}
+
+// An origin whose connection goes mid-fetch (its process killed): the
+// fetch fails as the origin gone, within about its chunk timeout.
+func TestFetchFromAnOriginThatDiesMidFetch(t *testing.T) {
+	t.Parallel()
+	s := startNATS(t, t.TempDir(), -1)
+	fetcher := newFiles(t, s.url(), pcxnats.FileOptions{Chunk: 1 << 10, Window: 4, ChunkTimeout: time.Second}, "b")[0]
+	data := filesharetest.Payload(100<<10, 6)
+	nc, err := gonats.Connect(s.url())
+	require.NoError(t, err)
+	defer nc.Close()
+	var served atomic.Int64
+	_, err = nc.Subscribe(fileSubject("dying"), func(m *gonats.Msg) {
+		if len(m.Data) < 22 || m.Data[1] != 1 {
+			return
+		}
+		off := int64(binary.BigEndian.Uint64(m.Data[10:]))
+		n := int64(binary.BigEndian.Uint32(m.Data[18:]))
+		if served.Add(1) == 10 {
+			go nc.Close() // dies, with requests in flight
+			return
+		}
+		_ = nc.Publish(m.Reply, chunkReply(0, off, data[off:off+n]))
+	})
+	require.NoError(t, err)
+	require.NoError(t, nc.Flush())
+	start := time.Now()
+	err = fetcher.Fetch(context.Background(), "dying", "f", int64(len(data)), io.Discard)
+	require.ErrorIs(t, err, ports.ErrFileOriginGone)
+	t.Logf("failed after %v: %v", time.Since(start), err)
+	require.Less(t, time.Since(start), 5*time.Second)
 }
