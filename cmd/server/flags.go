@@ -165,7 +165,7 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	env.string(&s.NodeName, "node-name", "PCX_NODE_NAME", "this server's `name` in the room, unique in it, shown in logs (default host name and --listen's port)")
 	env.duration(&s.NodeTTL, "node-ttl", "PCX_NODE_TTL", "with --nats: a server silent for this `duration` is taken for dead, and its users leave (within it and 5 s more)")
 	env.duration(&s.FileHold, "nats-file-hold", "PCX_NATS_FILE_HOLD", "with --nats: keep a file sent here for the other servers at most this `duration` (normally until each has fetched it)")
-	env.value((*intValue)(&s.FileFetches), "nats-file-fetches", "PCX_NATS_FILE_FETCHES", "with --nats: files fetched from the other servers at once (`count`); each holds 2 MiB in memory")
+	env.value((*intValue)(&s.FileFetches), "nats-file-fetches", "PCX_NATS_FILE_FETCHES", "with --nats: files fetched from the other servers at once (`count`); each holds 4 MiB in memory")
 	if err := env.err; err != nil {
 		return s, err
 	}
