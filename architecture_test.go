@@ -44,13 +44,14 @@ var layerRules = []layerRule{
 	{layer: "pcx/ports/transporttest", pcx: []string{"pcx/domain", "pcx/ports"}, external: []string{"github.com/stretchr/testify"}},
 	{layer: "pcx/ports/bustest", pcx: []string{"pcx/domain", "pcx/ports"}, external: []string{"github.com/stretchr/testify"}},
 	{layer: "pcx/ports/namestest", pcx: []string{"pcx/domain", "pcx/ports"}, external: []string{"github.com/stretchr/testify"}},
+	{layer: "pcx/ports/filesharetest", pcx: []string{"pcx/domain", "pcx/ports"}, external: []string{"github.com/stretchr/testify"}},
 	{layer: "pcx/ports/mocks", pcx: []string{"pcx/domain", "pcx/ports"}, external: []string{"go.uber.org/mock"}},
 	{
 		// x/time/rate: the per-connection rate limit's token bucket.
 		layer: "pcx/app", pcx: []string{"pcx/domain", "pcx/ports"}, external: []string{"github.com/google/wire", "golang.org/x/sync", "golang.org/x/time/rate"},
 		testPcx: []string{"pcx/ports/mocks", "pcx/adapters", "pcx/internal/testpeer"},
 	},
-	{layer: "pcx/adapters", pcx: []string{"pcx/domain", "pcx/ports", "pcx/adapters", "pcx/internal/ansi"}, anyExternal: true},
+	{layer: "pcx/adapters", pcx: []string{"pcx/domain", "pcx/ports", "pcx/adapters", "pcx/internal/ansi", "pcx/internal/fileoffers"}, anyExternal: true},
 	{layer: "pcx/internal", pcx: []string{"pcx/domain", "pcx/ports", "pcx/adapters", "pcx/internal"}, anyExternal: true},
 	{layer: "pcx/internal/loadgen", pcx: []string{"pcx/domain", "pcx/ports", "pcx/adapters", "pcx/internal"}, anyExternal: true},
 	{layer: "pcx/cmd", pcx: []string{"pcx/domain", "pcx/ports", "pcx/adapters", "pcx/app", "pcx/internal"}, anyExternal: true},

@@ -27,3 +27,10 @@ const (
 	RoomLostText = "The other servers of this room are out of reach: messages are refused and users there may seem to stay until they are back"
 	RoomBackText = "The other servers of this room are back in reach"
 )
+
+// RoomFileLostText is the notice to every user of a server that could not
+// bring over from another server of the room the file of nick's message:
+// the message, which may not go without its file, is dropped.
+func RoomFileLostText(nick string) string {
+	return `A message of user "` + nick + `" with a file could not be brought over from another server of this room; it is lost`
+}

@@ -22,16 +22,19 @@ type Metrics interface {
 type Counter uint8
 
 const (
-	MessagesReceived   Counter = iota // whole messages read from senders, then relayed
-	MessagesDelivered                 // relayed messages written to receivers
-	AttachmentBytesIn                 // attachment payload bytes read from senders
-	AttachmentBytesOut                // attachment payload bytes written to receivers
-	UsersJoined                       // logins; with UsersLeft, the users online
-	UsersLeft                         // sessions of logged-in users that ended
-	BusEventsOut                      // events this node published on the room bus
-	BusEventsIn                       // events of other nodes received from the room bus
-	BusEventsMissed                   // events of other nodes that never arrived (holes in their numbers)
-	NumCounters                       // the number of counters above
+	MessagesReceived     Counter = iota // whole messages read from senders, then relayed
+	MessagesDelivered                   // relayed messages written to receivers
+	AttachmentBytesIn                   // attachment payload bytes read from senders
+	AttachmentBytesOut                  // attachment payload bytes written to receivers
+	UsersJoined                         // logins; with UsersLeft, the users online
+	UsersLeft                           // sessions of logged-in users that ended
+	BusEventsOut                        // events this node published on the room bus
+	BusEventsIn                         // events of other nodes received from the room bus
+	BusEventsMissed                     // events of other nodes that never arrived (holes in their numbers)
+	RoomFilesFetched                    // attachments of other nodes fetched whole into the spool
+	RoomFileBytesFetched                // their bytes
+	RoomFilesLost                       // attachments of other nodes that could not be fetched (their messages dropped)
+	NumCounters                         // the number of counters above
 )
 
 // MetricEvent sorts the events counted by reason.

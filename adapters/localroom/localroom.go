@@ -1,8 +1,8 @@
 // Package localroom is the in-process adapter of the room ports: a Room
-// joins the buses, registries and liveness of nodes that run in one
-// process. A single server uses one node of it (its Names is domain.Registry
-// with the holder of each nickname beside it); tests of several nodes use
-// several nodes of one Room instead of a NATS server.
+// joins the buses, registries, liveness and file shares of nodes that run
+// in one process. A single server uses one node of it (its Names is
+// domain.Registry with the holder of each nickname beside it); tests of
+// several nodes use several nodes of one Room instead of a NATS server.
 package localroom
 
 import (
@@ -28,6 +28,8 @@ type Room struct {
 	// watchers are the Nodes that watch, by node; alive has the nodes that
 	// announce themselves (every watcher, until it closes).
 	watchers map[string]*Nodes
+	// files are the nodes' file shares, from Files to their Close.
+	files map[string]*Files
 }
 
 // NewRoom returns an empty room.
@@ -37,6 +39,7 @@ func NewRoom() *Room {
 		registry: domain.NewRegistry(),
 		holders:  make(map[string]ports.NameHolder),
 		watchers: make(map[string]*Nodes),
+		files:    make(map[string]*Files),
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"pcx/adapters/localroom"
 	"pcx/ports"
 	"pcx/ports/bustest"
+	"pcx/ports/filesharetest"
 	"pcx/ports/namestest"
 )
 
@@ -43,5 +44,16 @@ func TestNodesContract(t *testing.T) {
 			out[i] = room.Nodes(n)
 		}
 		return out
+	})
+}
+
+func TestFileShareContract(t *testing.T) {
+	filesharetest.Run(t, func(t *testing.T, nodes ...string) filesharetest.Shares {
+		room := localroom.NewRoom()
+		s := filesharetest.Shares{Chunk: 64 << 10, Window: 1}
+		for _, n := range nodes {
+			s.Nodes = append(s.Nodes, room.Files(n, s.Chunk))
+		}
+		return s
 	})
 }

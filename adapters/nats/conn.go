@@ -3,7 +3,8 @@
 // and node liveness over JetStream key-value buckets (ports.Names in
 // pcx_<room>_names, ports.Nodes in pcx_<room>_nodes). One Conn per node
 // carries all three, so that everything a node publishes goes out on one
-// connection, in order.
+// connection, in order. Attachments (ports.FileShare, files.go) may take a
+// Conn of their own, so that their chunks never queue ahead of the events.
 //
 // A node's life: Dial; NewBus, NewNames, NewNodes on the Conn; Listen and
 // Watch. To stop: Publish a ports.BusShutdown, then Close the Bus and the

@@ -48,6 +48,9 @@ func New() *Metrics {
 	m.counters[ports.BusEventsOut] = counter("bus_events_out_total", "Events this node published on the room bus (several servers).")
 	m.counters[ports.BusEventsIn] = counter("bus_events_in_total", "Events of other nodes received from the room bus.")
 	m.counters[ports.BusEventsMissed] = counter("bus_events_missed_total", "Events of other nodes that never arrived: holes in their sequence numbers.")
+	m.counters[ports.RoomFilesFetched] = counter("room_files_fetched_total", "Attachments of other nodes fetched whole into the spool.")
+	m.counters[ports.RoomFileBytesFetched] = counter("room_file_bytes_fetched_total", "Bytes of the attachments of other nodes fetched whole.")
+	m.counters[ports.RoomFilesLost] = counter("room_files_lost_total", "Attachments of other nodes that could not be fetched; their messages were dropped.")
 	m.users = prom.NewGauge(prom.GaugeOpts{Namespace: "pcx", Name: "users", Help: "Users logged in now."})
 	event := func(name, help string) *prom.CounterVec {
 		v := prom.NewCounterVec(prom.CounterOpts{Namespace: "pcx", Name: name, Help: help}, []string{"reason"})

@@ -36,6 +36,9 @@ func TestMetricsAreServedWithTheirValues(t *testing.T) {
 	m.Add(ports.BusEventsOut, 7)
 	m.Add(ports.BusEventsIn, 11)
 	m.Add(ports.BusEventsMissed, 4)
+	m.Add(ports.RoomFilesFetched, 2)
+	m.Add(ports.RoomFileBytesFetched, 5000)
+	m.Add(ports.RoomFilesLost, 1)
 	m.Event(ports.Refusal, ports.ReasonMalformed)
 	m.Event(ports.Refusal, ports.ReasonMalformed)
 	m.Event(ports.CutOff, ports.ReasonSlowQueue)
@@ -54,6 +57,9 @@ func TestMetricsAreServedWithTheirValues(t *testing.T) {
 		"pcx_bus_events_out_total 7",
 		"pcx_bus_events_in_total 11",
 		"pcx_bus_events_missed_total 4",
+		"pcx_room_files_fetched_total 2",
+		"pcx_room_file_bytes_fetched_total 5000",
+		"pcx_room_files_lost_total 1",
 		`pcx_refusals_total{reason="malformed_record"} 2`,
 		`pcx_cutoffs_total{reason="slow_consumer_queue"} 1`,
 		`pcx_login_attempts_total{reason="taken"} 1`,

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +29,14 @@ type Room struct {
 	// CheckEvery is how often the room's users are checked against the
 	// registry (see reconcile). Zero means 30 s.
 	CheckEvery time.Duration
+	// Files moves attachments between the nodes (roomfiles.go); nil
+	// drops the messages with attachments of other nodes.
+	Files ports.FileShare
+	// FileHold is how long an offered attachment stays fetchable at most
+	// (zero: DefaultFileHold); FileFetches how many fetches run at once
+	// (zero: DefaultFileFetches).
+	FileHold    time.Duration
+	FileFetches int
 }
 
 // What the server does with the room, in one place:
@@ -46,7 +53,9 @@ type Room struct {
 //     the join published, then the user joins locally. Leaves: the
 //     nickname released, the leave published, then the local leave.
 //   - Remote events are appended to the local log as the bytes received,
-//     in the order the bus gives them (each origin's order). Every remote
+//     in the order the bus gives them (each origin's order; a message with
+//     an attachment, and its sender's later events, once the payload is
+//     fetched: roomfiles.go). Every remote
 //     user is known by (node, nickname as typed) from its join (or, for a
 //     user whose join this node never heard, from its first message), so
 //     that its leave is told once, whichever comes first of its leave, its
@@ -84,6 +93,9 @@ type roomState struct {
 	reconciling atomic.Bool
 	// attachments numbers the attachments this node offers the room.
 	attachments atomic.Uint64
+	// files holds other nodes' events behind their senders' attachments
+	// being fetched (roomfiles.go).
+	files fileQueues
 }
 
 // remoteUser is a user of another node, as this node knows it.
@@ -102,6 +114,7 @@ func newRoomState(srv *Server, r *Room) *roomState {
 	rs.log = srv.log // cmd/server names the node in every line
 	rs.origin = &session{}
 	rs.stop, rs.cancel = context.WithCancel(context.Background())
+	rs.initFiles()
 	return rs
 }
 
@@ -183,6 +196,7 @@ func (r *roomState) close() {
 	if err := r.Bus.Close(); err != nil {
 		r.log.Warn("closing the room's bus", "err", err)
 	}
+	r.closeFiles()
 }
 
 // publish sends ev to the other nodes and counts it.
@@ -262,20 +276,18 @@ func (r *roomState) sent(s *session, record []byte, att ports.Attachment) error 
 	}
 	ev := ports.BusEvent{Kind: ports.BusMessage, Nickname: s.nick.String(), Record: record}
 	if att != nil {
-		ev.Attachment = r.offer(att)
+		var err error
+		if ev.Attachment, err = r.offer(att); err != nil {
+			s.logger().Warn("attachment not offered to the room", "err", err)
+			return &refusal{reason: domain.ErrRoomMessageDown, metric: ports.ReasonRoomUnreachable}
+		}
 	}
 	if err := r.publish(ev); err != nil {
 		s.logger().Warn("message not published", "err", err)
+		r.withdraw(ev.Attachment)
 		return &refusal{reason: domain.ErrRoomMessageDown, metric: ports.ReasonRoomUnreachable}
 	}
 	return nil
-}
-
-// offer names a local attachment for the other nodes, which fetch it from
-// this one. The relay of attachments between nodes is not built yet: the
-// handle names the attachment, and nothing serves it (receivers skip it).
-func (r *roomState) offer(att ports.Attachment) *ports.BusAttachment {
-	return &ports.BusAttachment{ID: strconv.FormatUint(r.attachments.Add(1), 10), Size: att.Size()}
 }
 
 // shutdown tells the others that every user of this node is gone.
@@ -293,11 +305,19 @@ type receiver struct{ r *roomState }
 func (rc receiver) Receive(ev ports.BusEvent) {
 	r := rc.r
 	r.srv.metrics.Add(ports.BusEventsIn, 1)
+	if r.hold(ev) {
+		return // behind its sender's attachment (roomfiles.go)
+	}
+	r.apply(ev)
+}
+
+// apply relays an event of another node, in its turn.
+func (r *roomState) apply(ev ports.BusEvent) {
 	switch ev.Kind {
 	case ports.BusJoin:
 		r.remoteJoin(ev)
 	case ports.BusMessage:
-		r.remoteMessage(ev)
+		r.remoteMessage(ev, nil)
 	case ports.BusLeave:
 		r.remoteLeave(ev.Node, ev.Nickname, ev.Record)
 	case ports.BusShutdown:
@@ -402,15 +422,10 @@ func (r *roomState) remoteJoin(ev ports.BusEvent) {
 	}
 }
 
-// remoteMessage relays another node's message to the local members. It is
-// the one place where remote messages enter the log.
-func (r *roomState) remoteMessage(ev ports.BusEvent) {
-	if ev.Attachment != nil {
-		// Attachments between nodes are not relayed yet; the record is
-		// not relayed without its payload.
-		r.log.Warn("skipped a message with an attachment from another node", "from", ev.Node, "size", ev.Attachment.Size)
-		return
-	}
+// remoteMessage relays another node's message to the local members, with
+// its payload once fetched whole (roomfiles.go). It is the one place where
+// remote messages enter the log.
+func (r *roomState) remoteMessage(ev ports.BusEvent, payload ports.Attachment) {
 	srv := r.srv
 	srv.mu.Lock()
 	defer srv.unlockAndCut()
@@ -422,7 +437,7 @@ func (r *roomState) remoteMessage(ev ports.BusEvent) {
 	if _, fresh := r.learn(ev.Node, ev.Nickname); fresh {
 		srv.fanOut(outFrame{record: srv.noticeFrame(domain.JoinText(ev.Nickname))}, nil)
 	}
-	srv.fanOut(outFrame{record: ev.Record}, r.origin)
+	srv.fanOut(outFrame{record: ev.Record, payload: payload}, r.origin)
 }
 
 func (r *roomState) remoteLeave(node, nick string, record []byte) {
@@ -446,7 +461,7 @@ func (r *roomState) gone(node string) {
 	if err := r.Names.ReleaseNode(ctx, node); err != nil {
 		r.log.Warn("freeing a gone node's nicknames", "gone", node, "err", err)
 	}
-	r.nodeGone(node, "gone")
+	r.afterFiles(node, func() { r.nodeGone(node, "gone") })
 }
 
 // nodeGone tells the local members that each user of node left.

@@ -63,6 +63,9 @@ type settings struct {
 	Room         string
 	NodeName     string // default: host name and --listen's port
 	NodeTTL      time.Duration
+	// Attachments between the servers of a room.
+	FileHold    time.Duration
+	FileFetches int
 }
 
 const usage = `pcx-server: the pcx chat relay.
@@ -113,6 +116,9 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 		Room:         "pcx",
 		NodeTTL:      10 * time.Second,
 		NATSReplicas: 1,
+
+		FileHold:    server.DefaultFileHold,
+		FileFetches: server.DefaultFileFetches,
 	}
 	fs := flag.NewFlagSet("pcx-server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -158,6 +164,8 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	env.string(&s.Room, "room", "PCX_ROOM", "`name` of the room on NATS (1 to 64 of A-Z a-z 0-9 _ -), so that several rooms can share one NATS")
 	env.string(&s.NodeName, "node-name", "PCX_NODE_NAME", "this server's `name` in the room, unique in it, shown in logs (default host name and --listen's port)")
 	env.duration(&s.NodeTTL, "node-ttl", "PCX_NODE_TTL", "with --nats: a server silent for this `duration` is taken for dead, and its users leave (within it and 5 s more)")
+	env.duration(&s.FileHold, "nats-file-hold", "PCX_NATS_FILE_HOLD", "with --nats: keep a file sent here for the other servers at most this `duration` (normally until each has fetched it)")
+	env.value((*intValue)(&s.FileFetches), "nats-file-fetches", "PCX_NATS_FILE_FETCHES", "with --nats: files fetched from the other servers at once (`count`); each holds 4 MiB in memory")
 	if err := env.err; err != nil {
 		return s, err
 	}
@@ -214,6 +222,10 @@ func checkRoom(s *settings) error {
 		return errors.New("--node-name is longer than 255 bytes")
 	case s.NodeTTL < time.Second:
 		return fmt.Errorf("--node-ttl %v: want at least 1s", s.NodeTTL)
+	case s.FileHold < time.Second:
+		return fmt.Errorf("--nats-file-hold %v: want at least 1s", s.FileHold)
+	case s.FileFetches < 1:
+		return errors.New("--nats-file-fetches must be at least 1")
 	}
 	return nil
 }

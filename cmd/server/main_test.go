@@ -34,7 +34,8 @@ func TestHelpListsEveryFlag(t *testing.T) {
 		"tls-listen", "PCX_TLS_LISTEN", "data-dir", "PCX_DATA_DIR", "tls-cert", "PCX_TLS_CERT", "tls-key", "PCX_TLS_KEY",
 		"tls-handshake-timeout", "PCX_TLS_HANDSHAKE_TIMEOUT", "tls-max-handshakes", "PCX_TLS_MAX_HANDSHAKES",
 		"print-fingerprint", "PCX_PRINT_FINGERPRINT", "-nats ", "PCX_NATS", "-nats-creds", "PCX_NATS_CREDS",
-		"-nats-tls-ca", "PCX_NATS_TLS_CA", "-room", "PCX_ROOM", "-node-name", "PCX_NODE_NAME", "-node-ttl", "PCX_NODE_TTL", "-nats-replicas", "PCX_NATS_REPLICAS"} {
+		"-nats-tls-ca", "PCX_NATS_TLS_CA", "-room", "PCX_ROOM", "-node-name", "PCX_NODE_NAME", "-node-ttl", "PCX_NODE_TTL", "-nats-replicas", "PCX_NATS_REPLICAS",
+		"-nats-file-hold", "PCX_NATS_FILE_HOLD", "-nats-file-fetches", "PCX_NATS_FILE_FETCHES"} {
 		require.Contains(t, out.String(), flag)
 	}
 }

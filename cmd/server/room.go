@@ -32,8 +32,24 @@ func joinRoom(s settings, log *slog.Logger) (*server.Room, func(), error) {
 		c.Close()
 		return nil, nil, fmt.Errorf("joining the room %q over NATS: %w", s.Room, err)
 	}
+	// Files travel on a connection of their own, so that the chunks of a
+	// large file never queue ahead of the room's events on the bus's.
+	fc, err := pcxnats.Dial(pcxnats.Options{
+		URLs: natsURLs(s.NATS), Node: s.NodeName,
+		CredsFile: s.NATSCreds, TLSCA: s.NATSTLSCA, Logger: log.With("nats_link", "files"),
+	})
+	if err != nil {
+		c.Close()
+		return nil, nil, fmt.Errorf("joining the room over NATS (files): %w", err)
+	}
+	if room.Files, err = pcxnats.NewFiles(fc, s.Room, pcxnats.FileOptions{}); err != nil {
+		fc.Close()
+		c.Close()
+		return nil, nil, fmt.Errorf("joining the room %q over NATS: %w", s.Room, err)
+	}
+	room.FileHold, room.FileFetches = s.FileHold, s.FileFetches
 	log.Info("joining the room over NATS", "room", s.Room, "nats", s.NATS, "node_ttl", s.NodeTTL)
-	return room, c.Close, nil
+	return room, func() { fc.Close(); c.Close() }, nil
 }
 
 func openRoom(ctx context.Context, c *pcxnats.Conn, s settings) (*server.Room, error) {
