@@ -35,7 +35,10 @@ type Names interface {
 	// Release frees n if this node holds it; a nickname held by another
 	// node is left alone. Releasing what is not held is not an error.
 	Release(ctx context.Context, n domain.Nickname) error
-	// List returns every held nickname with its node, in no set order.
+	// List returns every held nickname with its node, in no set order. On a
+	// replicated store it may lag the latest claims and releases for a
+	// moment (a follower answers), even show a losing claim that was given
+	// back; it comes to show the store as it is.
 	List(ctx context.Context) ([]NameHolder, error)
 	// ReleaseNode frees every nickname that node holds: any node may call
 	// it for a node it saw gone, and several may, at once or again.

@@ -37,26 +37,26 @@ func TestBigFileAcrossNodes(t *testing.T) {
 	start := time.Now()
 	sent := make(chan time.Duration, 1)
 	go func() {
-		if err := sender.Conn.WriteFrames([][]byte{testpeer.Encode("text", "big", "attachment", "big.bin")}); err != nil {
+		if err := sender.Conn.Writer().WriteFrames([][]byte{testpeer.Encode("text", "big", "attachment", "big.bin")}); err != nil {
 			t.Error(err)
 		}
-		if err := sender.Conn.WritePayload(size, io.LimitReader(&repeat{block: block}, size)); err != nil {
+		if err := sender.Conn.Writer().WritePayload(size, io.LimitReader(&repeat{block: block}, size)); err != nil {
 			t.Error(err)
 		}
 		sent <- time.Since(start)
 	}()
 	// The record comes once the file is whole on the receiver's node: a
 	// wait longer than the peer's own.
-	require.NoError(t, receiver.Conn.SetReadDeadline(time.Now().Add(10*time.Minute)))
+	require.NoError(t, receiver.Conn.Reader().SetReadDeadline(time.Now().Add(10*time.Minute)))
 	for {
-		body, err := receiver.Conn.ReadRecord(nil, domain.HardMaxRecord)
+		body, err := receiver.Conn.Reader().ReadRecord(nil, domain.HardMaxRecord)
 		require.NoError(t, err)
 		if bytes.Contains(body, []byte(`"nickname":"sender","text":"big"`)) {
 			break
 		}
 	}
 	whole := time.Since(start) // the record comes once the file is whole on n1
-	n, r, err := receiver.Conn.ReadPayload()
+	n, r, err := receiver.Conn.Reader().ReadPayload()
 	require.NoError(t, err)
 	require.Equal(t, size, n)
 	// Compared with what was sent as it comes, a block at a time: cheaper

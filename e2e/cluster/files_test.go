@@ -140,8 +140,8 @@ func TestFileOfANodeKilledMidFetchIsANotice(t *testing.T) {
 	big := filePayload(1<<20, 9)
 	go func() {
 		// Errors are expected: the node dies under it.
-		_ = sender.Conn.WriteFrames([][]byte{testpeer.Encode("text", "the file", "attachment", "big.bin")})
-		_ = sender.Conn.WritePayload(512<<20, io.LimitReader(&repeat{block: big}, 512<<20))
+		_ = sender.Conn.Writer().WriteFrames([][]byte{testpeer.Encode("text", "the file", "attachment", "big.bin")})
+		_ = sender.Conn.Writer().WritePayload(512<<20, io.LimitReader(&repeat{block: big}, 512<<20))
 	}()
 	deadline := time.Now().Add(2 * time.Minute)
 	for !nodes[1].spooling() {
