@@ -78,7 +78,7 @@ func runFanout(ctx context.Context, cfg Config) (Summary, error) {
 		names[i] = string(n)
 	}
 	loginStart := time.Now()
-	clients, logins, err := loginAll(ctx, cfg.Server, names, cfg.Parallel, func(c *client) {
+	clients, logins, err := loginAll(ctx, SplitServers(cfg.Server), names, cfg.Parallel, func(c *client) {
 		r := f.recv[c.index]
 		r.c = c
 		readers.Go(r.read)
@@ -88,7 +88,7 @@ func runFanout(ctx context.Context, cfg Config) (Summary, error) {
 		return Summary{}, err
 	}
 	loginTime := time.Since(loginStart)
-	probe := serverProbe{cfg.ServerPID}
+	probe := newProbe(cfg)
 	meter := startCPU(probe)
 	stopProgress := progress(cfg.Progress, f.progressLine(probe))
 	firstSend := time.Since(f.start)
@@ -286,6 +286,7 @@ func (f *fanout) summarize(loginTime time.Duration, logins *Histogram, firstSend
 		s.Add("reason", reason)
 	}
 	s.Add("clients", f.cfg.Clients)
+	addSpread(&s, SplitServers(f.cfg.Server), f.cfg.Clients)
 	s.Add("senders", f.cfg.Senders)
 	s.Add("messages", f.cfg.Messages)
 	s.Add("size", f.size)
