@@ -32,6 +32,7 @@ func TestClientsAreSpreadOverServersRoundRobin(t *testing.T) {
 	assert.Equal(t, 3, get(t, sum, "servers"))
 	assert.Equal(t, "3,2,2", get(t, sum, "clients_per_server"))
 	assert.Equal(t, uint64(2*200*6), get(t, sum, "delivered"))
+	assert.Len(t, strings.Split(get(t, sum, "p99_us_each").(string), ","), 3, "latency by the receiver's server")
 	logins := relay.logins()
 	require.Len(t, logins, 3)
 	seen := 0
