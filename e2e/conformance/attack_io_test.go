@@ -309,7 +309,7 @@ func dialSmallBuffer(t *testing.T, s *server, rcvbuf int) *client {
 		})
 		return errors.Join(err, sockErr)
 	}}
-	conn, err := d.Dial("tcp", s.addr)
+	conn, err := d.Dial("tcp", s.nextAddr())
 	require.NoError(t, err)
 	c := &client{t: t, srv: s, conn: conn}
 	s.clients = append(s.clients, c)

@@ -75,8 +75,8 @@ func TestJoinMessagesLeaveStayInOrderUnderChurn(t *testing.T) {
 			for i := 0; i < churners; i++ {
 				names = append(names, fmt.Sprintf("churn%d", i))
 			}
-			for _, nick := range names {
-				g.Go(func() error { return churnClosing(s.addr, nick, sessions, perSession, graceful) })
+			for i, nick := range names {
+				g.Go(func() error { return churnClosing(s.addrOf(i), nick, sessions, perSession, graceful) })
 			}
 			for _, w := range cs {
 				g.Go(func() error { return watchChurn(w, names, sessions, perSession) })
