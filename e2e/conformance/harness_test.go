@@ -601,6 +601,23 @@ func (c *client) expectCut() string {
 	return reason
 }
 
+// expectShutdownNotice reads the shutdown notice. In the two-node run both
+// nodes stop at once, so the users of the other node may be seen leaving
+// first (section 9: everyone else sees a stopped server's users leave);
+// those leave notices are skipped, and nothing else.
+func (c *client) expectShutdownNotice() {
+	c.t.Helper()
+	for {
+		m := c.nextMessage()
+		if twoNodes && m.nickname == "SERVER" && strings.HasPrefix(m.text, "User \"") && strings.HasSuffix(m.text, "\" disconnected") {
+			continue
+		}
+		want := `{"time":"` + m.stamp + `","nickname":"SERVER","text":"Server is shutting down"}`
+		require.Equal(c.t, want, string(m.raw), "%s: want the shutdown notice", c.name())
+		return
+	}
+}
+
 // expectGoodbye reads on until the shutdown notice, which must be the last
 // record, then the end of the stream.
 func (c *client) expectGoodbye() {
