@@ -146,6 +146,10 @@ for i in $(seq "$runs"); do
 		*-tls) scheme=tls; base=${base%-tls} ;;
 		esac
 		args=$(args_for "$base")
+		# Across nodes a file is relayed only once the receiver's node holds
+		# it whole: no byte arrives while it crosses, longer than the
+		# default 5 s without progress.
+		[ "$nodes" -gt 0 ] && [[ $base == file* ]] && args="$args --drain 120s"
 		cluster_args=()
 		if [ "$nodes" -gt 0 ]; then
 			start_nats
