@@ -94,16 +94,12 @@ func run() int {
 	}
 	flag.Parse()
 	cfg.Progress = os.Stderr
-	addrs := loadgen.SplitServers(cfg.Server)
-	for i, a := range addrs {
-		if useTLS && !strings.HasPrefix(a, loadgen.TLSScheme) {
-			addrs[i] = loadgen.TLSScheme + a
-		}
-		if useWS && !strings.HasPrefix(a, loadgen.WSScheme) {
-			addrs[i] = loadgen.WSScheme + a
-		}
+	if useTLS {
+		cfg.Server = loadgen.WithScheme(cfg.Server, loadgen.TLSScheme)
 	}
-	cfg.Server = strings.Join(addrs, ",")
+	if useWS {
+		cfg.Server = loadgen.WithScheme(cfg.Server, loadgen.WSScheme)
+	}
 	var err error
 	if cfg.ServerPIDs, err = parsePIDs(pids); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)

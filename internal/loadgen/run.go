@@ -146,6 +146,18 @@ func SplitServers(list string) []string {
 	return addrs
 }
 
+// WithScheme puts scheme (TLSScheme or WSScheme) before every address of a
+// server list that does not start with it yet.
+func WithScheme(list, scheme string) string {
+	addrs := SplitServers(list)
+	for i, a := range addrs {
+		if !strings.HasPrefix(a, scheme) {
+			addrs[i] = scheme + a
+		}
+	}
+	return strings.Join(addrs, ",")
+}
+
 // serverOf is the server that client i of a run dials, of n: round-robin,
 // so that with one sender and many receivers the receivers are on every
 // server, and client 0 and client 1 (a file's sender and first receiver)

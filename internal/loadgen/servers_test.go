@@ -157,6 +157,13 @@ func TestConnsAcrossServers(t *testing.T) {
 	assert.Equal(t, 2, get(t, sum, "broadcasts"))
 }
 
+// --tls and --ws apply to every server of a list.
+func TestSchemeGoesBeforeEveryServer(t *testing.T) {
+	assert.Equal(t, "tls://a:1", loadgen.WithScheme("a:1", loadgen.TLSScheme))
+	assert.Equal(t, "tls://a:1,tls://b:2", loadgen.WithScheme("a:1,tls://b:2", loadgen.TLSScheme))
+	assert.Equal(t, "ws://a:1,ws://b:2,ws://c:3", loadgen.WithScheme("a:1, b:2,c:3", loadgen.WSScheme))
+}
+
 func TestServerListsAreSplitOnCommas(t *testing.T) {
 	assert.Equal(t, []string{"a:1"}, loadgen.SplitServers("a:1"))
 	assert.Equal(t, []string{"a:1", "tls://b:2", "c:3"}, loadgen.SplitServers("a:1, tls://b:2,c:3"))
