@@ -50,11 +50,18 @@ natsaddr=${BENCH_NATS_ADDR:-127.0.0.1:23496}
 natsversion=${NATS_VERSION:-v2.15.2}
 bin=${BENCH_BIN:-/tmp}
 
-# pids holds every server the script has running; natspid the process
-# group of the nats-server (go run and its child). cleanup stops them all.
+# pids holds every server the script has running, toolpid the load tool
+# while it runs, natspid the process group of the nats-server (go run and
+# its child). cleanup stops them all.
 pids=()
+toolpid=
 natspid=
 cleanup() {
+	if [ -n "$toolpid" ]; then
+		kill "$toolpid" 2>/dev/null || true
+		wait "$toolpid" 2>/dev/null || true
+		toolpid=
+	fi
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 	pids=()
@@ -180,8 +187,14 @@ for i in $(seq "$runs"); do
 		[ -n "$natspid" ] && natscpu0=$(cpu_ticks "$(cat "$bin/pcx-bench-nats/pid")")
 		list=$(IFS=,; echo "${targets[*]}")
 		pidlist=$(IFS=,; echo "${pids[*]}")
+		# In the background, so that a signal to the script is handled at
+		# once (bash runs a trap only between commands, and wait is one).
 		# shellcheck disable=SC2086 # args are words
-		line=$(timeout 300 "$bin/pcx-loadgen" --server "$list" --server-pid "$pidlist" --duration 240s $args 2>/dev/null) || true
+		timeout 300 "$bin/pcx-loadgen" --server "$list" --server-pid "$pidlist" --duration 240s $args >"$bin/pcx-loadgen.out" 2>/dev/null &
+		toolpid=$!
+		wait "$toolpid" || true
+		toolpid=
+		line=$(cat "$bin/pcx-loadgen.out")
 		extra=
 		if [ -n "$natspid" ]; then
 			natspidnum=$(cat "$bin/pcx-bench-nats/pid")
