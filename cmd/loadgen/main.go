@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -18,7 +19,16 @@ import (
 
 const usage = `loadgen drives a server that speaks the pcx wire protocol and measures it.
 
-Usage: loadgen --server HOST:PORT --scenario NAME [flags]
+Usage: loadgen --server HOST:PORT[,HOST:PORT...] --scenario NAME [flags]
+
+Several servers of one room (issue 13) may be given, separated by commas:
+client i dials server i mod their number (round-robin), senders and
+receivers alike, so messages cross from server to server; the checks are
+the same, at every receiver whatever its server. The summary says how
+many clients each server had (clients_per_server). With --server-pid
+giving every server's pid, the CPU and memory figures are the servers'
+added up, and each server's follows (server_cpu_s_each, server_rss_kb_each,
+server_hwm_kb_each).
 
 Scenarios:
   fanout  --clients N clients log in; the first --senders S of them each send
@@ -58,7 +68,8 @@ func main() {
 func run() int {
 	var cfg loadgen.Config
 	var asJSON, useWS, useTLS bool
-	flag.StringVar(&cfg.Server, "server", "127.0.0.1:23480", "server `address`")
+	var pids string
+	flag.StringVar(&cfg.Server, "server", "127.0.0.1:23480", "server `address`, or several separated by commas (clients spread round-robin)")
 	flag.StringVar(&cfg.Scenario, "scenario", loadgen.ScenarioFanout, "fanout, files or conns")
 	flag.IntVar(&cfg.Clients, "clients", 100, "fanout, conns: clients to log in")
 	flag.IntVar(&cfg.Senders, "senders", 10, "fanout: clients that send")
@@ -69,7 +80,7 @@ func run() int {
 	flag.IntVar(&cfg.Receivers, "receivers", 1, "files: receiving clients")
 	flag.Int64Var(&cfg.Bytes, "bytes", 100<<20, "files: file size in bytes")
 	flag.StringVar(&cfg.Verify, "verify", loadgen.VerifySHA256, "files: sha256 (hash, compare with the sender's), compare (every byte against the regenerated stream, cheaper) or none")
-	flag.IntVar(&cfg.ServerPID, "server-pid", 0, "server `pid`, to read its memory and CPU from /proc")
+	flag.StringVar(&pids, "server-pid", "", "server `pid` (several separated by commas), to read memory and CPU from /proc")
 	flag.DurationVar(&cfg.Duration, "duration", 0, "cap on the whole run (0 = none)")
 	flag.DurationVar(&cfg.Idle, "idle", 0, "conns: how long the clients sit idle before the server's memory is read again (default 30s)")
 	flag.DurationVar(&cfg.Drain, "drain", 0, "how long without progress before the missing are counted lost (default 5s)")
@@ -83,11 +94,16 @@ func run() int {
 	}
 	flag.Parse()
 	cfg.Progress = os.Stderr
-	if useTLS && !strings.HasPrefix(cfg.Server, loadgen.TLSScheme) {
-		cfg.Server = loadgen.TLSScheme + cfg.Server
+	if useTLS {
+		cfg.Server = loadgen.WithScheme(cfg.Server, loadgen.TLSScheme)
 	}
-	if useWS && !strings.HasPrefix(cfg.Server, loadgen.WSScheme) {
-		cfg.Server = loadgen.WSScheme + cfg.Server
+	if useWS {
+		cfg.Server = loadgen.WithScheme(cfg.Server, loadgen.WSScheme)
+	}
+	var err error
+	if cfg.ServerPIDs, err = parsePIDs(pids); err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		return 2
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -111,4 +127,20 @@ func run() int {
 		return 1
 	}
 	return 0
+}
+
+// parsePIDs reads --server-pid: empty, or pids separated by commas.
+func parsePIDs(list string) ([]int, error) {
+	if list == "" {
+		return nil, nil
+	}
+	var pids []int
+	for _, f := range strings.Split(list, ",") {
+		pid, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || pid <= 0 {
+			return nil, fmt.Errorf("--server-pid: %q is not a pid", f)
+		}
+		pids = append(pids, pid)
+	}
+	return pids, nil
 }

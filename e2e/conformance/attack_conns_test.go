@@ -13,6 +13,7 @@ import (
 // connections (loopback is exempt by default, as a local proxy); one more
 // is told so and closed, and those before it still log in.
 func TestAttackConnectionsFromOneAddressAreLimited(t *testing.T) {
+	singleNode(t, "the per-address connection limit is per server")
 	t.Parallel()
 	s := startServer(t, "--conn-limit-exempt", "")
 	var first []*client
@@ -31,6 +32,7 @@ func TestAttackConnectionsFromOneAddressAreLimited(t *testing.T) {
 
 // Loopback is exempt from the per-address limit by default.
 func TestConnectionsFromLoopbackAreExemptByDefault(t *testing.T) {
+	singleNode(t, "the per-address connection limit is per server")
 	t.Parallel()
 	s := startServer(t, "--max-conns-per-ip", "2")
 	for i := range 4 {
@@ -40,6 +42,7 @@ func TestConnectionsFromLoopbackAreExemptByDefault(t *testing.T) {
 
 // §5: --max-conns bounds the connections of the whole server.
 func TestAttackConnectionsOverTheServerLimitAreRefused(t *testing.T) {
+	singleNode(t, "--max-conns bounds one server's connections")
 	t.Parallel()
 	s := startServer(t, "--max-conns", "5")
 	var first []*client

@@ -191,7 +191,7 @@ func TestAttachmentsStayAdjacentWithConcurrentSenders(t *testing.T) {
 				return nil
 			default:
 			}
-			if err := churn(s.addr, "Joiner", 1, 0); err != nil {
+			if err := churn(s.addrOf(1), "Joiner", 1, 0); err != nil { // the second node in a two-node run
 				return err
 			}
 		}

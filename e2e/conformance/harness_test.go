@@ -36,8 +36,11 @@ func moduleRoot() (string, error) {
 }
 
 // buildServer builds ./cmd/server once per test run (with -race when the
-// tests run with it).
+// tests run with it), unless the run that started this one built it.
 var buildServer = sync.OnceValues(func() (string, error) {
+	if bin := os.Getenv(serverEnv); bin != "" {
+		return bin, nil
+	}
 	root, err := moduleRoot()
 	if err != nil {
 		return "", err
@@ -77,31 +80,88 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-// server is one running pcx-server process.
-type server struct {
-	t        *testing.T
+// node is one running pcx-server process.
+type node struct {
+	name     string
 	addr     string
 	spoolDir string
 	cmd      *exec.Cmd
 	log      *lockedBuffer
 	exited   chan struct{} // closed when cmd.Wait has returned
 	waitErr  error         // set before exited is closed
-	clients  []*client     // every connection the test made; test goroutine only
+}
+
+// server is the room a test speaks to: one pcx-server process, or in the
+// two-node run (twoNodes) two joined through NATS, whose clients
+// alternate between them. addr, spoolDir, cmd and log are the first
+// node's (log holds every node's), for the tests that speak of one
+// process.
+type server struct {
+	t        *testing.T
+	nodes    []*node
+	addr     string
+	spoolDir string
+	cmd      *exec.Cmd
+	log      roomLog
+	clients  []*client // every connection the test made; test goroutine only
 	stopped  bool
+}
+
+// roomLog is what every node of a room has logged.
+type roomLog []*lockedBuffer
+
+// String is the nodes' logs one after the other.
+func (l roomLog) String() string {
+	var b strings.Builder
+	for _, n := range l {
+		b.WriteString(n.String())
+	}
+	return b.String()
 }
 
 // startServer runs the server on a free loopback port with a spool
 // directory of the test's own; flags come after the defaults and win.
-// When the test ends it is stopped with SIGTERM and checked (see stop).
+// In the two-node run it starts two servers on one embedded nats-server
+// of the test's own instead. When the test ends they are stopped with
+// SIGTERM and checked (see stop).
 func startServer(t *testing.T, flags ...string) *server {
 	t.Helper()
 	bin, err := buildServer()
 	require.NoError(t, err)
+	s := &server{t: t}
+	names := []string{""}
+	if twoNodes {
+		url := startNATS(t)
+		// A room of the test's own; a nats-server of its own already keeps
+		// the tests apart, the name shows whose logs these are.
+		room := roomName(t)
+		names = []string{"a", "b"}
+		flags = append([]string{"--nats", url, "--room", room}, flags...)
+	}
+	for _, name := range names {
+		nodeFlags := flags
+		if name != "" {
+			nodeFlags = append(append([]string(nil), flags...), "--node-name", name)
+		}
+		n := startNode(t, bin, nodeFlags)
+		n.name = name
+		s.nodes = append(s.nodes, n)
+		s.log = append(s.log, n.log)
+	}
+	first := s.nodes[0]
+	s.addr, s.spoolDir, s.cmd = first.addr, first.spoolDir, first.cmd
+	t.Cleanup(func() { s.cleanup() })
+	return s
+}
+
+// startNode runs one server process, trying again on another port when
+// the one it was given was taken meanwhile.
+func startNode(t *testing.T, bin string, flags []string) *node {
+	t.Helper()
 	for attempt := 0; attempt < 5; attempt++ {
-		s, inUse := tryStart(t, bin, flags)
-		if s != nil {
-			t.Cleanup(func() { s.cleanup() })
-			return s
+		n, inUse := tryStart(t, bin, flags)
+		if n != nil {
+			return n
 		}
 		if !inUse {
 			break
@@ -111,38 +171,38 @@ func startServer(t *testing.T, flags ...string) *server {
 	return nil
 }
 
-func tryStart(t *testing.T, bin string, flags []string) (s *server, inUse bool) {
+func tryStart(t *testing.T, bin string, flags []string) (n *node, inUse bool) {
 	t.Helper()
 	addr := freeAddr(t)
 	spool := t.TempDir()
 	args := append([]string{"--listen", addr, "--tls-listen", "", "--web-listen", "", "--spool-dir", spool, "--log-level", "debug"}, flags...)
-	s = &server{t: t, addr: addr, spoolDir: spool, cmd: exec.Command(bin, args...), log: &lockedBuffer{}, exited: make(chan struct{})}
-	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	n = &node{addr: addr, spoolDir: spool, cmd: exec.Command(bin, args...), log: &lockedBuffer{}, exited: make(chan struct{})}
+	n.cmd.Stdout, n.cmd.Stderr = n.log, n.log
 	// A race-enabled binary sleeps 1 s at exit by default; halt_on_error
 	// makes a race fail the exit code as well as the log check.
-	s.cmd.Env = append(hermeticEnv(), "GORACE=atexit_sleep_ms=50 halt_on_error=1")
-	require.NoError(t, s.cmd.Start())
+	n.cmd.Env = append(hermeticEnv(), "GORACE=atexit_sleep_ms=50 halt_on_error=1")
+	require.NoError(t, n.cmd.Start())
 	go func() {
-		s.waitErr = s.cmd.Wait()
-		close(s.exited)
+		n.waitErr = n.cmd.Wait()
+		close(n.exited)
 	}()
 	deadline := time.Now().Add(wait)
 	for time.Now().Before(deadline) {
 		select {
-		case <-s.exited:
-			t.Logf("server exited at start (%v):\n%s", s.waitErr, s.log)
-			return nil, strings.Contains(s.log.String(), "in use")
+		case <-n.exited:
+			t.Logf("server exited at start (%v):\n%s", n.waitErr, n.log)
+			return nil, strings.Contains(n.log.String(), "in use")
 		default:
 		}
 		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 			c.Close()
-			return s, false
+			return n, false
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	s.cmd.Process.Kill()
-	<-s.exited
-	t.Fatalf("the server did not listen on %s within %v:\n%s", addr, wait, s.log)
+	n.cmd.Process.Kill()
+	<-n.exited
+	t.Fatalf("the server did not listen on %s within %v:\n%s", addr, wait, n.log)
 	return nil, false
 }
 
@@ -177,14 +237,16 @@ func (s *server) stop() {
 	s.finish()
 }
 
-// signal sends sig to the server once; finish then checks the goodbye.
+// signal sends sig to every node once; finish then checks the goodbye.
 func (s *server) signal(sig os.Signal) {
 	s.t.Helper()
 	if s.stopped {
 		return
 	}
 	s.stopped = true
-	require.NoError(s.t, s.cmd.Process.Signal(sig))
+	for _, n := range s.nodes {
+		require.NoError(s.t, n.cmd.Process.Signal(sig))
+	}
 }
 
 // finish checks the goodbye of every logged-in client that reads and the
@@ -198,9 +260,11 @@ func (s *server) finish() {
 	}
 	s.waitExit()
 	s.closeClients()
-	left, err := readDirAll(s.spoolDir)
-	require.NoError(s.t, err)
-	require.Empty(s.t, left, "the spool must be empty once the server has exited")
+	for _, n := range s.nodes {
+		left, err := readDirAll(n.spoolDir)
+		require.NoError(s.t, err)
+		require.Empty(s.t, left, "the spool must be empty once the server has exited")
+	}
 }
 
 // expectSpoolEmpty waits until the spool directory holds no files (the
@@ -224,8 +288,12 @@ func (s *server) expectSpoolEmpty() {
 	s.t.Helper()
 	deadline := time.Now().Add(wait)
 	for {
-		all, err := readDirAll(s.spoolDir)
-		require.NoError(s.t, err)
+		var all []string
+		for _, n := range s.nodes {
+			files, err := readDirAll(n.spoolDir)
+			require.NoError(s.t, err)
+			all = append(all, files...)
+		}
 		var left []string
 		for _, p := range all {
 			if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
@@ -245,17 +313,27 @@ func (s *server) expectSpoolEmpty() {
 func (s *server) waitExit() {
 	t := s.t
 	t.Helper()
-	select {
-	case <-s.exited:
-	case <-time.After(2 * wait):
-		s.cmd.Process.Kill()
-		<-s.exited
-		t.Fatalf("the server did not exit within %v of SIGTERM", 2*wait)
+	for _, n := range s.nodes {
+		select {
+		case <-n.exited:
+		case <-time.After(2 * wait):
+			n.cmd.Process.Kill()
+			<-n.exited
+			t.Fatalf("the server%s did not exit within %v of SIGTERM", n.label(), 2*wait)
+		}
+		require.NoError(t, n.waitErr, "the server%s must exit 0 on SIGTERM", n.label())
+		log := n.log.String()
+		require.NotContains(t, log, "DATA RACE")
+		require.NotContains(t, log, "panic:")
 	}
-	require.NoError(t, s.waitErr, "the server must exit 0 on SIGTERM")
-	log := s.log.String()
-	require.NotContains(t, log, "DATA RACE")
-	require.NotContains(t, log, "panic:")
+}
+
+// label names a node of a two-node run in a message; empty otherwise.
+func (n *node) label() string {
+	if n.name == "" {
+		return ""
+	}
+	return " (node " + n.name + ")"
 }
 
 func (s *server) closeClients() {
@@ -269,16 +347,20 @@ func (s *server) closeClients() {
 func (s *server) cleanup() {
 	if s.t.Failed() {
 		s.closeClients()
-		if !s.stopped {
-			s.cmd.Process.Signal(syscall.SIGTERM)
+		for _, n := range s.nodes {
+			if !s.stopped {
+				n.cmd.Process.Signal(syscall.SIGTERM)
+			}
 		}
-		select {
-		case <-s.exited:
-		case <-time.After(2 * wait):
-			s.cmd.Process.Kill()
-			<-s.exited
+		for _, n := range s.nodes {
+			select {
+			case <-n.exited:
+			case <-time.After(2 * wait):
+				n.cmd.Process.Kill()
+				<-n.exited
+			}
+			s.t.Logf("server%s log:\n%s", n.label(), tail(n.log.String(), 8000))
 		}
-		s.t.Logf("server log:\n%s", tail(s.log.String(), 8000))
 		return
 	}
 	s.stop()
@@ -303,10 +385,22 @@ type client struct {
 	deaf     bool // never reads: no goodbye is checked
 }
 
+// nextAddr is the address of the node the test's next client dials: the
+// clients alternate between the nodes, in the order they are made.
+func (s *server) nextAddr() string {
+	return s.nodes[len(s.clients)%len(s.nodes)].addr
+}
+
+// addrOf is the address of node i mod the number of nodes, for clients
+// that goroutines dial off the list: client i of a group alternates too.
+func (s *server) addrOf(i int) string {
+	return s.nodes[i%len(s.nodes)].addr
+}
+
 // dial opens a connection and does nothing else.
 func (s *server) dial() *client {
 	s.t.Helper()
-	conn, err := net.DialTimeout("tcp", s.addr, wait)
+	conn, err := net.DialTimeout("tcp", s.nextAddr(), wait)
 	require.NoError(s.t, err)
 	c := &client{t: s.t, srv: s, conn: conn}
 	s.clients = append(s.clients, c)
@@ -505,6 +599,23 @@ func (c *client) expectCut() string {
 	}
 	c.expectClosed()
 	return reason
+}
+
+// expectShutdownNotice reads the shutdown notice. In the two-node run both
+// nodes stop at once, so the users of the other node may be seen leaving
+// first (section 9: everyone else sees a stopped server's users leave);
+// those leave notices are skipped, and nothing else.
+func (c *client) expectShutdownNotice() {
+	c.t.Helper()
+	for {
+		m := c.nextMessage()
+		if twoNodes && m.nickname == "SERVER" && strings.HasPrefix(m.text, "User \"") && strings.HasSuffix(m.text, "\" disconnected") {
+			continue
+		}
+		want := `{"time":"` + m.stamp + `","nickname":"SERVER","text":"Server is shutting down"}`
+		require.Equal(c.t, want, string(m.raw), "%s: want the shutdown notice", c.name())
+		return
+	}
 }
 
 // expectGoodbye reads on until the shutdown notice, which must be the last

@@ -32,7 +32,7 @@ func TestShutdownFlushesQueuesThenSaysGoodbye(t *testing.T) {
 	for i := 0; i < 50; i++ {
 		behind.expectText("Ivan", strconv.Itoa(i))
 	}
-	behind.expectNotice("Server is shutting down")
+	behind.expectShutdownNotice()
 	behind.expectClosed()
 	t.Logf("stranger: %q", stranger.expectCut())
 	t.Logf("half logged in: %q", half.expectCut())
@@ -52,9 +52,9 @@ func TestShutdownFinishesAFileInFlight(t *testing.T) {
 	require.Equal(t, "big.bin", m.attachment)
 	s.signal(syscall.SIGTERM)
 	require.True(t, bytes.Equal(big, olga.next()))
-	olga.expectNotice("Server is shutting down")
+	olga.expectShutdownNotice()
 	olga.expectClosed()
-	ivan.expectNotice("Server is shutting down")
+	ivan.expectShutdownNotice()
 	ivan.expectClosed()
 	s.finish()
 }

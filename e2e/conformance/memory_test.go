@@ -38,6 +38,7 @@ func (s *server) vmHWM(t *testing.T) int64 {
 // the server's peak grows by besides is the 1 MiB read buffers the
 // garbage collector has not yet taken back.
 func TestMemoryOfDecodingHostileRecordsStaysSmall(t *testing.T) {
+	singleNode(t, "it measures one process's peak memory")
 	t.Parallel()
 	s := startServer(t, "--max-record", "1MiB")
 	cs := s.room("Ivan", "Olga")

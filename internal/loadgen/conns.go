@@ -54,14 +54,14 @@ func runConns(ctx context.Context, cfg Config) (Summary, error) {
 		c.nicks[i] = nickname(id, i)
 		c.recv[i] = &connReceiver{run: c}
 	}
-	probe := serverProbe{cfg.ServerPID}
+	probe := newProbe(cfg)
 	before := probe.memory()
 	stopProgress := progress(cfg.Progress, c.progressLine(probe))
 	defer stopProgress()
 	var readers sync.WaitGroup
 	meter := startCPU(probe)
 	loginStart := time.Now()
-	clients, logins, err := loginAll(ctx, cfg.Server, c.nicks, cfg.Parallel, func(cl *client) {
+	clients, logins, err := loginAll(ctx, SplitServers(cfg.Server), c.nicks, cfg.Parallel, func(cl *client) {
 		r := c.recv[cl.index]
 		r.c = cl
 		readers.Go(r.read)
@@ -76,7 +76,7 @@ func runConns(ctx context.Context, cfg Config) (Summary, error) {
 	meter.stop()
 	after := probe.memory()
 	idle := after
-	if probe.pid > 0 && settleErr == nil {
+	if probe.known() && settleErr == nil {
 		idle = waitIdle(ctx, probe, c.cfg.Idle)
 	}
 	took, bcastErr := c.broadcasts(ctx, clients[0])
@@ -225,6 +225,7 @@ func (c *conns) summarize(res connsResult, probe serverProbe) Summary {
 		s.Add("reason", reason)
 	}
 	s.Add("clients", c.cfg.Clients)
+	addSpread(&s, SplitServers(c.cfg.Server), c.cfg.Clients)
 	s.Add("fd_limit", res.limit)
 	s.Add("login_s", res.loginTime.Seconds())
 	s.Add("login_per_client_ms", res.loginTime.Seconds()*1e3/n)
@@ -239,7 +240,7 @@ func (c *conns) summarize(res connsResult, probe serverProbe) Summary {
 		s.Add("broadcast_ms", sorted[len(sorted)/2].Seconds()*1e3)
 		s.Add("broadcast_max_ms", sorted[len(sorted)-1].Seconds()*1e3)
 	}
-	if probe.pid > 0 {
+	if probe.known() {
 		s.Add("server_rss_before_kb", res.before.RSSKB)
 		s.Add("server_rss_after_kb", res.after.RSSKB)
 		s.Add("server_rss_per_client_kb", float64(res.after.RSSKB-res.before.RSSKB)/n)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -78,7 +79,7 @@ func runFanout(ctx context.Context, cfg Config) (Summary, error) {
 		names[i] = string(n)
 	}
 	loginStart := time.Now()
-	clients, logins, err := loginAll(ctx, cfg.Server, names, cfg.Parallel, func(c *client) {
+	clients, logins, err := loginAll(ctx, SplitServers(cfg.Server), names, cfg.Parallel, func(c *client) {
 		r := f.recv[c.index]
 		r.c = c
 		readers.Go(r.read)
@@ -88,7 +89,7 @@ func runFanout(ctx context.Context, cfg Config) (Summary, error) {
 		return Summary{}, err
 	}
 	loginTime := time.Since(loginStart)
-	probe := serverProbe{cfg.ServerPID}
+	probe := newProbe(cfg)
 	meter := startCPU(probe)
 	stopProgress := progress(cfg.Progress, f.progressLine(probe))
 	firstSend := time.Since(f.start)
@@ -253,6 +254,8 @@ func (f *fanout) progressLine(probe serverProbe) func(time.Duration) string {
 // summarize merges the receivers' figures; it runs after they ended.
 func (f *fanout) summarize(loginTime time.Duration, logins *Histogram, firstSend time.Duration, meter *cpuMeter, probe serverProbe, runErr error) Summary {
 	var lat Histogram
+	servers := len(SplitServers(f.cfg.Server))
+	latEach := make([]Histogram, servers) // by the receiver's server
 	var lost, dup, reorder, garbled, notices, foreign, noncanon uint64
 	var last int64
 	var shapeErr error
@@ -261,6 +264,9 @@ func (f *fanout) summarize(loginTime time.Duration, logins *Histogram, firstSend
 		lost, dup, reorder, garbled = lost+l, dup+d, reorder+o, garbled+g
 		notices, foreign, noncanon = notices+r.notices, foreign+r.foreign, noncanon+r.noncanonical
 		lat.Merge(&r.latency)
+		if r.c != nil {
+			latEach[serverOf(r.c.index, servers)].Merge(&r.latency)
+		}
 		last = max(last, r.lastNS.Load())
 		if shapeErr == nil {
 			shapeErr = r.shapeErr
@@ -286,6 +292,7 @@ func (f *fanout) summarize(loginTime time.Duration, logins *Histogram, firstSend
 		s.Add("reason", reason)
 	}
 	s.Add("clients", f.cfg.Clients)
+	addSpread(&s, SplitServers(f.cfg.Server), f.cfg.Clients)
 	s.Add("senders", f.cfg.Senders)
 	s.Add("messages", f.cfg.Messages)
 	s.Add("size", f.size)
@@ -309,6 +316,17 @@ func (f *fanout) summarize(loginTime time.Duration, logins *Histogram, firstSend
 	s.Add("p99_us", float64(lat.Quantile(0.99))/1e3)
 	s.Add("p999_us", float64(lat.Quantile(0.999))/1e3)
 	s.Add("max_us", float64(lat.Max())/1e3)
+	if servers > 1 {
+		// Latency by the receiver's server: with one sender (on the first
+		// server) the others' figures are those of the crossing.
+		p50, p99 := make([]string, servers), make([]string, servers)
+		for i := range latEach {
+			p50[i] = strconv.FormatFloat(float64(latEach[i].Quantile(0.50))/1e3, 'f', 0, 64)
+			p99[i] = strconv.FormatFloat(float64(latEach[i].Quantile(0.99))/1e3, 'f', 0, 64)
+		}
+		s.Add("p50_us_each", strings.Join(p50, ","))
+		s.Add("p99_us_each", strings.Join(p99, ","))
+	}
 	meter.addTo(&s)
 	addMemory(&s, probe)
 	return s

@@ -22,7 +22,8 @@ import (
 const copyBuffer = 256 << 10
 
 // files is one file run: client 0 sends one attachment, clients 1..R
-// receive it.
+// receive it. With several servers the sender is on the first and the
+// first receiver on the second: the file crosses from server to server.
 type files struct {
 	cfg   Config
 	start time.Time // the epoch of every ns figure below
@@ -45,7 +46,7 @@ func runFiles(ctx context.Context, cfg Config) (Summary, error) {
 		f.want = payloadSum(cfg.Bytes) // before the clock starts
 	}
 	var readers sync.WaitGroup
-	clients, _, err := loginAll(ctx, cfg.Server, f.nicks, cfg.Parallel, func(c *client) {
+	clients, _, err := loginAll(ctx, SplitServers(cfg.Server), f.nicks, cfg.Parallel, func(c *client) {
 		r := f.recv[c.index]
 		r.c = c
 		readers.Go(r.read)
@@ -54,7 +55,7 @@ func runFiles(ctx context.Context, cfg Config) (Summary, error) {
 		readers.Wait()
 		return Summary{}, err
 	}
-	probe := serverProbe{cfg.ServerPID}
+	probe := newProbe(cfg)
 	meter := startCPU(probe)
 	stopProgress := progress(cfg.Progress, f.progressLine(probe))
 	sendStart := time.Since(f.start)
@@ -157,6 +158,7 @@ func (f *files) summarize(sendStart, sendEnd time.Duration, meter *cpuMeter, pro
 		s.Add("reason", reason)
 	}
 	s.Add("receivers", f.cfg.Receivers)
+	addSpread(&s, SplitServers(f.cfg.Server), f.cfg.Receivers+1) // the sender is client 0
 	s.Add("bytes", f.cfg.Bytes)
 	s.Add("verify", f.cfg.Verify)
 	s.Add("intact", matched)

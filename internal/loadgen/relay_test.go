@@ -3,6 +3,7 @@ package loadgen_test
 import (
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,12 +17,14 @@ import (
 
 // testRelay is a minimal server of the wire protocol for the tests: it logs
 // everyone in, announces joins, and relays each message (and attachment)
-// to every other client in order, writing under one lock. Its deliver hook
+// to every other client in order, writing under one lock. It may listen on
+// several ports, standing for several servers of one room: a client on any
+// of them is in the same room. Its deliver hook
 // decides which frames each receiver actually gets, so that a test can make
 // it drop, duplicate, reorder or garble deliveries.
 type testRelay struct {
-	ln net.Listener
-	wg sync.WaitGroup
+	lns []net.Listener
+	wg  sync.WaitGroup
 
 	mu sync.Mutex // guards everything below, and serializes every write
 	// clients are the logged-in sessions, in login order.
@@ -44,17 +47,24 @@ type testRelay struct {
 
 type relaySession struct {
 	conn *framing.Conn
+	via  int // the listener it came through
 	nick string
 }
 
 // startRelay serves on a loopback port until the test ends.
-func startRelay(t *testing.T) *testRelay {
+func startRelay(t *testing.T) *testRelay { return startRelays(t, 1) }
+
+// startRelays serves one room on n loopback ports until the test ends.
+func startRelays(t *testing.T, n int) *testRelay {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	r := &testRelay{ln: ln}
-	r.wg.Go(r.accept)
+	r := &testRelay{}
 	t.Cleanup(r.stop)
+	for i := range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		r.lns = append(r.lns, ln)
+		r.wg.Go(func() { r.accept(ln, i) })
+	}
 	return r
 }
 
@@ -72,10 +82,32 @@ func (r *testRelay) refuseLogins() {
 	r.refuse = true
 }
 
-func (r *testRelay) addr() string { return r.ln.Addr().String() }
+func (r *testRelay) addr() string { return r.lns[0].Addr().String() }
+
+// addrs is every port's address, as a server list.
+func (r *testRelay) addrs() string {
+	var list []string
+	for _, ln := range r.lns {
+		list = append(list, ln.Addr().String())
+	}
+	return strings.Join(list, ",")
+}
+
+// logins returns, for each port, the nicknames logged in through it.
+func (r *testRelay) logins() [][]string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([][]string, len(r.lns))
+	for _, s := range r.clients {
+		out[s.via] = append(out[s.via], s.nick)
+	}
+	return out
+}
 
 func (r *testRelay) stop() {
-	_ = r.ln.Close()
+	for _, ln := range r.lns {
+		_ = ln.Close()
+	}
 	r.mu.Lock()
 	for _, s := range r.all {
 		_ = s.conn.Close()
@@ -84,13 +116,13 @@ func (r *testRelay) stop() {
 	r.wg.Wait()
 }
 
-func (r *testRelay) accept() {
+func (r *testRelay) accept(ln net.Listener, via int) {
 	for {
-		nc, err := r.ln.Accept()
+		nc, err := ln.Accept()
 		if err != nil {
 			return
 		}
-		s := &relaySession{conn: framing.NewConn(nc, framing.Options{WriteTimeout: 5 * time.Second})}
+		s := &relaySession{conn: framing.NewConn(nc, framing.Options{WriteTimeout: 5 * time.Second}), via: via}
 		r.mu.Lock()
 		r.all = append(r.all, s)
 		r.mu.Unlock()

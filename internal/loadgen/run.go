@@ -17,6 +17,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,7 +48,12 @@ var ErrConfig = errors.New("loadgen: invalid configuration")
 
 // Config describes one run.
 type Config struct {
-	Server   string // host:port of the server
+	// Server is host:port of the server, or of several servers of one room
+	// separated by commas: client i of a run dials server i mod their
+	// number, so that senders and receivers alike are spread over them
+	// and messages cross from server to server. An address may start with
+	// WSScheme or TLSScheme.
+	Server   string
 	Scenario string // ScenarioFanout, ScenarioFiles or ScenarioConns
 
 	Clients  int     // fanout, conns: connections logged in
@@ -64,11 +71,11 @@ type Config struct {
 	Bytes     int64  // files: payload size
 	Verify    string // files: VerifySHA256 (default), VerifyCompare or VerifyNone
 
-	ServerPID int           // if > 0, server memory and CPU are read from /proc
-	Duration  time.Duration // cap on the whole run; 0 = none
-	Drain     time.Duration // wait with no progress before declaring messages lost
-	Idle      time.Duration // conns: how long clients sit idle before the server's memory is read again
-	Parallel  int           // logins in flight at once
+	ServerPIDs []int         // the servers' pids, whose memory and CPU are read from /proc
+	Duration   time.Duration // cap on the whole run; 0 = none
+	Drain      time.Duration // wait with no progress before declaring messages lost
+	Idle       time.Duration // conns: how long clients sit idle before the server's memory is read again
+	Parallel   int           // logins in flight at once
 
 	Progress io.Writer // where progress lines go once a second; nil = nowhere
 }
@@ -117,7 +124,68 @@ func (c *Config) validate() error {
 	if c.Server == "" {
 		return fmt.Errorf("%w: no server address", ErrConfig)
 	}
+	for _, a := range SplitServers(c.Server) {
+		if a == "" {
+			return fmt.Errorf("%w: an empty address in the server list %q", ErrConfig, c.Server)
+		}
+	}
+	for _, pid := range c.ServerPIDs {
+		if pid <= 0 {
+			return fmt.Errorf("%w: server pid %d", ErrConfig, pid)
+		}
+	}
 	return nil
+}
+
+// SplitServers splits a server list (Config.Server) into its addresses.
+func SplitServers(list string) []string {
+	addrs := strings.Split(list, ",")
+	for i, a := range addrs {
+		addrs[i] = strings.TrimSpace(a)
+	}
+	return addrs
+}
+
+// WithScheme puts scheme (TLSScheme or WSScheme) before every address of a
+// server list that does not start with it yet.
+func WithScheme(list, scheme string) string {
+	addrs := SplitServers(list)
+	for i, a := range addrs {
+		if !strings.HasPrefix(a, scheme) {
+			addrs[i] = scheme + a
+		}
+	}
+	return strings.Join(addrs, ",")
+}
+
+// serverOf is the server that client i of a run dials, of n: round-robin,
+// so that with one sender and many receivers the receivers are on every
+// server, and client 0 and client 1 (a file's sender and first receiver)
+// are on different ones.
+func serverOf(i, n int) int { return i % n }
+
+// spread counts the clients of a run of clients on each of n servers.
+func spread(clients, n int) []int {
+	counts := make([]int, n)
+	for i := range clients {
+		counts[serverOf(i, n)]++
+	}
+	return counts
+}
+
+// addSpread appends how the run's clients were spread over the servers.
+func addSpread(s *Summary, servers []string, clients int) {
+	s.Add("servers", len(servers))
+	s.Add("clients_per_server", joinInts(spread(clients, len(servers))))
+}
+
+// joinInts writes numbers as a comma-separated list, one per server.
+func joinInts[T int | int64](xs []T) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = strconv.FormatInt(int64(x), 10)
+	}
+	return strings.Join(parts, ",")
 }
 
 // Run performs the run cfg describes and summarizes it. A run that
@@ -155,12 +223,13 @@ func newRunID() string {
 // nickname is the login name of client i of run id.
 func nickname(id string, i int) string { return fmt.Sprintf("lg-%s-%d", id, i) }
 
-// loginAll logs in one client per nickname, at most parallel at a time, and
+// loginAll logs in one client per nickname, at most parallel at a time,
+// client i on server serverOf(i), and
 // calls started with each as soon as it is logged in (so that its reader
 // can drain the join notices that follow). It returns the clients in
 // nickname order and each login's duration. On error it closes the
 // clients it opened.
-func loginAll(ctx context.Context, addr string, nicks []string, parallel int, started func(*client)) ([]*client, *Histogram, error) {
+func loginAll(ctx context.Context, servers []string, nicks []string, parallel int, started func(*client)) ([]*client, *Histogram, error) {
 	clients := make([]*client, len(nicks))
 	took := make([]time.Duration, len(nicks))
 	var next atomic.Int64
@@ -173,7 +242,7 @@ func loginAll(ctx context.Context, addr string, nicks []string, parallel int, st
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(nicks) && ctx.Err() == nil; i = int(next.Add(1) - 1) {
 				t0 := time.Now()
-				c, err := dialLogin(ctx, addr, nicks[i])
+				c, err := dialLogin(ctx, servers[serverOf(i, len(servers))], nicks[i])
 				if err != nil {
 					errOnce.Do(func() { firstErr = err; cancel() })
 					return
@@ -233,42 +302,65 @@ func progress(w io.Writer, line func(elapsed time.Duration) string) (stop func()
 	return func() { close(done); wg.Wait() }
 }
 
-// serverProbe reads the server's memory and CPU, when its pid is known.
-type serverProbe struct{ pid int }
+// serverProbe reads the memory and CPU of the servers whose pids are known.
+type serverProbe struct{ pids []int }
 
-// memory returns the server's memory; zero when unknown.
+func newProbe(cfg Config) serverProbe { return serverProbe{cfg.ServerPIDs} }
+
+// known reports whether any server's pid is known.
+func (p serverProbe) known() bool { return len(p.pids) > 0 }
+
+// each returns every server's memory; zero for one that cannot be read.
+func (p serverProbe) each() []Memory {
+	ms := make([]Memory, len(p.pids))
+	for i, pid := range p.pids {
+		ms[i], _ = readMemory(pid)
+	}
+	return ms
+}
+
+// memory returns the servers' memory added up; zero when unknown. The
+// peak is the sum of each server's own peak.
 func (p serverProbe) memory() Memory {
-	if p.pid <= 0 {
-		return Memory{}
+	var sum Memory
+	for _, m := range p.each() {
+		sum.RSSKB += m.RSSKB
+		sum.PeakKB += m.PeakKB
 	}
-	m, _ := readMemory(p.pid)
-	return m
+	return sum
 }
 
-// cpu returns the server's CPU time so far; zero when unknown.
-func (p serverProbe) cpu() time.Duration {
-	if p.pid <= 0 {
-		return 0
+// cpu returns each server's CPU time so far; zero when unknown.
+func (p serverProbe) cpu() []time.Duration {
+	ds := make([]time.Duration, len(p.pids))
+	for i, pid := range p.pids {
+		ds[i], _ = readCPU(pid)
 	}
-	d, _ := readCPU(p.pid)
-	return d
+	return ds
 }
 
-// note is a progress fragment about the server's memory, empty without a pid.
+// note is a progress fragment about the servers' memory, empty without a
+// pid.
 func (p serverProbe) note() string {
-	if p.pid <= 0 {
+	if !p.known() {
 		return ""
 	}
-	return fmt.Sprintf(" server_rss=%dMB", p.memory().RSSKB/1024)
+	rss := make([]string, len(p.pids))
+	for i, m := range p.each() {
+		rss[i] = strconv.FormatInt(m.RSSKB/1024, 10) + "MB"
+	}
+	return " server_rss=" + strings.Join(rss, "+")
 }
 
-// cpuMeter measures the CPU the tool, the server and everything else on
+// cpuMeter measures the CPU the tool, the servers and everything else on
 // the machine use over a stretch: a run on a shared machine is only as good
 // as the CPU the others left it, and other_cpu_s says how much they took.
 type cpuMeter struct {
-	probe                 serverProbe
-	self0, server0, busy0 time.Duration
-	self, server, busy    time.Duration // used over the stretch, once stopped
+	probe        serverProbe
+	self0, busy0 time.Duration
+	server0      []time.Duration
+	self, busy   time.Duration   // used over the stretch, once stopped
+	server       []time.Duration // each server's, once stopped
 }
 
 func startCPU(p serverProbe) *cpuMeter {
@@ -277,26 +369,52 @@ func startCPU(p serverProbe) *cpuMeter {
 
 func (m *cpuMeter) stop() {
 	m.self = selfCPU() - m.self0
-	m.server = m.probe.cpu() - m.server0
+	m.server = m.probe.cpu()
+	for i := range m.server {
+		m.server[i] -= m.server0[i]
+	}
 	m.busy = machineBusy() - m.busy0
 }
 
-// addTo appends the CPU figures: seconds of CPU used over the stretch.
+// addTo appends the CPU figures: seconds of CPU used over the stretch, the
+// servers' added up (and each server's, when there are several).
 func (m *cpuMeter) addTo(s *Summary) {
 	s.Add("tool_cpu_s", m.self.Seconds())
-	if m.probe.pid > 0 {
-		s.Add("server_cpu_s", m.server.Seconds())
-		// Clock ticks make this coarse (10 ms a reading); never below 0.
-		s.Add("other_cpu_s", max(m.busy-m.self-m.server, 0).Seconds())
-	}
-}
-
-// addMemory appends the server's memory figures, when its pid is known.
-func addMemory(s *Summary, p serverProbe) {
-	if p.pid <= 0 {
+	if !m.probe.known() {
 		return
 	}
-	m := p.memory()
-	s.Add("server_rss_kb", m.RSSKB)
-	s.Add("server_hwm_kb", m.PeakKB)
+	var total time.Duration
+	each := make([]string, len(m.server))
+	for i, d := range m.server {
+		total += d
+		each[i] = strconv.FormatFloat(d.Seconds(), 'f', 2, 64)
+	}
+	s.Add("server_cpu_s", total.Seconds())
+	if len(each) > 1 {
+		s.Add("server_cpu_s_each", strings.Join(each, ","))
+	}
+	// Clock ticks make this coarse (10 ms a reading); never below 0.
+	s.Add("other_cpu_s", max(m.busy-m.self-total, 0).Seconds())
+}
+
+// addMemory appends the servers' memory figures, when their pids are
+// known: added up, and each server's when there are several.
+func addMemory(s *Summary, p serverProbe) {
+	if !p.known() {
+		return
+	}
+	each := p.each()
+	var rss, hwm []int64
+	var sum Memory
+	for _, m := range each {
+		rss, hwm = append(rss, m.RSSKB), append(hwm, m.PeakKB)
+		sum.RSSKB += m.RSSKB
+		sum.PeakKB += m.PeakKB
+	}
+	s.Add("server_rss_kb", sum.RSSKB)
+	s.Add("server_hwm_kb", sum.PeakKB)
+	if len(each) > 1 {
+		s.Add("server_rss_kb_each", joinInts(rss))
+		s.Add("server_hwm_kb_each", joinInts(hwm))
+	}
 }
