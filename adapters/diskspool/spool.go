@@ -136,7 +136,7 @@ func (s *Spool) storeOnDisk(n int64, r io.Reader) (*attachment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("diskspool: creating payload file: %w", err)
 	}
-	dst := &budgetFile{s: s, f: f, size: n, allocate: fallocate}
+	dst := &budgetFile{s: s, f: f, size: n, allocate: fallocate, step: preallocStep}
 	err = copyPayload(dst, r, n)
 	if closeErr := f.Close(); err == nil && closeErr != nil {
 		err = fmt.Errorf("diskspool: writing payload file: %w", closeErr)
@@ -166,6 +166,7 @@ type budgetFile struct {
 	// allocate reserves blocks of f (fallocate); nil, or once it has
 	// failed, the file is written without.
 	allocate func(f *os.File, off, n int64) error
+	step     int64 // how far ahead of the writes blocks are reserved: preallocStep
 	// allocated is the end of the blocks reserved so far.
 	allocated int64
 }
@@ -203,7 +204,7 @@ func (b *budgetFile) preallocate(end int64) {
 	if b.allocate == nil || end <= b.allocated {
 		return
 	}
-	next := min(b.size, end+preallocStep)
+	next := min(b.size, end+b.step)
 	if err := b.allocate(b.f, b.allocated, next-b.allocated); err != nil {
 		b.allocate = nil
 		return
