@@ -222,65 +222,26 @@ const copyBufferSize = 256 << 10
 // not allocate one per attachment.
 var copyBuffers = sync.Pool{New: func() any { return new([copyBufferSize]byte) }}
 
-// copyPayload copies exactly n bytes from r to f and says, on failure,
-// whether reading or writing failed.
+// copyPayload copies exactly n bytes from r to f through a buffer and
+// says, on failure, whether reading or writing failed: each read is
+// written, and its room taken, before the next.
 //
-// Reading and writing overlap: the caller's goroutine reads into one of two
-// buffers while another goroutine writes the other to the file. Over TLS
-// each step is a decryption, then a copy into the page cache, each about
-// as costly as the other; one after the other they leave a core idle.
-// Each read is written, and its room taken, in order; once a write has
-// failed nothing more is read.
+// Overlapping the two (a goroutine writing one buffer while the next is
+// read and decrypted) was measured on the benchmark box and gained
+// nothing there, busy or quiet; see BENCHMARKS.md, issue 11.
 func copyPayload(f *budgetFile, r io.Reader, n int64) error {
-	// LimitReader keeps the copy to n bytes (r may hold more).
-	src := io.LimitReader(r, n)
-	bufs := [2]*[copyBufferSize]byte{copyBuffers.Get().(*[copyBufferSize]byte), copyBuffers.Get().(*[copyBufferSize]byte)}
-	defer copyBuffers.Put(bufs[0])
-	defer copyBuffers.Put(bufs[1])
-
-	full := make(chan []byte, 1) // read, to be written
-	free := make(chan []byte, 2) // written, to be read into
-	free <- bufs[0][:]
-	free <- bufs[1][:]
-	var failed atomic.Bool // a write failed: read no more
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for p := range full {
-			if !failed.Load() {
-				if _, err := f.Write(p); err != nil {
-					failed.Store(true)
-				}
-			}
-			free <- p[:cap(p)]
-		}
-	}()
-
-	var got int64
-	var readErr error
-	for readErr == nil && !failed.Load() {
-		buf := <-free
-		var k int
-		k, readErr = src.Read(buf)
-		got += int64(k)
-		if k > 0 {
-			full <- buf[:k]
-		} else {
-			free <- buf
-		}
-	}
-	close(full)
-	<-done // the writer's f.took and f.err are settled
-
+	buf := copyBuffers.Get().(*[copyBufferSize]byte)
+	defer copyBuffers.Put(buf)
+	// LimitReader keeps the copy to n bytes (r may hold more) and hides
+	// any WriteTo of r, so that every step goes through buf.
+	got, err := io.CopyBuffer(f, io.LimitReader(r, n), buf[:])
 	switch {
 	case errors.Is(f.err, ports.ErrSpoolFull):
-		return fmt.Errorf("diskspool: payload of %d bytes after %d: %w", n, f.took, f.err)
+		return fmt.Errorf("diskspool: payload of %d bytes after %d: %w", n, got, f.err)
 	case f.err != nil:
-		return fmt.Errorf("diskspool: writing payload file after %d of %d bytes: %w", f.took, n, f.err)
-	case got < n:
-		return cutOff(got, n, readErr)
-	case readErr != nil && readErr != io.EOF:
-		return cutOff(got, n, readErr)
+		return fmt.Errorf("diskspool: writing payload file after %d of %d bytes: %w", got, n, f.err)
+	case err != nil || got < n:
+		return cutOff(got, n, err)
 	}
 	return nil
 }
