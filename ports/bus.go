@@ -37,6 +37,10 @@ type BusEvent struct {
 	Seq  uint64
 	// Nickname is the user's nickname as typed (not for BusShutdown).
 	Nickname string
+	// Order is, for BusJoin, the order of the user's nickname claim
+	// (Names.Claim): the receiving node tells the join only to its users
+	// whose own claim came before. 0 when unknown: told to every user.
+	Order uint64
 	// Record is the encoded record as the receiving node writes it to its
 	// users (not for BusShutdown), relayed as it is. Neither the bus nor
 	// the receivers modify it, and the publisher must not either once

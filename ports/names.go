@@ -31,7 +31,13 @@ type Names interface {
 	// holding the nickname (the winner of its key lost its shape and gave
 	// the key back; a replicated store's read lagged): a false "taken",
 	// which a retry fixes, never two holders.
-	Claim(ctx context.Context, n domain.Nickname) error
+	//
+	// A claim that wins returns its order: its place among all the claims
+	// of the room, on any node, that won. Orders are never 0, no two
+	// claims get the same one, and a claim that ends before another
+	// begins gets a smaller one. The server tells a user's join only to
+	// those whose own claim came before it (app/server/room.go).
+	Claim(ctx context.Context, n domain.Nickname) (order uint64, err error)
 	// Release frees n if this node holds it; a nickname held by another
 	// node is left alone. Releasing what is not held is not an error.
 	Release(ctx context.Context, n domain.Nickname) error

@@ -25,6 +25,8 @@ type Room struct {
 	// entry per nickname it holds, by key, naming the holder's node.
 	registry *domain.Registry
 	holders  map[string]ports.NameHolder
+	// claims counts the claims won: the order of the last one.
+	claims uint64
 	// watchers are the Nodes that watch, by node; alive has the nodes that
 	// announce themselves (every watcher, until it closes).
 	watchers map[string]*Nodes
@@ -196,18 +198,20 @@ var _ ports.Names = (*Names)(nil)
 // Names returns node's view of the room's nickname registry.
 func (r *Room) Names(node string) *Names { return &Names{room: r, node: node} }
 
-// Claim implements ports.Names with domain.Registry.Claim.
-func (n *Names) Claim(ctx context.Context, nick domain.Nickname) error {
+// Claim implements ports.Names with domain.Registry.Claim; the order is a
+// count of the claims won, taken under the room's lock.
+func (n *Names) Claim(ctx context.Context, nick domain.Nickname) (uint64, error) {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("localroom: claim: %w", err)
+		return 0, fmt.Errorf("localroom: claim: %w", err)
 	}
 	n.room.mu.Lock()
 	defer n.room.mu.Unlock()
 	if err := n.room.registry.Claim(nick); err != nil {
-		return err
+		return 0, err
 	}
 	n.room.holders[nick.Key()] = ports.NameHolder{Node: n.node, Nickname: nick}
-	return nil
+	n.room.claims++
+	return n.room.claims, nil
 }
 
 // Release implements ports.Names.

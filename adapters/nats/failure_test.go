@@ -181,7 +181,8 @@ func TestNATSRestart(t *testing.T) {
 	names, err := pcxnats.NewNames(context.Background(), ca, room, pcxnats.StoreOptions{})
 	require.NoError(t, err)
 	ctx := context.Background()
-	require.NoError(t, names.Claim(ctx, namestest.Nick(t, "Ivan")))
+	before, err := names.Claim(ctx, namestest.Nick(t, "Ivan"))
+	require.NoError(t, err)
 	require.NoError(t, busA.Publish(ctx, bustest.Message("Ivan", "before")))
 	recB.WaitEvents(t, 1)
 
@@ -191,7 +192,8 @@ func TestNATSRestart(t *testing.T) {
 	require.ErrorIs(t, busA.Publish(ctx, bustest.Message("Ivan", "while down")), ports.ErrBusDown)
 	claimCtx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 	defer cancel()
-	require.ErrorIs(t, names.Claim(claimCtx, namestest.Nick(t, "Olga")), ports.ErrNamesDown)
+	_, err = names.Claim(claimCtx, namestest.Nick(t, "Olga"))
+	require.ErrorIs(t, err, ports.ErrNamesDown)
 
 	startNATS(t, dir, port)
 	recA.WaitLink(t, true)
@@ -201,7 +203,13 @@ func TestNATSRestart(t *testing.T) {
 	require.Len(t, held, 1)
 	assert.Equal(t, "a", held[0].Node)
 	assert.Equal(t, "Ivan", held[0].Nickname.String())
-	require.ErrorIs(t, names.Claim(ctx, namestest.Nick(t, "ivan")), domainTaken)
+	_, err = names.Claim(ctx, namestest.Nick(t, "ivan"))
+	require.ErrorIs(t, err, domainTaken)
+	// The store kept its revisions: a claim after the restart is ordered
+	// after the one before it.
+	after, err := names.Claim(ctx, namestest.Nick(t, "Olga"))
+	require.NoError(t, err)
+	assert.Greater(t, after, before)
 
 	require.NoError(t, busA.Publish(ctx, bustest.Message("Ivan", "after")))
 	got := recB.WaitEvents(t, 2)
@@ -224,7 +232,8 @@ func TestServerOfClusterLost(t *testing.T) {
 	require.NoError(t, err)
 	namesB, err := pcxnats.NewNames(ctx, cb, room, opts)
 	require.NoError(t, err)
-	require.NoError(t, namesA.Claim(ctx, namestest.Nick(t, "Ivan")))
+	_, err = namesA.Claim(ctx, namestest.Nick(t, "Ivan"))
+	require.NoError(t, err)
 
 	cluster[0].stop()
 	recA.WaitFor(t, "the link lost", func(_ []ports.BusEvent, _ map[string]uint64, l []bool) bool {
@@ -235,9 +244,11 @@ func TestServerOfClusterLost(t *testing.T) {
 
 	// The bucket may be electing a new leader for a moment.
 	require.Eventually(t, func() bool {
-		return namesA.Claim(ctx, namestest.Nick(t, "Olga")) == nil
+		_, err := namesA.Claim(ctx, namestest.Nick(t, "Olga"))
+		return err == nil
 	}, 10*time.Second, 100*time.Millisecond)
-	require.ErrorIs(t, namesB.Claim(ctx, namestest.Nick(t, "ivan")), domainTaken)
+	_, err = namesB.Claim(ctx, namestest.Nick(t, "ivan"))
+	require.ErrorIs(t, err, domainTaken)
 	// A list is a new consumer, which the cluster may place on the
 	// server lost until it knows better: callers retry.
 	var held []ports.NameHolder

@@ -96,40 +96,42 @@ func storeErr(op string, err error) error {
 }
 
 // Claim implements ports.Names: the key first, then the shape; when the
-// shape is taken the key is given back.
-func (r *Names) Claim(ctx context.Context, n domain.Nickname) error {
+// shape is taken the key is given back. The order is the revision of the
+// shape's key: the bucket is one stream, so the revisions of all its
+// writes are one total order, and the shape is written last.
+func (r *Names) Claim(ctx context.Context, n domain.Nickname) (uint64, error) {
 	if n.IsZero() {
-		return domain.ErrNicknameRequired
+		return 0, domain.ErrNicknameRequired
 	}
 	if n.Key() == serverName.Key() || n.Shape() == serverName.Shape() {
-		return domain.ErrNicknameTaken
+		return 0, domain.ErrNicknameTaken
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	val, err := json.Marshal(holding{Node: r.node, Nick: n.String()})
 	if err != nil {
-		return fmt.Errorf("nats: claim: %w", err)
+		return 0, fmt.Errorf("nats: claim: %w", err)
 	}
 	rev, err := r.kv.Create(ctx, keyOf(n), val)
 	if isConflict(err) {
-		return domain.ErrNicknameTaken
+		return 0, domain.ErrNicknameTaken
 	}
 	if err != nil {
-		return storeErr("claim", err)
+		return 0, storeErr("claim", err)
 	}
-	_, err = r.kv.Create(ctx, shapeOf(n), val)
+	order, err := r.kv.Create(ctx, shapeOf(n), val)
 	if err == nil {
-		return nil
+		return order, nil
 	}
 	if undo := r.kv.Delete(ctx, keyOf(n), jetstream.LastRevision(rev)); undo != nil {
 		// The key stays this node's until ReleaseNode: a name no one
 		// can take, never one that two hold.
-		return storeErr("claim: give back the key", errors.Join(err, undo))
+		return 0, storeErr("claim: give back the key", errors.Join(err, undo))
 	}
 	if isConflict(err) {
-		return domain.ErrNicknameTaken
+		return 0, domain.ErrNicknameTaken
 	}
-	return storeErr("claim", err)
+	return 0, storeErr("claim", err)
 }
 
 // Release implements ports.Names: the holder's own key and shape go, each

@@ -14,6 +14,7 @@ import (
 //	kind     1 byte   ports.BusEventKind
 //	epoch    8 bytes  the publishing node's run (random at start), big endian
 //	seq      8 bytes  the event's number in that run, from 1
+//	order    8 bytes  a join's claim order (ports.BusEvent.Order), else 0
 //	node     1 byte length + bytes
 //	nickname 1 byte length + bytes
 //	attach   1 byte: 0, or 1 followed by a 1 byte length + id and 8 bytes size
@@ -21,7 +22,10 @@ import (
 //
 // The receiving node does not decode the record: it writes the bytes to its
 // users as the origin encoded them.
-const wireVersion = 1
+const wireVersion = 2 // 2: the order field
+
+// headerLen is the fixed part: version, kind, epoch, seq and order.
+const headerLen = 2 + 3*8
 
 var errMalformed = errors.New("nats: malformed bus event")
 
@@ -35,7 +39,7 @@ func encodeEvent(ev wireEvent) ([]byte, error) {
 	if len(ev.Node) > 255 || len(ev.Nickname) > 255 {
 		return nil, fmt.Errorf("nats: encode event: node or nickname over 255 bytes")
 	}
-	size := 2 + 16 + 1 + len(ev.Node) + 1 + len(ev.Nickname) + 1 + len(ev.Record)
+	size := headerLen + 1 + len(ev.Node) + 1 + len(ev.Nickname) + 1 + len(ev.Record)
 	if a := ev.Attachment; a != nil {
 		if len(a.ID) > 255 {
 			return nil, fmt.Errorf("nats: encode event: attachment id over 255 bytes")
@@ -46,6 +50,7 @@ func encodeEvent(ev wireEvent) ([]byte, error) {
 	b = append(b, wireVersion, byte(ev.Kind))
 	b = binary.BigEndian.AppendUint64(b, ev.epoch)
 	b = binary.BigEndian.AppendUint64(b, ev.Seq)
+	b = binary.BigEndian.AppendUint64(b, ev.Order)
 	b = append(b, byte(len(ev.Node)))
 	b = append(b, ev.Node...)
 	b = append(b, byte(len(ev.Nickname)))
@@ -64,7 +69,7 @@ func encodeEvent(ev wireEvent) ([]byte, error) {
 // checks every length against what is there. The event's Record aliases b.
 func decodeEvent(b []byte) (wireEvent, error) {
 	var ev wireEvent
-	if len(b) < 18 || b[0] != wireVersion {
+	if len(b) < headerLen || b[0] != wireVersion {
 		return ev, errMalformed
 	}
 	ev.Kind = ports.BusEventKind(b[1])
@@ -73,7 +78,8 @@ func decodeEvent(b []byte) (wireEvent, error) {
 	}
 	ev.epoch = binary.BigEndian.Uint64(b[2:])
 	ev.Seq = binary.BigEndian.Uint64(b[10:])
-	rest := b[18:]
+	ev.Order = binary.BigEndian.Uint64(b[18:])
+	rest := b[headerLen:]
 	var ok bool
 	if ev.Node, rest, ok = shortString(rest); !ok || ev.Node == "" {
 		return ev, errMalformed

@@ -12,7 +12,7 @@ import (
 
 func TestEventRoundTrip(t *testing.T) {
 	for _, ev := range []wireEvent{
-		{BusEvent: ports.BusEvent{Kind: ports.BusJoin, Node: "a", Seq: 1, Nickname: "Ivan", Record: []byte("joined")}, epoch: 7},
+		{BusEvent: ports.BusEvent{Kind: ports.BusJoin, Node: "a", Seq: 1, Order: 1 << 50, Nickname: "Ivan", Record: []byte("joined")}, epoch: 7},
 		{BusEvent: ports.BusEvent{Kind: ports.BusMessage, Node: "node-2", Seq: 1 << 40, Nickname: "Мария", Record: []byte{0, 1, 2},
 			Attachment: &ports.BusAttachment{ID: "42", Size: 1 << 33}}, epoch: 1<<64 - 1},
 		{BusEvent: ports.BusEvent{Kind: ports.BusShutdown, Node: "a", Seq: 3, Record: []byte{}}},
@@ -34,13 +34,14 @@ func TestDecodeRefusesMalformedEvents(t *testing.T) {
 		assert.ErrorIs(t, err, errMalformed, "cut at %d", i)
 	}
 	for name, mutate := range map[string]func(b []byte){
-		"version":         func(b []byte) { b[0] = 2 },
+		"version 1":       func(b []byte) { b[0] = 1 },
+		"version 3":       func(b []byte) { b[0] = 3 },
 		"kind 0":          func(b []byte) { b[1] = 0 },
 		"kind 9":          func(b []byte) { b[1] = 9 },
 		"sequence 0":      func(b []byte) { copy(b[10:18], make([]byte, 8)) },
-		"attachment flag": func(b []byte) { b[18+2+1+4] = 2 },
+		"attachment flag": func(b []byte) { b[26+2+1+4] = 2 },
 		"negative size":   func(b []byte) { b[len(b)-8] = 0x80 },
-		"empty node":      func(b []byte) { b[18] = 0 },
+		"empty node":      func(b []byte) { b[26] = 0 },
 	} {
 		b := bytes.Clone(good)
 		mutate(b)
@@ -55,6 +56,9 @@ func FuzzDecodeEvent(f *testing.F) {
 	seed, _ := encodeEvent(wireEvent{BusEvent: ports.BusEvent{Kind: ports.BusMessage, Node: "a", Seq: 1, Nickname: "Ivan",
 		Record: []byte("hi"), Attachment: &ports.BusAttachment{ID: "x", Size: 1}}, epoch: 3})
 	f.Add(seed)
+	join, _ := encodeEvent(wireEvent{BusEvent: ports.BusEvent{Kind: ports.BusJoin, Node: "a", Seq: 2, Order: 12345, Nickname: "Ivan",
+		Record: []byte("joined")}, epoch: 3})
+	f.Add(join)
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ev, err := decodeEvent(b)

@@ -27,11 +27,14 @@ type logPos struct {
 
 // logEntry is one broadcast frame: an encoded record, shared read-only by
 // every receiver, with the attachment behind it if any, and the member who
-// sent it, who is not sent it back (nil for a notice).
+// sent it, who is not sent it back (nil for a notice). A remote user's
+// join notice has its claim order: it is not sent to members whose own
+// claim order is not below it (room.go); 0 for every other entry.
 type logEntry struct {
 	record  []byte
 	payload ports.Attachment
 	from    *session
+	order   uint64
 	endMem  int64         // logPos.mem just after this entry
 	endDisk int64         // logPos.disk just after this entry
 	at      time.Duration // when it was appended, since epoch; for the delivery latency
@@ -81,7 +84,7 @@ func newBroadcastLog() *broadcastLog {
 // append adds one frame and returns the new head and what the frame
 // added to it. Server.mu must be held, so that appends and membership
 // changes have one order.
-func (l *broadcastLog) append(record []byte, payload ports.Attachment, from *session) (head, cost logPos) {
+func (l *broadcastLog) append(record []byte, payload ports.Attachment, from *session, order uint64) (head, cost logPos) {
 	mem, disk := frameCost(record, payload)
 	at := time.Since(epoch)
 	l.mu.Lock()
@@ -91,7 +94,7 @@ func (l *broadcastLog) append(record []byte, payload ports.Attachment, from *ses
 	l.head.seq++
 	l.head.mem += mem
 	l.head.disk += disk
-	c.entries[i] = logEntry{record: record, payload: payload, from: from, endMem: l.head.mem, endDisk: l.head.disk, at: at}
+	c.entries[i] = logEntry{record: record, payload: payload, from: from, order: order, endMem: l.head.mem, endDisk: l.head.disk, at: at}
 	if i == chunkLen-1 {
 		c.next = &logChunk{first: l.head.seq}
 		l.headChunk = c.next

@@ -55,7 +55,8 @@ func (s *session) login() (bool, error) {
 		case err != nil:
 			return false, err
 		}
-		if err := s.srv.claim(nick); err != nil {
+		order, err := s.srv.claim(nick)
+		if err != nil {
 			s.logger().Info("login refused", "nick", nick.String(), "reason", err)
 			if errors.Is(err, domain.ErrRoomUnreachable) {
 				s.srv.metrics.Event(ports.Refusal, ports.ReasonRoomUnreachable)
@@ -65,8 +66,8 @@ func (s *session) login() (bool, error) {
 			s.tell(err)
 			continue
 		}
-		s.nick = nick
-		notice, err := s.srv.announce(nick)
+		s.nick, s.order = nick, order
+		notice, err := s.srv.announce(nick, order)
 		if err != nil {
 			s.logger().Info("login refused", "nick", nick.String(), "reason", err)
 			s.srv.metrics.Event(ports.Refusal, ports.ReasonRoomUnreachable)

@@ -218,19 +218,20 @@ func (r *roomState) isDown() bool {
 	return r.down || r.srv.closing
 }
 
-// claim takes nick in the room's registry for a login.
-func (r *roomState) claim(nick domain.Nickname) error {
+// claim takes nick in the room's registry for a login and returns the
+// claim's order.
+func (r *roomState) claim(nick domain.Nickname) (uint64, error) {
 	if r.isDown() {
-		return domain.ErrRoomLoginDown
+		return 0, domain.ErrRoomLoginDown
 	}
 	ctx, cancel := context.WithTimeout(r.stop, r.Timeout)
 	defer cancel()
-	err := r.Names.Claim(ctx, nick)
+	order, err := r.Names.Claim(ctx, nick)
 	if err != nil && !errors.Is(err, domain.ErrNicknameTaken) && !errors.Is(err, domain.ErrInvalidNickname) {
 		r.log.Warn("claiming a nickname", "err", err)
-		return domain.ErrRoomLoginDown
+		return 0, domain.ErrRoomLoginDown
 	}
-	return err
+	return order, err
 }
 
 // release frees nick in the room's registry; a failure is logged, and the
@@ -243,9 +244,11 @@ func (r *roomState) release(nick domain.Nickname) {
 	}
 }
 
-// joined publishes a local user's join. It fails when the bus is down.
-func (r *roomState) joined(nick domain.Nickname, notice []byte) error {
-	return r.publish(ports.BusEvent{Kind: ports.BusJoin, Nickname: nick.String(), Record: notice})
+// joined publishes a local user's join with the order of its claim (0:
+// told to every user of the other nodes who does not know the user; see
+// remoteJoin). It fails when the bus is down.
+func (r *roomState) joined(nick domain.Nickname, order uint64, notice []byte) error {
+	return r.publish(ports.BusEvent{Kind: ports.BusJoin, Nickname: nick.String(), Order: order, Record: notice})
 }
 
 // left frees a local user's nickname and publishes the leave, unless the
@@ -411,14 +414,19 @@ func (r *roomState) forget(node, nick string, record []byte) {
 	}
 }
 
+// remoteJoin tells the local members of another node's user, once: a
+// join heard again (a node re-announces its users when its link is back)
+// goes to no one, since whoever knows the user has heard it. It goes only
+// to the members whose own claim order is below the join's: one whose
+// claim came later logged in after the user did (the bus brought the join
+// late), and sees the user in who and its messages and leave, but no
+// join notice. A join of order 0 goes to every member.
 func (r *roomState) remoteJoin(ev ports.BusEvent) {
 	srv := r.srv
 	srv.mu.Lock()
 	defer srv.unlockAndCut()
-	// A join heard again (a node re-announces its users when its link is
-	// back) is told only to those who had not heard it.
 	if _, fresh := r.learn(ev.Node, ev.Nickname); fresh && !srv.closing {
-		srv.fanOut(outFrame{record: ev.Record}, nil)
+		srv.fanOutOrdered(outFrame{record: ev.Record}, nil, ev.Order)
 	}
 }
 
@@ -528,16 +536,18 @@ func (r *roomState) recoverOnce(gen uint64) bool {
 	}
 
 	var kept []*session
+	reclaimed := make(map[*session]uint64) // the new claim's order
 	for _, s := range members {
 		if _, held := mine[s.nick.Key()]; held {
 			delete(mine, s.nick.Key())
 			kept = append(kept, s)
 			continue
 		}
-		err := r.Names.Claim(ctx, s.nick)
+		order, err := r.Names.Claim(ctx, s.nick)
 		switch {
 		case err == nil:
 			kept = append(kept, s)
+			reclaimed[s] = order
 		case errors.Is(err, domain.ErrNicknameTaken):
 			r.lose(s)
 		default:
@@ -551,9 +561,13 @@ func (r *roomState) recoverOnce(gen uint64) bool {
 			return false
 		}
 	}
+	// A kept name's user is announced with order 0: a node that knows it
+	// skips the join, and one that had seen it leave (took this node for
+	// gone) tells it to every member, since none of them has it in view.
+	// A user claimed again is announced with its new order, as a login.
 	for _, s := range kept {
 		notice := srv.noticeFrame(domain.JoinText(s.nick.String()))
-		if err := r.joined(s.nick, notice); err != nil {
+		if err := r.joined(s.nick, reclaimed[s], notice); err != nil {
 			r.log.Warn("recovering the room: announce a user again", "err", err)
 			return false
 		}
@@ -678,11 +692,11 @@ func (r *roomState) reclaimFreed(ctx context.Context, members []*session, holder
 			continue
 		}
 		r.log.Warn("a user's nickname was freed by another node; claiming it again", "nick", s.nick.String())
-		switch err := r.Names.Claim(ctx, s.nick); {
+		switch order, err := r.Names.Claim(ctx, s.nick); {
 		case err == nil && !r.stays(s):
 			r.release(s.nick) // it left meanwhile
 		case err == nil:
-			if err := r.joined(s.nick, r.srv.noticeFrame(domain.JoinText(s.nick.String()))); err != nil {
+			if err := r.joined(s.nick, order, r.srv.noticeFrame(domain.JoinText(s.nick.String()))); err != nil {
 				r.log.Warn("announcing a user again", "err", err)
 			}
 		case errors.Is(err, domain.ErrNicknameTaken):
@@ -711,11 +725,11 @@ func (r *roomState) remoteUsers(add func(seq uint64, nick string)) {
 	}
 }
 
-// claim takes nick for a login: in the room's registry, or in this
-// server's.
-func (srv *Server) claim(nick domain.Nickname) error {
+// claim takes nick for a login: in the room's registry (with the claim's
+// order), or in this server's (order 0).
+func (srv *Server) claim(nick domain.Nickname) (uint64, error) {
 	if srv.room == nil {
-		return srv.names.Claim(nick)
+		return 0, srv.names.Claim(nick)
 	}
 	return srv.room.claim(nick)
 }
@@ -730,14 +744,14 @@ func (srv *Server) unclaim(nick domain.Nickname) {
 }
 
 // announce encodes the join notice of nick and, in a room, publishes it
-// first: a join the other servers could not be told of is refused (the
-// nickname given back).
-func (srv *Server) announce(nick domain.Nickname) ([]byte, error) {
+// first with the order of its claim: a join the other servers could not
+// be told of is refused (the nickname given back).
+func (srv *Server) announce(nick domain.Nickname, order uint64) ([]byte, error) {
 	notice := srv.noticeFrame(domain.JoinText(nick.String()))
 	if srv.room == nil {
 		return notice, nil
 	}
-	if err := srv.room.joined(nick, notice); err != nil {
+	if err := srv.room.joined(nick, order, notice); err != nil {
 		srv.room.log.Warn("a join not published; login refused", "err", err)
 		srv.room.release(nick)
 		return nil, domain.ErrRoomLoginDown

@@ -111,7 +111,9 @@ func TestRoomJoinMessageWhoAndLeaveAcrossServers(t *testing.T) {
 	ivan.Expect("SERVER", domain.JoinText("Maria"))
 
 	ivan.SendRecord("text", "Hello")
-	expectSkippingJoin(t, maria, "Ivan", "Ivan", "Hello")
+	// Maria logged in after Ivan: his join is not hers to see, however
+	// late the bus brought it.
+	maria.Expect("Ivan", "Hello")
 	maria.SendRecord("text", "Hi")
 	ivan.Expect("Maria", "Hi")
 
@@ -170,9 +172,10 @@ func TestRoomNodeGoneIsItsUsersLeaving(t *testing.T) {
 	require.NoError(t, ghostNodes.Watch(func(string) {}))
 	olga, err := domain.ParseNickname("Olga")
 	require.NoError(t, err)
-	require.NoError(t, ghostNames.Claim(context.Background(), olga))
+	order, err := ghostNames.Claim(context.Background(), olga)
+	require.NoError(t, err)
 	join := encodeNotice(t, domain.JoinText("Olga"))
-	require.NoError(t, ghostBus.Publish(context.Background(), ports.BusEvent{Kind: ports.BusJoin, Nickname: "Olga", Record: join}))
+	require.NoError(t, ghostBus.Publish(context.Background(), ports.BusEvent{Kind: ports.BusJoin, Nickname: "Olga", Order: order, Record: join}))
 	ivan.Expect("SERVER", domain.JoinText("Olga"))
 	require.Equal(t, []string{"Ivan", "Olga"}, who(t, ivan))
 
@@ -188,6 +191,93 @@ func encodeNotice(t *testing.T, text string) []byte {
 	t.Helper()
 	n := domain.Notice(time.Now(), text)
 	return dictcodec.New().AppendRelay(nil, &n)
+}
+
+// heldBus is a node's bus whose deliveries the test holds back, as a
+// slow bus would: the events come in later, in their order.
+type heldBus struct {
+	ports.RoomBus
+	mu      sync.Mutex // guards rcv, holding, held; held while delivering
+	rcv     ports.BusReceiver
+	holding bool
+	held    []ports.BusEvent
+}
+
+func (h *heldBus) Listen(r ports.BusReceiver) error {
+	h.mu.Lock()
+	h.rcv = r
+	h.mu.Unlock()
+	return h.RoomBus.Listen(heldReceiver{h})
+}
+
+// hold keeps every event from now on until release.
+func (h *heldBus) hold() {
+	h.mu.Lock()
+	h.holding = true
+	h.mu.Unlock()
+}
+
+// release delivers what was held, in order, and lets the next through.
+func (h *heldBus) release() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, ev := range h.held {
+		h.rcv.Receive(ev)
+	}
+	h.held, h.holding = nil, false
+}
+
+type heldReceiver struct{ h *heldBus }
+
+func (r heldReceiver) Receive(ev ports.BusEvent) {
+	r.h.mu.Lock()
+	defer r.h.mu.Unlock()
+	if r.h.holding {
+		r.h.held = append(r.h.held, ev)
+		return
+	}
+	r.h.rcv.Receive(ev)
+}
+
+func (r heldReceiver) Missed(node string, count uint64) { r.h.rcv.Missed(node, count) }
+func (r heldReceiver) Link(up bool)                     { r.h.rcv.Link(up) }
+
+// A join reaches the members of another node in the room's order of
+// nickname claims, however late the bus brings it: Xavier logs in on a
+// before Mia does on b, but b hears of him only after Mia is in. Old, who
+// came before both, sees both joins; Mia does not see Xavier's (he was
+// there when she came), yet has him in who and gets his messages and his
+// leave. The same holds the other way round: Mia's join reaches Xavier.
+func TestRoomJoinGoesOnlyToThoseWhoClaimedBefore(t *testing.T) {
+	room := localroom.NewRoom()
+	bus := &heldBus{RoomBus: room.Bus("b")}
+	a := startNode(t, room, "a", nil)
+	b := startNode(t, room, "b", bus)
+	old := b.login("Old")
+
+	bus.hold()
+	xavier := a.login("Xavier") // after Old: no join notice of Old
+	mia := b.login("Mia")
+	old.Expect("SERVER", domain.JoinText("Mia"))
+	// On a, Mia's join comes after Xavier's login: she claimed later.
+	xavier.Expect("SERVER", domain.JoinText("Mia"))
+	bus.release()
+	old.Expect("SERVER", domain.JoinText("Xavier"))
+
+	xavier.SendRecord("text", "hello")
+	mia.Expect("Xavier", "hello") // the next record: no join notice before it
+	old.Expect("Xavier", "hello")
+	users := who(t, mia)
+	slices.Sort(users)
+	require.Equal(t, []string{"Mia", "Old", "Xavier"}, users)
+	mia.SendRecord("text", "hi")
+	xavier.Expect("Mia", "hi")
+	old.Expect("Mia", "hi")
+
+	require.NoError(t, xavier.Conn.Close())
+	mia.Expect("SERVER", domain.LeaveText("Xavier"))
+	old.Expect("SERVER", domain.LeaveText("Xavier"))
+	mia.ExpectSilence(100 * time.Millisecond)
 }
 
 type nopReceiver struct{}
@@ -343,7 +433,8 @@ func TestRoomHolesAttachmentsAndUnknownSenders(t *testing.T) {
 	zed, err := domain.ParseNickname("Zed")
 	require.NoError(t, err)
 	ghostNames := room.Names("ghost")
-	require.NoError(t, ghostNames.Claim(context.Background(), zed))
+	_, err = ghostNames.Claim(context.Background(), zed)
+	require.NoError(t, err)
 	rcv.Receive(ports.BusEvent{Kind: ports.BusMessage, Node: "ghost", Seq: 4, Nickname: "Zed", Record: hello("Zed", "a file"),
 		Attachment: &ports.BusAttachment{ID: "1", Size: 10}})
 	rcv.Receive(ports.BusEvent{Kind: ports.BusMessage, Node: "ghost", Seq: 5, Nickname: "Zed", Record: hello("Zed", "hi")})

@@ -268,6 +268,13 @@ func (srv *Server) unlockAndCut() {
 // --max-memory for the receivers still reading, those furthest behind.
 // The caller cuts them off with unlockAndCut. Lock must be held.
 func (srv *Server) fanOut(f outFrame, except *session) {
+	srv.fanOutOrdered(f, except, 0)
+}
+
+// fanOutOrdered is fanOut of a remote user's join notice, which the
+// writers of members whose claim order is not below order step over
+// (room.go); order 0 is fanOut. Lock must be held.
+func (srv *Server) fanOutOrdered(f outFrame, except *session, order uint64) {
 	if f.payload != nil {
 		// One reference for each receiver, taken before the append makes
 		// the entry visible: a writer may send it and let go of its
@@ -278,7 +285,7 @@ func (srv *Server) fanOut(f outFrame, except *session) {
 			}
 		}
 	}
-	head, cost := srv.feed.append(f.record, f.payload, except)
+	head, cost := srv.feed.append(f.record, f.payload, except, order)
 	oldest := head.mem
 	for _, m := range srv.members {
 		if m == except {

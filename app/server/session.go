@@ -52,6 +52,12 @@ type session struct {
 	readBuf     []byte
 	pace        pacer       // the rate limit; its stop may be called from any goroutine
 	nickLost    atomic.Bool // in a room: another server's user took the nickname (room.go)
+	// order is, in a room, the order of the login's nickname claim
+	// (ports.Names.Claim), never changed after: the writer steps over
+	// the join notices of remote users whose claim came before it. Set
+	// before the join; the writer reads it once it sees the join (s.mu
+	// orders the two). 0 for a single server.
+	order uint64
 
 	// Owned by the writer goroutine (and by cleanup once it has
 	// returned): the next log entry to take, its chunk nil until the
@@ -395,10 +401,14 @@ func (s *session) take(batch []outFrame) taken {
 			break
 		}
 		e := s.cursor.entry()
-		if e.from == s {
+		switch {
+		case e.from == s:
 			t.own.mem += e.endMem - s.cursor.pos.mem
 			t.own.disk += e.endDisk - s.cursor.pos.disk
-		} else {
+		case e.order != 0 && e.order <= s.order:
+			// The join of a remote user who claimed its nickname before
+			// this member did: it was in the room when this one came.
+		default:
 			t.frames = append(t.frames, outFrame{record: e.record, payload: e.payload})
 			bytes += e.endMem - s.cursor.pos.mem
 			t.count(e)

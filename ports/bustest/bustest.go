@@ -172,7 +172,7 @@ func testOthersReceive(t *testing.T, f Factory) {
 	ctx := context.Background()
 
 	sent := []ports.BusEvent{
-		{Kind: ports.BusJoin, Nickname: "Ivan", Record: []byte("joined")},
+		{Kind: ports.BusJoin, Nickname: "Ivan", Order: 1<<40 + 3, Record: []byte("joined")},
 		Message("Ivan", "first"),
 		{Kind: ports.BusMessage, Nickname: "Ivan", Record: []byte("a file"), Attachment: &ports.BusAttachment{ID: "spool-7", Size: 1 << 30}},
 		{Kind: ports.BusMessage, Nickname: "Ivan", Record: []byte{}},
@@ -192,6 +192,7 @@ func testOthersReceive(t *testing.T, f Factory) {
 			assert.Equal(t, want.Node, ev.Node, "event %d", i)
 			assert.Equal(t, want.Seq, ev.Seq, "event %d", i)
 			assert.Equal(t, want.Nickname, ev.Nickname, "event %d", i)
+			assert.Equal(t, want.Order, ev.Order, "event %d: a join's claim order", i)
 			assert.Equal(t, string(want.Record), string(ev.Record), "event %d", i)
 			assert.Equal(t, want.Attachment, ev.Attachment, "event %d", i)
 		}

@@ -43,11 +43,12 @@ func (m *MockNames) EXPECT() *MockNamesMockRecorder {
 }
 
 // Claim mocks base method.
-func (m *MockNames) Claim(ctx context.Context, n domain.Nickname) error {
+func (m *MockNames) Claim(ctx context.Context, n domain.Nickname) (uint64, error) {
 	m.ctrl.T.Helper()
 	ret := m.ctrl.Call(m, "Claim", ctx, n)
-	ret0, _ := ret[0].(error)
-	return ret0
+	ret0, _ := ret[0].(uint64)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
 }
 
 // Claim indicates an expected call of Claim.
@@ -63,19 +64,19 @@ type MockNamesClaimCall struct {
 }
 
 // Return rewrite *gomock.Call.Return
-func (c *MockNamesClaimCall) Return(arg0 error) *MockNamesClaimCall {
-	c.Call = c.Call.Return(arg0)
+func (c *MockNamesClaimCall) Return(order uint64, err error) *MockNamesClaimCall {
+	c.Call = c.Call.Return(order, err)
 	return c
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockNamesClaimCall) Do(f func(context.Context, domain.Nickname) error) *MockNamesClaimCall {
+func (c *MockNamesClaimCall) Do(f func(context.Context, domain.Nickname) (uint64, error)) *MockNamesClaimCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockNamesClaimCall) DoAndReturn(f func(context.Context, domain.Nickname) error) *MockNamesClaimCall {
+func (c *MockNamesClaimCall) DoAndReturn(f func(context.Context, domain.Nickname) (uint64, error)) *MockNamesClaimCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }

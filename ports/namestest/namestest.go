@@ -7,6 +7,7 @@ package namestest
 import (
 	"context"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -38,6 +39,7 @@ func RunNames(t *testing.T, f NamesFactory, races int) {
 	t.Run("release frees only the holder's own", func(t *testing.T) { testRelease(t, f) })
 	t.Run("list and release a node", func(t *testing.T) { testReleaseNode(t, f) })
 	t.Run("one winner of a claim race across nodes", func(t *testing.T) { testRace(t, f, races) })
+	t.Run("claims are ordered across nodes", func(t *testing.T) { testClaimOrder(t, f) })
 }
 
 // RunNodes runs the liveness contract suite against f's.
@@ -57,16 +59,16 @@ func testClaimRefuses(t *testing.T, f NamesFactory) {
 	ctx := context.Background()
 	regs := f(t, "a", "b")
 	a, b := regs[0], regs[1]
-	require.NoError(t, a.Claim(ctx, Nick(t, "Ivan")))
+	require.NoError(t, claim(ctx, a, Nick(t, "Ivan")))
 	for _, s := range []string{"Ivan", "ivan", "IVAN", "Ｉｖａｎ", "Ιvan", "lvan"} {
-		assert.ErrorIs(t, a.Claim(ctx, Nick(t, s)), domain.ErrNicknameTaken, "%q on the holder's node", s)
-		assert.ErrorIs(t, b.Claim(ctx, Nick(t, s)), domain.ErrNicknameTaken, "%q on another node", s)
+		assert.ErrorIs(t, claim(ctx, a, Nick(t, s)), domain.ErrNicknameTaken, "%q on the holder's node", s)
+		assert.ErrorIs(t, claim(ctx, b, Nick(t, s)), domain.ErrNicknameTaken, "%q on another node", s)
 	}
 	for _, s := range []string{"SERVER", "server", "Ｓｅｒｖｅｒ", "ЅЕRVЕR", "𝐒𝐄𝐑𝐕𝐄𝐑"} {
-		assert.ErrorIs(t, b.Claim(ctx, Nick(t, s)), domain.ErrNicknameTaken, "%q is the server's", s)
+		assert.ErrorIs(t, claim(ctx, b, Nick(t, s)), domain.ErrNicknameTaken, "%q is the server's", s)
 	}
-	assert.ErrorIs(t, b.Claim(ctx, domain.Nickname{}), domain.ErrNicknameRequired)
-	require.NoError(t, b.Claim(ctx, Nick(t, "Иван")), "a distinct name is free")
+	assert.ErrorIs(t, claim(ctx, b, domain.Nickname{}), domain.ErrNicknameRequired)
+	require.NoError(t, claim(ctx, b, Nick(t, "Иван")), "a distinct name is free")
 
 	listShows(t, b, "a:Ivan", "b:Иван")
 }
@@ -98,6 +100,61 @@ type noT struct{}
 
 func (noT) Errorf(string, ...any) {}
 
+// claim is Names.Claim without the order, for the tests that are not
+// about it.
+func claim(ctx context.Context, r ports.Names, n domain.Nickname) error {
+	_, err := r.Claim(ctx, n)
+	return err
+}
+
+// testClaimOrder: a claim that ends before another begins gets a smaller
+// order, whichever nodes make them; claims at once, on both nodes, get
+// distinct orders; a refused claim gets none. The server relies on it to
+// tell a join only to those who logged in before it.
+func testClaimOrder(t *testing.T, f NamesFactory) {
+	ctx := context.Background()
+	regs := f(t, "a", "b")
+	var last uint64
+	for i := range 6 {
+		order, err := regs[i%2].Claim(ctx, Nick(t, "Seq"+strconv.Itoa(i)))
+		require.NoError(t, err)
+		require.Greater(t, order, last, "claim %d, one after another", i)
+		last = order
+	}
+	order, err := regs[1].Claim(ctx, Nick(t, "seq0"))
+	require.ErrorIs(t, err, domain.ErrNicknameTaken)
+	assert.Zero(t, order, "a refused claim")
+
+	const perNode = 8
+	orders := make(chan uint64, 2*perNode)
+	var wg sync.WaitGroup
+	for node, r := range regs {
+		for g := range perNode {
+			n := Nick(t, "At"+strconv.Itoa(node)+"x"+strconv.Itoa(g))
+			wg.Go(func() {
+				order, err := r.Claim(ctx, n)
+				if assert.NoError(t, err) {
+					orders <- order
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(orders)
+	seen := make(map[uint64]bool)
+	var highest uint64
+	for order := range orders {
+		assert.Greater(t, order, last, "a claim at once, after the ones before")
+		assert.False(t, seen[order], "order %d given twice", order)
+		seen[order] = true
+		highest = max(highest, order)
+	}
+	assert.Len(t, seen, 2*perNode)
+	order, err = regs[0].Claim(ctx, Nick(t, "After"))
+	require.NoError(t, err)
+	assert.Greater(t, order, highest, "a claim after them all")
+}
+
 func holders(hs []ports.NameHolder) []string {
 	out := make([]string, len(hs))
 	for i, h := range hs {
@@ -116,12 +173,12 @@ func testBothOrNeither(t *testing.T, f NamesFactory) {
 	require.NotEqual(t, latin.Key(), greek.Key())
 	require.Equal(t, latin.Shape(), greek.Shape())
 
-	require.NoError(t, a.Claim(ctx, latin))
-	require.ErrorIs(t, b.Claim(ctx, greek), domain.ErrNicknameTaken)
+	require.NoError(t, claim(ctx, a, latin))
+	require.ErrorIs(t, claim(ctx, b, greek), domain.ErrNicknameTaken)
 	listShows(t, a, "a:IVAN")
 
 	require.NoError(t, a.Release(ctx, latin))
-	require.NoError(t, b.Claim(ctx, greek), "the refused claim left nothing behind")
+	require.NoError(t, claim(ctx, b, greek), "the refused claim left nothing behind")
 }
 
 func testRelease(t *testing.T, f NamesFactory) {
@@ -129,16 +186,16 @@ func testRelease(t *testing.T, f NamesFactory) {
 	regs := f(t, "a", "b")
 	a, b := regs[0], regs[1]
 	bob := Nick(t, "BOB")
-	require.NoError(t, a.Claim(ctx, bob))
+	require.NoError(t, claim(ctx, a, bob))
 
 	require.NoError(t, b.Release(ctx, bob), "another node's release")
 	require.NoError(t, b.Release(ctx, Nick(t, "bob")), "another node's release of a spelling")
-	require.ErrorIs(t, b.Claim(ctx, Nick(t, "ВОВ")), domain.ErrNicknameTaken, "still held")
+	require.ErrorIs(t, claim(ctx, b, Nick(t, "ВОВ")), domain.ErrNicknameTaken, "still held")
 
 	require.NoError(t, a.Release(ctx, bob))
 	require.NoError(t, a.Release(ctx, bob), "twice")
 	require.NoError(t, b.Release(ctx, Nick(t, "Nobody")), "what no one holds")
-	require.NoError(t, b.Claim(ctx, Nick(t, "ВОВ")), "the look-alike may take it now")
+	require.NoError(t, claim(ctx, b, Nick(t, "ВОВ")), "the look-alike may take it now")
 	listShows(t, a, "b:ВОВ")
 }
 
@@ -147,9 +204,9 @@ func testReleaseNode(t *testing.T, f NamesFactory) {
 	regs := f(t, "a", "b", "c")
 	a, b, c := regs[0], regs[1], regs[2]
 	for _, s := range []string{"Ivan", "Olga", "Мария"} {
-		require.NoError(t, a.Claim(ctx, Nick(t, s)))
+		require.NoError(t, claim(ctx, a, Nick(t, s)))
 	}
-	require.NoError(t, b.Claim(ctx, Nick(t, "Emma")))
+	require.NoError(t, claim(ctx, b, Nick(t, "Emma")))
 	listShows(t, c, "a:Ivan", "a:Olga", "a:Мария", "b:Emma")
 
 	// b and c both free a's names, at once and again.
@@ -159,8 +216,8 @@ func testReleaseNode(t *testing.T, f NamesFactory) {
 	}
 	wg.Wait()
 	listShows(t, c, "b:Emma")
-	require.NoError(t, c.Claim(ctx, Nick(t, "ivan")), "a's names are free")
-	require.ErrorIs(t, c.Claim(ctx, Nick(t, "emma")), domain.ErrNicknameTaken, "b's are not")
+	require.NoError(t, claim(ctx, c, Nick(t, "ivan")), "a's names are free")
+	require.ErrorIs(t, claim(ctx, c, Nick(t, "emma")), domain.ErrNicknameTaken, "b's are not")
 }
 
 // testRace: in each round goroutines on both nodes claim spellings of one
@@ -182,7 +239,7 @@ func testRace(t *testing.T, f NamesFactory, rounds int) {
 				n := Nick(t, spellings[(round+g+node)%len(spellings)])
 				done.Go(func() {
 					start.Wait()
-					err := r.Claim(ctx, n)
+					err := claim(ctx, r, n)
 					switch {
 					case err == nil:
 						winners.Add(1)
