@@ -50,8 +50,11 @@ type Room struct {
 //     sender's reader goroutine does both steps, so its messages keep their
 //     order on the bus and locally.
 //   - Joins: the nickname is claimed in Names (bounded by Room.Timeout),
-//     the join published, then the user joins locally. Leaves: the
-//     nickname released, the leave published, then the local leave.
+//     the join published with the claim's order, then the user joins
+//     locally. Another node's join reaches only the members whose claim
+//     came before it (remoteJoin). Leaves: the nickname released, the
+//     leave published, then the local leave: in that order, so that the
+//     name is free on every node once its leave notice is out.
 //   - Remote events are appended to the local log as the bytes received,
 //     in the order the bus gives them (each origin's order; a message with
 //     an attachment, and its sender's later events, once the payload is
