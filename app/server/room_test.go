@@ -67,18 +67,6 @@ func stopNode(t *testing.T, h *harness) {
 	}
 }
 
-// expectSkippingJoin requires a message from nick saying text, after at
-// most one join notice of joiner: a node learns of a remote user's join
-// asynchronously, so a user who logged in about then may or may not see it.
-func expectSkippingJoin(t *testing.T, p *testpeer.Peer, joiner, nick, text string) {
-	t.Helper()
-	rec := p.Next()
-	if rec.Nickname.Str == "SERVER" && rec.Text.Str == domain.JoinText(joiner) {
-		rec = p.Next()
-	}
-	require.Equal(t, [2]string{nick, text}, [2]string{rec.Nickname.Str, rec.Text.Str}, "record %s", rec.Body)
-}
-
 // until reads p's records until one from nick saying text.
 func until(t *testing.T, p *testpeer.Peer, nick, text string) {
 	t.Helper()
