@@ -194,6 +194,14 @@ func tryStart(t *testing.T, bin string, flags []string) (n *node, inUse bool) {
 			return nil, strings.Contains(n.log.String(), "in use")
 		default:
 		}
+		// The log line too, not the dial alone: the port may have been
+		// taken meanwhile by another test's process (a nats-server on a
+		// random port), which answers the dial while this server exits
+		// because the address is in use.
+		if !strings.Contains(n.log.String(), "msg=listening") {
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
 		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 			c.Close()
 			return n, false
