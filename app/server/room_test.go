@@ -490,3 +490,41 @@ func mustNick(t *testing.T, s string) domain.Nickname {
 	require.NoError(t, err)
 	return n
 }
+
+// A user claimed again after a lost link has a new order: a node that had
+// seen it leave (it took the user's node for gone) tells its join to the
+// members who claimed before the new claim, once; a member who claimed
+// after it gets no join notice, but the user's messages.
+func TestRoomUserClaimedAgainIsAnnouncedByItsNewOrder(t *testing.T) {
+	room := localroom.NewRoom()
+	busA, busB := &flakyBus{RoomBus: room.Bus("a")}, &heldBus{RoomBus: room.Bus("b")}
+	a := startNodeWith(t, room, "a", busA, nil, time.Hour)
+	b := startNodeWith(t, room, "b", busB, nil, time.Hour)
+	ivan := a.login("Ivan")
+	maria := b.login("Maria")
+	ivan.Expect("SERVER", domain.JoinText("Maria"))
+
+	busA.link(false)
+	ivan.Expect("SERVER", domain.RoomLostText)
+	// Node b takes a for gone: Ivan leaves, his name is freed.
+	require.NoError(t, room.Names("b").ReleaseNode(context.Background(), "a"))
+	heldReceiver{busB}.Receive(ports.BusEvent{Kind: ports.BusShutdown, Node: "a", Seq: 1 << 40})
+	maria.Expect("SERVER", domain.LeaveText("Ivan"))
+
+	busB.hold()
+	busA.link(true) // Ivan's name is claimed again, his join published
+	ivan.Expect("SERVER", domain.RoomBackText)
+	nina := b.login("Nina") // claims after Ivan's new claim
+	maria.Expect("SERVER", domain.JoinText("Nina"))
+	busB.release()
+	maria.Expect("SERVER", domain.JoinText("Ivan"))
+	ivan.Expect("SERVER", domain.JoinText("Nina"))
+
+	ivan.SendRecord("text", "back")
+	nina.Expect("Ivan", "back") // no join notice before it
+	maria.Expect("Ivan", "back")
+	maria.ExpectSilence(100 * time.Millisecond)
+	users := who(t, nina)
+	slices.Sort(users)
+	require.Equal(t, []string{"Ivan", "Maria", "Nina"}, users)
+}
