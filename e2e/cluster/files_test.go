@@ -3,7 +3,6 @@ package cluster_test
 import (
 	"bytes"
 	"crypto/sha256"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -43,13 +42,7 @@ func expectFile(t *testing.T, p *testpeer.Peer, nick, text, name string, data []
 func TestFilesAcrossThreeNodes(t *testing.T) {
 	t.Parallel()
 	_, nodes := startRoom(t, 3)
-	var peers []*testpeer.Peer
-	for i, n := range nodes {
-		peers = append(peers, n.login(fmt.Sprint("user", i)))
-	}
-	for _, p := range peers {
-		whoEventually(t, p, "user0", "user1", "user2")
-	}
+	peers := loginEach(t, nodes)
 	sender := peers[0]
 	big := filePayload(6<<20+123, 1)
 	small := filePayload(1000, 2)
