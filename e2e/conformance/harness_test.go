@@ -280,17 +280,26 @@ func (s *server) waitExit() {
 	t := s.t
 	t.Helper()
 	for _, n := range s.nodes {
-		select {
-		case <-n.exited:
-		case <-time.After(2 * wait):
-			n.cmd.Process.Kill()
-			<-n.exited
+		if !n.exitWithin(2 * wait) {
 			t.Fatalf("the server%s did not exit within %v of SIGTERM", n.label(), 2*wait)
 		}
 		require.NoError(t, n.waitErr, "the server%s must exit 0 on SIGTERM", n.label())
 		log := n.log.String()
 		require.NotContains(t, log, "DATA RACE")
 		require.NotContains(t, log, "panic:")
+	}
+}
+
+// exitWithin waits up to d for n to exit and kills it after that; it
+// reports whether n exited by itself.
+func (n *node) exitWithin(d time.Duration) bool {
+	select {
+	case <-n.exited:
+		return true
+	case <-time.After(d):
+		n.cmd.Process.Kill()
+		<-n.exited
+		return false
 	}
 }
 
@@ -319,12 +328,7 @@ func (s *server) cleanup() {
 			}
 		}
 		for _, n := range s.nodes {
-			select {
-			case <-n.exited:
-			case <-time.After(2 * wait):
-				n.cmd.Process.Kill()
-				<-n.exited
-			}
+			n.exitWithin(2 * wait)
 			s.t.Logf("server%s log:\n%s", n.label(), tail(n.log.String(), 8000))
 		}
 		return
