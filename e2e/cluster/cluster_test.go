@@ -258,11 +258,16 @@ func TestNATSServerOfClusterLost(t *testing.T) {
 	maria := b.login("Maria")
 	whoEventually(t, maria, "Ivan", "Maria")
 
-	// Stop the NATS server node a is connected to, whichever it chose.
+	// Stop the NATS server node a's room link is connected to, whichever it
+	// chose. Its files travel on a second connection of the same name,
+	// maybe to the other server, which subscribes to file subjects only.
 	used := slices.IndexFunc(nats, func(s *natstest.Server) bool {
-		conns, err := s.Connz(&natsserver.ConnzOptions{})
+		conns, err := s.Connz(&natsserver.ConnzOptions{Subscriptions: true})
 		require.NoError(t, err)
-		return slices.ContainsFunc(conns.Conns, func(c *natsserver.ConnInfo) bool { return c.Name == "pcx a" })
+		return slices.ContainsFunc(conns.Conns, func(c *natsserver.ConnInfo) bool {
+			files := slices.ContainsFunc(c.Subs, func(sub string) bool { return strings.Contains(sub, ".files.") })
+			return c.Name == "pcx a" && !files
+		})
 	})
 	require.Contains(t, []int{0, 2}, used)
 	nats[used].Stop()
