@@ -77,9 +77,6 @@ func (s *Server) ready() {
 // URL is the client URL of s.
 func (s *Server) URL() string { return "nats://127.0.0.1:" + strconv.Itoa(s.port) }
 
-// Port is the client port s listens on (or listened on, once stopped).
-func (s *Server) Port() int { return s.port }
-
 // Stop shuts s down and waits until it has; stopping twice is harmless.
 func (s *Server) Stop() {
 	s.Shutdown()
