@@ -51,8 +51,15 @@ var layerRules = []layerRule{
 		layer: "pcx/app", pcx: []string{"pcx/domain", "pcx/ports"}, external: []string{"github.com/google/wire", "golang.org/x/sync", "golang.org/x/time/rate"},
 		testPcx: []string{"pcx/ports/mocks", "pcx/adapters", "pcx/internal/testpeer"},
 	},
-	{layer: "pcx/adapters", pcx: []string{"pcx/domain", "pcx/ports", "pcx/adapters", "pcx/internal/ansi", "pcx/internal/fileoffers"}, anyExternal: true},
+	{
+		layer: "pcx/adapters", pcx: []string{"pcx/domain", "pcx/ports", "pcx/adapters", "pcx/internal/ansi", "pcx/internal/fileoffers"}, anyExternal: true,
+		testPcx: []string{"pcx/internal/natstest"},
+	},
 	{layer: "pcx/internal", pcx: []string{"pcx/domain", "pcx/ports", "pcx/adapters", "pcx/internal"}, anyExternal: true},
+	// Test helpers, for test files (adapters may import them only there):
+	// they import none of the module.
+	{layer: "pcx/internal/natstest", external: []string{"github.com/nats-io", "github.com/stretchr/testify"}},
+	{layer: "pcx/internal/testbin", external: []string{"go.uber.org/goleak"}},
 	{layer: "pcx/internal/loadgen", pcx: []string{"pcx/domain", "pcx/ports", "pcx/adapters", "pcx/internal"}, anyExternal: true},
 	{layer: "pcx/cmd", pcx: []string{"pcx/domain", "pcx/ports", "pcx/adapters", "pcx/app", "pcx/internal"}, anyExternal: true},
 	{layer: "pcx/e2e", pcx: []string{"pcx/domain", "pcx/ports", "pcx/adapters", "pcx/app", "pcx/internal"}, anyExternal: true},
@@ -78,7 +85,7 @@ func TestDependencyRuleCatchesEachMutation(t *testing.T) {
 		"pcx/domain":        {code: []string{"strings", "golang.org/x/text/cases"}, tests: []string{"pcx/domain", "github.com/stretchr/testify/require"}},
 		"pcx/ports":         {code: []string{"pcx/domain"}},
 		"pcx/app/server":    {code: []string{"pcx/ports"}, tests: []string{"pcx/app/server", "pcx/adapters/memory"}},
-		"pcx/adapters/tcp":  {code: []string{"pcx/ports", "golang.org/x/sys/unix"}},
+		"pcx/adapters/tcp":  {code: []string{"pcx/ports", "golang.org/x/sys/unix"}, tests: []string{"pcx/internal/natstest"}},
 		"pcx/internal/ansi": {code: []string{"strings"}},
 	}
 	rules := []layerRule{
@@ -86,7 +93,7 @@ func TestDependencyRuleCatchesEachMutation(t *testing.T) {
 		{layer: "pcx/domain", pcx: []string{"pcx/domain"}, external: []string{"golang.org/x/text"}},
 		{layer: "pcx/ports", pcx: []string{"pcx/domain"}},
 		{layer: "pcx/app", pcx: []string{"pcx/domain", "pcx/ports"}, testPcx: []string{"pcx/adapters"}},
-		{layer: "pcx/adapters", pcx: []string{"pcx/domain", "pcx/ports"}, anyExternal: true},
+		{layer: "pcx/adapters", pcx: []string{"pcx/domain", "pcx/ports"}, anyExternal: true, testPcx: []string{"pcx/internal/natstest"}},
 		{layer: "pcx/internal", pcx: []string{"pcx/domain"}, anyExternal: true},
 	}
 	require.Empty(t, dependencyViolations(base, rules), "the unmutated module passes")
@@ -104,6 +111,10 @@ func TestDependencyRuleCatchesEachMutation(t *testing.T) {
 			p["pcx/domain"] = pkgImports{tests: []string{"pcx/adapters/tcp"}}
 			return r
 		}, "pcx/domain (test) imports pcx/adapters/tcp"},
+		{"a test helper in production code", func(p map[string]pkgImports, r []layerRule) []layerRule {
+			p["pcx/adapters/tcp"] = pkgImports{code: []string{"pcx/internal/natstest"}}
+			return r
+		}, "pcx/adapters/tcp imports pcx/internal/natstest"},
 		{"a test library in production code", func(p map[string]pkgImports, r []layerRule) []layerRule {
 			p["pcx/ports"] = pkgImports{code: []string{"go.uber.org/goleak"}}
 			return r

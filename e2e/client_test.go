@@ -6,35 +6,18 @@ package e2e_test
 import (
 	"bytes"
 	"crypto/rand"
-	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"pcx/app/client"
+	"pcx/internal/testbin"
 )
 
-func TestMain(m *testing.M) {
-	// Build once before any test's clock starts: a cold build on a busy
-	// machine can take longer than a test waits. A failed build is
-	// reported by the first test that needs the binary.
-	_, _ = buildClient()
-	code := m.Run()
-	if bin, err := buildClient(); err == nil {
-		os.RemoveAll(filepath.Dir(bin))
-	}
-	if code == 0 {
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintln(os.Stderr, "goleak:", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testbin.Main(m, clientBin, serverBin)) }
 
 func TestMessagesReachEveryoneButTheSender(t *testing.T) {
 	addr, _ := startServer(t)

@@ -5,8 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +21,7 @@ import (
 	"pcx/app/client"
 	"pcx/app/server"
 	"pcx/internal/procout"
+	"pcx/internal/testbin"
 )
 
 // wait bounds how long a test waits for something that must happen; only
@@ -202,30 +201,15 @@ func (c *scripted) result(t *testing.T) error {
 	}
 }
 
-// buildClient builds cmd/client once per test run.
-var buildClient = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "pcx-e2e-")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "pcx-client")
-	out, err := exec.Command("go", "build", "-o", bin, "pcx/cmd/client").CombinedOutput()
-	if err != nil {
-		return "", &buildError{out: string(out), err: err}
-	}
-	return bin, nil
-})
-
-type buildError struct {
-	out string
-	err error
-}
-
-func (e *buildError) Error() string { return "building the client: " + e.err.Error() + "\n" + e.out }
+// clientBin and serverBin are the commands, built once per test run.
+var (
+	clientBin = &testbin.Binary{Pkg: "pcx/cmd/client"}
+	serverBin = &testbin.Binary{Pkg: "pcx/cmd/server"}
+)
 
 func clientBinary(t *testing.T) string {
 	t.Helper()
-	bin, err := buildClient()
+	bin, err := clientBin.Path()
 	require.NoError(t, err)
 	return bin
 }

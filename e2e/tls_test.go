@@ -16,7 +16,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,19 +25,6 @@ import (
 
 	pcxtls "pcx/adapters/tls"
 )
-
-// buildServerBinary builds cmd/server once per test run.
-var buildServerBinary = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "pcx-e2e-server-")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "pcx-server")
-	if out, err := exec.Command("go", "build", "-o", bin, "pcx/cmd/server").CombinedOutput(); err != nil {
-		return "", &buildError{out: string(out), err: err}
-	}
-	return bin, nil
-})
 
 // tlsServer is the server binary running with a plain and a TLS port.
 type tlsServer struct {
@@ -58,7 +44,7 @@ func startTLSServer(t *testing.T, dataDir string, flags ...string) *tlsServer {
 
 func startTLSServerOn(t *testing.T, plain, tlsAddr, dataDir string, flags ...string) *tlsServer {
 	t.Helper()
-	bin, err := buildServerBinary()
+	bin, err := serverBin.Path()
 	require.NoError(t, err)
 	args := append([]string{"--listen", plain, "--tls-listen", tlsAddr, "--data-dir", dataDir, "--spool-dir", t.TempDir()}, flags...)
 	s := &tlsServer{plain: plain, tls: tlsAddr, dataDir: dataDir, log: newOutput(), cmd: exec.Command(bin, args...), exited: make(chan struct{})}
@@ -88,7 +74,7 @@ func (s *tlsServer) stop() {
 // printFingerprint runs pcx-server --print-fingerprint on dataDir.
 func printFingerprint(t *testing.T, dataDir string) string {
 	t.Helper()
-	bin, err := buildServerBinary()
+	bin, err := serverBin.Path()
 	require.NoError(t, err)
 	out, err := exec.Command(bin, "--print-fingerprint", "--data-dir", dataDir).Output()
 	require.NoError(t, err)

@@ -14,18 +14,25 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// readOnlyFile is an empty file opened read-only: every write to it fails.
+func readOnlyFile(t *testing.T) *os.File {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "f")
+	require.NoError(t, os.WriteFile(path, nil, 0o600))
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
 // A file that refuses writes stands in for a full disk, which a test cannot
 // make on demand.
 func TestCopyPayloadReportsWriteErrors(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "f")
-	require.NoError(t, os.WriteFile(path, nil, 0o600))
-	f, err := os.Open(path) // read-only: every write fails
-	require.NoError(t, err)
-	defer f.Close()
+	f := readOnlyFile(t)
 
 	s := &Spool{}
 	dst := &budgetFile{s: s, f: f}
-	err = copyPayload(dst, bytes.NewReader(make([]byte, 100)), 100)
+	err := copyPayload(dst, bytes.NewReader(make([]byte, 100)), 100)
 	require.Error(t, err)
 	assert.ErrorContains(t, err, "diskspool: writing payload file after 0 of 100 bytes")
 	var pathErr *fs.PathError
@@ -125,16 +132,12 @@ func TestPreallocationFailureFallsBackToPlainWrites(t *testing.T) {
 // the write's, as without preallocation, and the room is given back.
 func TestFullDiskFailsTheWriteAfterTheReservation(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "f")
-	require.NoError(t, os.WriteFile(path, nil, 0o600))
-	f, err := os.Open(path) // read-only: every write fails
-	require.NoError(t, err)
-	defer f.Close()
+	f := readOnlyFile(t)
 	allocate, _ := recordingAllocate(syscall.ENOSPC)
 	s := &Spool{}
 	dst := &budgetFile{s: s, f: f, size: 100, allocate: allocate, step: 1 << 20}
 
-	err = copyPayload(dst, bytes.NewReader(make([]byte, 100)), 100)
+	err := copyPayload(dst, bytes.NewReader(make([]byte, 100)), 100)
 
 	require.Error(t, err)
 	assert.ErrorContains(t, err, "diskspool: writing payload file after 0 of 100 bytes")
@@ -158,15 +161,11 @@ func (c *countingSource) Read(p []byte) (int, error) {
 // drain a gigabyte from the sender first.
 func TestCopyStopsReadingOnceAWriteFailed(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "f")
-	require.NoError(t, os.WriteFile(path, nil, 0o600))
-	f, err := os.Open(path) // read-only: every write fails
-	require.NoError(t, err)
-	defer f.Close()
+	f := readOnlyFile(t)
 	const n = 64 * copyBufferSize
 	src := &countingSource{r: bytes.NewReader(make([]byte, n))}
 
-	err = copyPayload(&budgetFile{s: &Spool{}, f: f, size: n}, src, n)
+	err := copyPayload(&budgetFile{s: &Spool{}, f: f, size: n}, src, n)
 
 	require.Error(t, err)
 	assert.Equal(t, int64(copyBufferSize), src.n, "the block that failed, no more")

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	pcxnats "pcx/adapters/nats"
+	"pcx/internal/natstest"
 	"pcx/ports"
 	"pcx/ports/bustest"
 	"pcx/ports/namestest"
@@ -36,12 +37,12 @@ func TestPerSenderOrderAcrossServers(t *testing.T) {
 		senders   = 20
 		perSender = 100
 	)
-	cluster := startCluster(t)
+	cluster := natstest.StartCluster(t, 3)
 	names := []string{"a", "b", "c"}
 	buses := make([]*pcxnats.Bus, 3)
 	recs := make([]*bustest.Recorder, 3)
 	for i, s := range cluster {
-		buses[i], recs[i] = listenBus(t, dial(t, names[i], s.url()))
+		buses[i], recs[i] = listenBus(t, dial(t, names[i], s.URL()))
 	}
 	// Routes carry interest a moment after the subscription, and core
 	// NATS drops what no one is known to want: say hello until every node
@@ -111,9 +112,9 @@ func TestPerSenderOrderAcrossServers(t *testing.T) {
 // one that repeats a number, one in the receiver's own name and bytes that
 // are no event are dropped.
 func TestGapIsReported(t *testing.T) {
-	s := startNATS(t, t.TempDir(), -1)
-	_, rec := listenBus(t, dial(t, "a", s.url()))
-	raw, err := gonats.Connect(s.url())
+	s := natstest.Start(t)
+	_, rec := listenBus(t, dial(t, "a", s.URL()))
+	raw, err := gonats.Connect(s.URL())
 	require.NoError(t, err)
 	t.Cleanup(raw.Close)
 
@@ -152,10 +153,10 @@ func TestGapIsReported(t *testing.T) {
 // within the TTL and a third of it, plus the server's expiry timer.
 func TestNodeHeartbeatExpires(t *testing.T) {
 	const ttl = time.Second
-	s := startNATS(t, t.TempDir(), -1)
-	a, err := pcxnats.NewNodes(context.Background(), dial(t, "a", s.url()), room, ttl, pcxnats.StoreOptions{})
+	s := natstest.Start(t)
+	a, err := pcxnats.NewNodes(context.Background(), dial(t, "a", s.URL()), room, ttl, pcxnats.StoreOptions{})
 	require.NoError(t, err)
-	bConn := dial(t, "b", s.url())
+	bConn := dial(t, "b", s.URL())
 	b, err := pcxnats.NewNodes(context.Background(), bConn, room, ttl, pcxnats.StoreOptions{})
 	require.NoError(t, err)
 	waitGone := namestest.WatchNodes(t, []ports.Nodes{a, b})
@@ -172,10 +173,8 @@ func TestNodeHeartbeatExpires(t *testing.T) {
 // and back, publishing fails meanwhile (nothing is held to be sent late),
 // the nicknames survive, and the numbers go on without a hole.
 func TestNATSRestart(t *testing.T) {
-	dir := t.TempDir()
-	s := startNATS(t, dir, -1)
-	port := s.port()
-	ca, cb := dial(t, "a", s.url()), dial(t, "b", s.url())
+	s := natstest.Start(t)
+	ca, cb := dial(t, "a", s.URL()), dial(t, "b", s.URL())
 	busA, recA := listenBus(t, ca)
 	_, recB := listenBus(t, cb)
 	names, err := pcxnats.NewNames(context.Background(), ca, room, pcxnats.StoreOptions{})
@@ -186,7 +185,7 @@ func TestNATSRestart(t *testing.T) {
 	require.NoError(t, busA.Publish(ctx, bustest.Message("Ivan", "before")))
 	recB.WaitEvents(t, 1)
 
-	s.stop()
+	s.Stop()
 	recA.WaitLink(t, false)
 	recB.WaitLink(t, false)
 	require.ErrorIs(t, busA.Publish(ctx, bustest.Message("Ivan", "while down")), ports.ErrBusDown)
@@ -195,7 +194,7 @@ func TestNATSRestart(t *testing.T) {
 	_, err = names.Claim(claimCtx, namestest.Nick(t, "Olga"))
 	require.ErrorIs(t, err, ports.ErrNamesDown)
 
-	startNATS(t, dir, port)
+	s.Restart()
 	recA.WaitLink(t, true)
 	recB.WaitLink(t, true)
 	held, err := names.List(ctx)
@@ -222,8 +221,8 @@ func TestNATSRestart(t *testing.T) {
 // from the cluster), its bus link comes back, and nicknames kept on three
 // replicas are all still there.
 func TestServerOfClusterLost(t *testing.T) {
-	cluster := startCluster(t)
-	ca, cb := dial(t, "a", cluster[0].url()), dial(t, "b", cluster[1].url())
+	cluster := natstest.StartCluster(t, 3)
+	ca, cb := dial(t, "a", cluster[0].URL()), dial(t, "b", cluster[1].URL())
 	busA, recA := listenBus(t, ca)
 	_, recB := listenBus(t, cb)
 	ctx := context.Background()
@@ -235,7 +234,7 @@ func TestServerOfClusterLost(t *testing.T) {
 	_, err = namesA.Claim(ctx, namestest.Nick(t, "Ivan"))
 	require.NoError(t, err)
 
-	cluster[0].stop()
+	cluster[0].Stop()
 	recA.WaitFor(t, "the link lost", func(_ []ports.BusEvent, _ map[string]uint64, l []bool) bool {
 		return slices.Contains(l, false)
 	})

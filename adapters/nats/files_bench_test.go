@@ -11,10 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-
 	"pcx/adapters/diskspool"
 	pcxnats "pcx/adapters/nats"
+	"pcx/internal/natstest"
 	"pcx/ports"
 	"pcx/ports/filesharetest"
 )
@@ -121,18 +120,10 @@ func (payloadReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// benchNATS starts a nats-server for a benchmark.
+// benchNATS starts a core nats-server for a benchmark: the share needs
+// no JetStream.
 func benchNATS(b *testing.B) string {
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		b.Fatal("nats-server did not start")
-	}
-	b.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
-	return "nats://" + s.Addr().String()
+	return natstest.Start(b, natstest.WithoutJetStream()).URL()
 }
 
 // benchPair returns the shares of nodes "a" and "b".

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	pcxnats "pcx/adapters/nats"
+	"pcx/internal/natstest"
 	"pcx/ports"
 	"pcx/ports/filesharetest"
 )
@@ -37,10 +38,10 @@ func newFiles(t *testing.T, url string, opts pcxnats.FileOptions, nodes ...strin
 
 func TestFileShareContract(t *testing.T) {
 	filesharetest.Run(t, func(t *testing.T, nodes ...string) filesharetest.Shares {
-		s := startNATS(t, t.TempDir(), -1)
+		s := natstest.Start(t)
 		// A short chunk timeout: a node that no one serves is given up
 		// after it.
-		files := newFiles(t, s.url(), pcxnats.FileOptions{Chunk: 64 << 10, Window: 4, ChunkTimeout: time.Second}, nodes...)
+		files := newFiles(t, s.URL(), pcxnats.FileOptions{Chunk: 64 << 10, Window: 4, ChunkTimeout: time.Second}, nodes...)
 		out := filesharetest.Shares{Chunk: files[0].Chunk(), Window: files[0].Window()}
 		for _, f := range files {
 			out.Nodes = append(out.Nodes, f)
@@ -107,8 +108,8 @@ func honest(nc *gonats.Conn, r chunkRequest, data []byte) {
 
 func TestFetchRefusesGarbledChunks(t *testing.T) {
 	t.Parallel()
-	s := startNATS(t, t.TempDir(), -1)
-	fetcher := newFiles(t, s.url(), pcxnats.FileOptions{Chunk: 1 << 10, Window: 4}, "b")[0]
+	s := natstest.Start(t)
+	fetcher := newFiles(t, s.URL(), pcxnats.FileOptions{Chunk: 1 << 10, Window: 4}, "b")[0]
 	data := filesharetest.Payload(10<<10, 1)
 	cases := []struct {
 		name   string
@@ -133,7 +134,7 @@ func TestFetchRefusesGarbledChunks(t *testing.T) {
 	}
 	for i, c := range cases {
 		node := fmt.Sprintf("evil%d", i)
-		fakeOrigin(t, s.url(), node, c.answer)
+		fakeOrigin(t, s.URL(), node, c.answer)
 		t.Run(c.name, func(t *testing.T) {
 			var got bytes.Buffer
 			err := fetcher.Fetch(context.Background(), node, "f", int64(len(data)), &got)
@@ -149,12 +150,12 @@ func TestFetchRefusesGarbledChunks(t *testing.T) {
 // is.
 func TestFetchSurvivesLostLateAndDuplicateReplies(t *testing.T) {
 	t.Parallel()
-	s := startNATS(t, t.TempDir(), -1)
-	fetcher := newFiles(t, s.url(), pcxnats.FileOptions{Chunk: 1 << 10, Window: 8, ChunkTimeout: 100 * time.Millisecond}, "b")[0]
+	s := natstest.Start(t)
+	fetcher := newFiles(t, s.URL(), pcxnats.FileOptions{Chunk: 1 << 10, Window: 8, ChunkTimeout: 100 * time.Millisecond}, "b")[0]
 	data := filesharetest.Payload(64<<10+5, 2)
 	var mu sync.Mutex
 	asked := map[int64]int{}
-	count := fakeOrigin(t, s.url(), "flaky", func(nc *gonats.Conn, r chunkRequest) {
+	count := fakeOrigin(t, s.URL(), "flaky", func(nc *gonats.Conn, r chunkRequest) {
 		mu.Lock()
 		asked[r.offset]++
 		n := asked[r.offset]
@@ -182,9 +183,9 @@ func TestFetchSurvivesLostLateAndDuplicateReplies(t *testing.T) {
 // chunk times its tries, not later.
 func TestFetchGivesUpOnASilentOrigin(t *testing.T) {
 	t.Parallel()
-	s := startNATS(t, t.TempDir(), -1)
-	fetcher := newFiles(t, s.url(), pcxnats.FileOptions{Chunk: 1 << 10, Window: 2, ChunkTimeout: 100 * time.Millisecond, Retries: 2}, "b")[0]
-	count := fakeOrigin(t, s.url(), "silent", func(*gonats.Conn, chunkRequest) {})
+	s := natstest.Start(t)
+	fetcher := newFiles(t, s.URL(), pcxnats.FileOptions{Chunk: 1 << 10, Window: 2, ChunkTimeout: 100 * time.Millisecond, Retries: 2}, "b")[0]
+	count := fakeOrigin(t, s.URL(), "silent", func(*gonats.Conn, chunkRequest) {})
 	start := time.Now()
 	err := fetcher.Fetch(context.Background(), "silent", "f", 10<<10, io.Discard)
 	require.ErrorIs(t, err, ports.ErrFileOriginGone)
@@ -196,12 +197,12 @@ func TestFetchGivesUpOnASilentOrigin(t *testing.T) {
 // can and goes on serving.
 func TestOriginAnswersHostileRequests(t *testing.T) {
 	t.Parallel()
-	s := startNATS(t, t.TempDir(), -1)
-	files := newFiles(t, s.url(), pcxnats.FileOptions{}, "a", "b")
+	s := natstest.Start(t)
+	files := newFiles(t, s.URL(), pcxnats.FileOptions{}, "a", "b")
 	data := filesharetest.Payload(100<<10, 3)
 	require.NoError(t, files[0].Offer("f", filesharetest.NewAttachment(t, data, t.TempDir()), ports.FileOffer{}))
 
-	nc, err := gonats.Connect(s.url())
+	nc, err := gonats.Connect(s.URL())
 	require.NoError(t, err)
 	defer nc.Close()
 	req := func(op byte, size, off int64, length uint32, id string) []byte {
@@ -249,14 +250,14 @@ func TestOriginAnswersHostileRequests(t *testing.T) {
 // back, say) is asked again, and the fetch goes on when it is back.
 func TestFetchWaitsForAnOriginBackInAMoment(t *testing.T) {
 	t.Parallel()
-	s := startNATS(t, t.TempDir(), -1)
-	fetcher := newFiles(t, s.url(), pcxnats.FileOptions{Chunk: 1 << 10, Window: 4, ChunkTimeout: 3 * time.Second}, "b")[0]
+	s := natstest.Start(t)
+	fetcher := newFiles(t, s.URL(), pcxnats.FileOptions{Chunk: 1 << 10, Window: 4, ChunkTimeout: 3 * time.Second}, "b")[0]
 	data := filesharetest.Payload(20<<10, 5)
 	done := make(chan error, 1)
 	var got bytes.Buffer
 	go func() { done <- fetcher.Fetch(context.Background(), "late", "f", int64(len(data)), &got) }()
 	time.Sleep(500 * time.Millisecond) // several rounds of "no responders"
-	fakeOrigin(t, s.url(), "late", func(nc *gonats.Conn, r chunkRequest) { honest(nc, r, data) })
+	fakeOrigin(t, s.URL(), "late", func(nc *gonats.Conn, r chunkRequest) { honest(nc, r, data) })
 	select {
 	case err := <-done:
 		require.NoError(t, err)
@@ -270,10 +271,10 @@ func TestFetchWaitsForAnOriginBackInAMoment(t *testing.T) {
 // fetch fails as the origin gone, within about its chunk timeout.
 func TestFetchFromAnOriginThatDiesMidFetch(t *testing.T) {
 	t.Parallel()
-	s := startNATS(t, t.TempDir(), -1)
-	fetcher := newFiles(t, s.url(), pcxnats.FileOptions{Chunk: 1 << 10, Window: 4, ChunkTimeout: time.Second}, "b")[0]
+	s := natstest.Start(t)
+	fetcher := newFiles(t, s.URL(), pcxnats.FileOptions{Chunk: 1 << 10, Window: 4, ChunkTimeout: time.Second}, "b")[0]
 	data := filesharetest.Payload(100<<10, 6)
-	nc, err := gonats.Connect(s.url())
+	nc, err := gonats.Connect(s.URL())
 	require.NoError(t, err)
 	defer nc.Close()
 	var served atomic.Int64

@@ -10,6 +10,7 @@ import (
 
 	pcxnats "pcx/adapters/nats"
 	"pcx/domain"
+	"pcx/internal/natstest"
 	"pcx/ports"
 	"pcx/ports/bustest"
 	"pcx/ports/namestest"
@@ -21,10 +22,10 @@ const room = "test"
 
 func TestBusContract(t *testing.T) {
 	bustest.Run(t, func(t *testing.T, nodes ...string) []ports.RoomBus {
-		s := startNATS(t, t.TempDir(), -1)
+		s := natstest.Start(t)
 		out := make([]ports.RoomBus, len(nodes))
 		for i, n := range nodes {
-			b, err := pcxnats.NewBus(dial(t, n, s.url()), room)
+			b, err := pcxnats.NewBus(dial(t, n, s.URL()), room)
 			require.NoError(t, err)
 			out[i] = b
 		}
@@ -44,8 +45,8 @@ func newNames(t *testing.T, urls []string, nodes ...string) []ports.Names {
 
 func TestNamesContract(t *testing.T) {
 	namestest.RunNames(t, func(t *testing.T, nodes ...string) []ports.Names {
-		s := startNATS(t, t.TempDir(), -1)
-		return newNames(t, []string{s.url()}, nodes...)
+		s := natstest.Start(t)
+		return newNames(t, []string{s.URL()}, nodes...)
 	}, 100)
 }
 
@@ -61,8 +62,8 @@ func newNodes(t *testing.T, ttl time.Duration, urls []string, nodes ...string) [
 
 func TestNodesContract(t *testing.T) {
 	namestest.RunNodes(t, func(t *testing.T, nodes ...string) []ports.Nodes {
-		s := startNATS(t, t.TempDir(), -1)
-		return newNodes(t, time.Second, []string{s.url()}, nodes...)
+		s := natstest.Start(t)
+		return newNodes(t, time.Second, []string{s.URL()}, nodes...)
 	})
 }
 
@@ -72,10 +73,10 @@ var domainTaken = domain.ErrNicknameTaken
 // and the bucket on three replicas: the race is decided across routes.
 func TestNamesContractOnCluster(t *testing.T) {
 	namestest.RunNames(t, func(t *testing.T, nodes ...string) []ports.Names {
-		cluster := startCluster(t)
+		cluster := natstest.StartCluster(t, 3)
 		out := make([]ports.Names, len(nodes))
 		for i, n := range nodes {
-			r, err := pcxnats.NewNames(context.Background(), dial(t, n, cluster[i%len(cluster)].url()), room,
+			r, err := pcxnats.NewNames(context.Background(), dial(t, n, cluster[i%len(cluster)].URL()), room,
 				pcxnats.StoreOptions{Replicas: 3})
 			require.NoError(t, err)
 			out[i] = r

@@ -30,14 +30,21 @@ func startNode(t *testing.T, room *localroom.Room, node string, bus ports.RoomBu
 
 func startNodeWith(t *testing.T, room *localroom.Room, node string, bus ports.RoomBus, metrics ports.Metrics, checkEvery time.Duration) *harness {
 	t.Helper()
-	network := memory.NewNetwork()
-	l, err := network.Listen("pcx")
-	require.NoError(t, err)
 	if bus == nil {
 		bus = room.Bus(node)
 	}
 	r := &server.Room{Node: node, Bus: bus, Names: room.Names(node), Nodes: room.Nodes(node), Timeout: time.Second, CheckEvery: checkEvery}
-	srv, err := server.New(server.Config{ShutdownGrace: time.Second}, l, dictcodec.New(), sysclock.New(), nil, metrics, r, slog.New(slog.DiscardHandler))
+	return serveNode(t, r, nil, metrics)
+}
+
+// serveNode runs a server that is r's node, on its own in-memory network,
+// with spool and metrics (either may be nil), until the test ends.
+func serveNode(t *testing.T, r *server.Room, spool ports.Spool, metrics ports.Metrics) *harness {
+	t.Helper()
+	network := memory.NewNetwork()
+	l, err := network.Listen("pcx")
+	require.NoError(t, err)
+	srv, err := server.New(server.Config{ShutdownGrace: time.Second}, l, dictcodec.New(), sysclock.New(), spool, metrics, r, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &harness{t: t, network: network, cancel: cancel, done: make(chan error, 1)}

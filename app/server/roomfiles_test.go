@@ -36,32 +36,15 @@ func startFileNode(t *testing.T, room *localroom.Room, node string, files ports.
 
 func startFileNodeOn(t *testing.T, room *localroom.Room, node string, files ports.FileShare, bus ports.RoomBus) *fileNode {
 	t.Helper()
-	network := memory.NewNetwork()
-	l, err := network.Listen("pcx")
-	require.NoError(t, err)
 	spool, err := diskspool.New(diskspool.Options{Dir: t.TempDir(), MemoryThreshold: 1 << 10})
 	require.NoError(t, err)
+	t.Cleanup(func() { spool.Close() }) // after the server's own cleanup: cleanups run last first
 	if files == nil {
 		files = room.Files(node, 16<<10)
 	}
 	r := &server.Room{Node: node, Bus: bus, Names: room.Names(node), Nodes: room.Nodes(node),
 		Files: files, Timeout: time.Second}
-	srv, err := server.New(server.Config{ShutdownGrace: time.Second}, l, dictcodec.New(), sysclock.New(), spool, nil, r, slog.New(slog.DiscardHandler))
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	h := &harness{t: t, network: network, cancel: cancel, done: make(chan error, 1)}
-	go func() { h.done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-h.done:
-			h.done <- nil
-		case <-time.After(testpeer.Timeout):
-			t.Error("the server did not stop")
-		}
-		spool.Close()
-	})
-	return &fileNode{harness: h, spool: spool}
+	return &fileNode{harness: serveNode(t, r, spool, nil), spool: spool}
 }
 
 // gatedShare is a node's share whose fetches wait for the gate to open,

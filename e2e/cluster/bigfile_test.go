@@ -14,6 +14,7 @@ import (
 
 	"pcx/domain"
 	"pcx/internal/testpeer"
+	"pcx/ports/filesharetest"
 )
 
 // TestBigFileAcrossNodes measures one large file from a client of one node
@@ -33,7 +34,7 @@ func TestBigFileAcrossNodes(t *testing.T) {
 	receiver := nodes[1].login("receiver")
 	whoEventually(t, sender, "sender", "receiver")
 
-	block := filePayload(1<<20, 7)
+	block := filesharetest.Payload(1<<20, 7)
 	start := time.Now()
 	sent := make(chan time.Duration, 1)
 	go func() {

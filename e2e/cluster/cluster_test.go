@@ -14,21 +14,38 @@ import (
 
 	"pcx/adapters/dictcodec"
 	"pcx/domain"
+	"pcx/internal/natstest"
 	"pcx/internal/testpeer"
 )
 
 // startRoom starts NATS and n nodes of one room on it.
-func startRoom(t *testing.T, n int, flags ...string) (*natsServer, []*node) {
+func startRoom(t *testing.T, n int, flags ...string) (*natstest.Server, []*node) {
 	t.Helper()
-	ns := startNATS(t, t.TempDir(), -1)
+	ns := natstest.Start(t)
 	nodes := make([]*node, n)
 	var wg sync.WaitGroup
 	for i := range nodes {
-		wg.Go(func() { nodes[i] = startNode(t, ns.url(), fmt.Sprint("n", i), flags...) })
+		wg.Go(func() { nodes[i] = startNode(t, ns.URL(), fmt.Sprint("n", i), flags...) })
 	}
 	wg.Wait()
 	require.NotContains(t, nodes, (*node)(nil))
 	return ns, nodes
+}
+
+// loginEach logs user0, user1, … in, one on each node, and waits until
+// each of them has who list them all.
+func loginEach(t *testing.T, nodes []*node) []*testpeer.Peer {
+	t.Helper()
+	var peers []*testpeer.Peer
+	var nicks []string
+	for i, n := range nodes {
+		nicks = append(nicks, fmt.Sprint("user", i))
+		peers = append(peers, n.login(nicks[i]))
+	}
+	for _, p := range peers {
+		whoEventually(t, p, nicks...)
+	}
+	return peers
 }
 
 // Clients on three nodes: each one's text reaches the two others, who
@@ -36,13 +53,7 @@ func startRoom(t *testing.T, n int, flags ...string) (*natsServer, []*node) {
 func TestTextsAcrossThreeNodes(t *testing.T) {
 	t.Parallel()
 	_, nodes := startRoom(t, 3)
-	var peers []*testpeer.Peer
-	for i, n := range nodes {
-		peers = append(peers, n.login(fmt.Sprint("user", i)))
-	}
-	for _, p := range peers {
-		whoEventually(t, p, "user0", "user1", "user2")
-	}
+	peers := loginEach(t, nodes)
 	for i, p := range peers {
 		p.SendRecord("text", fmt.Sprint("hello from ", i))
 	}
@@ -73,10 +84,10 @@ func TestTextsAcrossThreeNodes(t *testing.T) {
 // replicas: the race is decided across routes.
 func TestSameNicknameOnTwoNodesOneWins(t *testing.T) {
 	t.Parallel()
-	nats := startNATSCluster(t)
+	nats := natstest.StartCluster(t, 3)
 	nodes := []*node{
-		startNode(t, nats[0].url(), "n0", "--nats-replicas", "3"),
-		startNode(t, nats[1].url(), "n1", "--nats-replicas", "3"),
+		startNode(t, nats[0].URL(), "n0", "--nats-replicas", "3"),
+		startNode(t, nats[1].URL(), "n1", "--nats-replicas", "3"),
 	}
 	for round := range 25 {
 		nick := "Racer" + strconv.Itoa(round)
@@ -133,17 +144,14 @@ func TestKilledNodeUsersLeaveWithinTTL(t *testing.T) {
 // works again with the same users.
 func TestNATSRestart(t *testing.T) {
 	t.Parallel()
-	store := t.TempDir()
-	ns := startNATS(t, store, -1)
-	port := ns.port()
-	a := startNode(t, ns.url(), "a")
-	b := startNode(t, ns.url(), "b")
+	ns := natstest.Start(t)
+	a := startNode(t, ns.URL(), "a")
+	b := startNode(t, ns.URL(), "b")
 	ivan := a.login("Ivan")
 	maria := b.login("Maria")
 	whoEventually(t, ivan, "Ivan", "Maria")
 
-	ns.Shutdown()
-	ns.WaitForShutdown()
+	ns.Stop()
 	until(t, ivan, "SERVER", domain.RoomLostText)
 	until(t, maria, "SERVER", domain.RoomLostText)
 	a.expectLog("room link lost")
@@ -153,7 +161,7 @@ func TestNATSRestart(t *testing.T) {
 	late.SendRecord("nickname", "Late")
 	late.ExpectStatus(domain.ErrorText(domain.ErrRoomLoginDown))
 
-	startNATS(t, store, port)
+	ns.Restart()
 	until(t, ivan, "SERVER", domain.RoomBackText)
 	until(t, maria, "SERVER", domain.RoomBackText)
 	ivan.SendRecord("text", "back")
@@ -243,22 +251,26 @@ func nextRecord(p *testpeer.Peer) (domain.RelayRecord, error) {
 // and the room goes on with the same users and nicknames (three replicas).
 func TestNATSServerOfClusterLost(t *testing.T) {
 	t.Parallel()
-	nats := startNATSCluster(t)
-	a := startNode(t, nats[0].url()+","+nats[2].url(), "a", "--nats-replicas", "3")
-	b := startNode(t, nats[1].url(), "b", "--nats-replicas", "3")
+	nats := natstest.StartCluster(t, 3)
+	a := startNode(t, nats[0].URL()+","+nats[2].URL(), "a", "--nats-replicas", "3")
+	b := startNode(t, nats[1].URL(), "b", "--nats-replicas", "3")
 	ivan := a.login("Ivan")
 	maria := b.login("Maria")
 	whoEventually(t, maria, "Ivan", "Maria")
 
-	// Stop the NATS server node a is connected to, whichever it chose.
-	used := slices.IndexFunc(nats, func(s *natsServer) bool {
-		conns, err := s.Connz(&natsserver.ConnzOptions{})
+	// Stop the NATS server node a's room link is connected to, whichever it
+	// chose. Its files travel on a second connection of the same name,
+	// maybe to the other server, which subscribes to file subjects only.
+	used := slices.IndexFunc(nats, func(s *natstest.Server) bool {
+		conns, err := s.Connz(&natsserver.ConnzOptions{Subscriptions: true})
 		require.NoError(t, err)
-		return slices.ContainsFunc(conns.Conns, func(c *natsserver.ConnInfo) bool { return c.Name == "pcx a" })
+		return slices.ContainsFunc(conns.Conns, func(c *natsserver.ConnInfo) bool {
+			files := slices.ContainsFunc(c.Subs, func(sub string) bool { return strings.Contains(sub, ".files.") })
+			return c.Name == "pcx a" && !files
+		})
 	})
 	require.Contains(t, []int{0, 2}, used)
-	nats[used].Shutdown()
-	nats[used].WaitForShutdown()
+	nats[used].Stop()
 	until(t, ivan, "SERVER", domain.RoomLostText)
 	until(t, ivan, "SERVER", domain.RoomBackText)
 	ivan.SendRecord("text", "still here")

@@ -3,7 +3,6 @@ package cluster_test
 import (
 	"bytes"
 	"crypto/sha256"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,19 +14,8 @@ import (
 
 	"pcx/domain"
 	"pcx/internal/testpeer"
+	"pcx/ports/filesharetest"
 )
-
-// filePayload is n bytes that differ from place to place, so that a chunk
-// out of place shows.
-func filePayload(n int, seed byte) []byte {
-	b := make([]byte, n)
-	x := uint32(seed) + 1
-	for i := range b {
-		x = x*1664525 + 1013904223
-		b[i] = byte(x >> 24)
-	}
-	return b
-}
 
 // expectFile reads p's records until nick's message saying text, and
 // requires its attachment name and, right after it, its payload.
@@ -43,16 +31,10 @@ func expectFile(t *testing.T, p *testpeer.Peer, nick, text, name string, data []
 func TestFilesAcrossThreeNodes(t *testing.T) {
 	t.Parallel()
 	_, nodes := startRoom(t, 3)
-	var peers []*testpeer.Peer
-	for i, n := range nodes {
-		peers = append(peers, n.login(fmt.Sprint("user", i)))
-	}
-	for _, p := range peers {
-		whoEventually(t, p, "user0", "user1", "user2")
-	}
+	peers := loginEach(t, nodes)
 	sender := peers[0]
-	big := filePayload(6<<20+123, 1)
-	small := filePayload(1000, 2)
+	big := filesharetest.Payload(6<<20+123, 1)
+	small := filesharetest.Payload(1000, 2)
 	sender.SendRaw(testpeer.Encode("text", "the big file", "attachment", "big.bin"), big)
 	sender.SendRaw(testpeer.Encode("text", "the small file", "attachment", "small.bin"), small)
 	sender.SendRaw(testpeer.Encode("text", "an empty file", "attachment", "empty.bin"), nil)
@@ -87,7 +69,7 @@ func TestFilesAcrossThreeNodes(t *testing.T) {
 	for _, p := range peers {
 		until(t, p, "SERVER", domain.JoinText("local"))
 	}
-	data := filePayload(300<<10, 3)
+	data := filesharetest.Payload(300<<10, 3)
 	peers[2].SendRaw(testpeer.Encode("text", "from n2", "attachment", "c.bin"), data)
 	for _, p := range []*testpeer.Peer{peers[0], peers[1], local} {
 		expectFile(t, p, "user2", "from n2", "c.bin", data)
@@ -137,7 +119,7 @@ func TestFileOfANodeKilledMidFetchIsANotice(t *testing.T) {
 	sender := nodes[0].login("sender")
 	until(t, receiver, "SERVER", domain.JoinText("sender"))
 
-	big := filePayload(1<<20, 9)
+	big := filesharetest.Payload(1<<20, 9)
 	go func() {
 		// Errors are expected: the node dies under it.
 		_ = sender.Conn.Writer().WriteFrames([][]byte{testpeer.Encode("text", "the file", "attachment", "big.bin")})

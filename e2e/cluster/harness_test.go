@@ -6,24 +6,19 @@ package cluster_test
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"pcx/adapters/tcp"
 	"pcx/internal/procout"
+	"pcx/internal/testbin"
 	"pcx/internal/testpeer"
 )
 
@@ -31,115 +26,10 @@ import (
 // wait that long.
 const wait = 15 * time.Second
 
-func TestMain(m *testing.M) {
-	// Built before any test's clock starts.
-	_, _ = buildServer()
-	code := m.Run()
-	if bin, err := buildServer(); err == nil {
-		os.RemoveAll(filepath.Dir(bin))
-	}
-	if code == 0 {
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintln(os.Stderr, "goleak:", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testbin.Main(m, server)) }
 
-// buildServer builds ./cmd/server once per run (with -race when the tests
-// run with it).
-var buildServer = sync.OnceValues(func() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	root := filepath.Dir(strings.TrimSpace(string(out)))
-	dir, err := os.MkdirTemp("", "pcx-cluster-")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "pcx-server")
-	args := []string{"build", "-o", bin}
-	if raceEnabled {
-		args = append(args, "-race")
-	}
-	cmd := exec.Command("go", append(args, "./cmd/server")...)
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/server: %w\n%s", err, out)
-	}
-	return bin, nil
-})
-
-// natsServer is a nats-server in the test process.
-type natsServer struct {
-	*natsserver.Server
-	opts *natsserver.Options
-}
-
-// startNATS starts a nats-server on 127.0.0.1 (port -1: any free one),
-// JetStream on, its store in dir; it is shut down when the test ends.
-func startNATS(t *testing.T, dir string, port int) *natsServer {
-	t.Helper()
-	opts := &natsserver.Options{
-		ServerName: "nats", Host: "127.0.0.1", Port: port,
-		JetStream: true, StoreDir: dir,
-		NoLog: true, NoSigs: true,
-	}
-	s, err := natsserver.NewServer(opts)
-	require.NoError(t, err)
-	s.Start()
-	require.True(t, s.ReadyForConnections(10*time.Second), "nats-server did not start")
-	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
-	return &natsServer{Server: s, opts: opts}
-}
-
-// startNATSCluster starts three nats-servers joined by routes, JetStream
-// on. A clustered server opens its route port only once JetStream has its
-// peers, so the route ports are chosen free beforehand and each server is
-// given all three (as adapters/nats does).
-func startNATSCluster(t *testing.T) []*natsServer {
-	t.Helper()
-	var routes []string
-	var ports []int
-	for range 3 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-		routes = append(routes, "nats://"+l.Addr().String())
-		require.NoError(t, l.Close())
-	}
-	var out []*natsServer
-	for i := range 3 {
-		opts := &natsserver.Options{
-			ServerName: fmt.Sprintf("s%d", i),
-			Host:       "127.0.0.1", Port: -1,
-			JetStream: true, StoreDir: t.TempDir(),
-			NoLog: true, NoSigs: true,
-			Cluster: natsserver.ClusterOpts{Name: "pcx", Host: "127.0.0.1", Port: ports[i]},
-			Routes:  natsserver.RoutesFromStr(strings.Join(routes, ",")),
-		}
-		s, err := natsserver.NewServer(opts)
-		require.NoError(t, err)
-		s.Start()
-		t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
-		out = append(out, &natsServer{Server: s, opts: opts})
-	}
-	for _, s := range out {
-		require.True(t, s.ReadyForConnections(20*time.Second), "nats-server %s did not start", s.opts.ServerName)
-	}
-	// JetStream places replicated buckets once the servers have chosen a
-	// leader (which lists the peers) and it has current news of all three.
-	require.Eventually(t, func() bool {
-		return slices.ContainsFunc(out, func(s *natsServer) bool { return len(s.JetStreamClusterPeers()) == 3 }) &&
-			!slices.ContainsFunc(out, func(s *natsServer) bool { return !s.JetStreamIsCurrent() })
-	}, 30*time.Second, 20*time.Millisecond, "JetStream cluster not formed")
-	return out
-}
-
-func (s *natsServer) url() string { return "nats://" + s.Addr().String() }
-func (s *natsServer) port() int   { return s.Addr().(*net.TCPAddr).Port }
+// server is ./cmd/server, built with -race when the tests run with it.
+var server = &testbin.Binary{Pkg: "pcx/cmd/server", Race: testbin.Race}
 
 // node is one running pcx-server process.
 type node struct {
@@ -154,7 +44,7 @@ type node struct {
 // startNode runs pcx-server as node name of the room on NATS at url.
 func startNode(t *testing.T, url, name string, flags ...string) *node {
 	t.Helper()
-	bin, err := buildServer()
+	bin, err := server.Path()
 	require.NoError(t, err)
 	for range 5 {
 		l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -3,7 +3,6 @@ package conformance_test
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"os"
@@ -16,51 +15,18 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"pcx/internal/natstest"
+	"pcx/internal/testbin"
 )
 
 // wait bounds every read and every wait for the server; only a broken
 // server makes a test wait that long.
 const wait = 10 * time.Second
 
-// moduleRoot is the directory of go.mod, found the way the go tool finds it.
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("go env GOMOD: not inside a module")
-	}
-	return filepath.Dir(gomod), nil
-}
-
-// buildServer builds ./cmd/server once per test run (with -race when the
+// serverBin is ./cmd/server, built once per test run (with -race when the
 // tests run with it), unless the run that started this one built it.
-var buildServer = sync.OnceValues(func() (string, error) {
-	if bin := os.Getenv(serverEnv); bin != "" {
-		return bin, nil
-	}
-	root, err := moduleRoot()
-	if err != nil {
-		return "", err
-	}
-	dir, err := os.MkdirTemp("", "pcx-conformance-")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "pcx-server")
-	args := []string{"build", "-o", bin}
-	if raceEnabled {
-		args = append(args, "-race")
-	}
-	cmd := exec.Command("go", append(args, "./cmd/server")...)
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/server: %w\n%s", err, out)
-	}
-	return bin, nil
-})
+var serverBin = &testbin.Binary{Pkg: "pcx/cmd/server", Race: raceEnabled, Env: serverEnv}
 
 // lockedBuffer collects the server's log.
 type lockedBuffer struct {
@@ -126,12 +92,12 @@ func (l roomLog) String() string {
 // SIGTERM and checked (see stop).
 func startServer(t *testing.T, flags ...string) *server {
 	t.Helper()
-	bin, err := buildServer()
+	bin, err := serverBin.Path()
 	require.NoError(t, err)
 	s := &server{t: t}
 	names := []string{""}
 	if twoNodes {
-		url := startNATS(t)
+		url := natstest.Start(t).URL()
 		// A room of the test's own; a nats-server of its own already keeps
 		// the tests apart, the name shows whose logs these are.
 		room := roomName(t)
@@ -322,17 +288,26 @@ func (s *server) waitExit() {
 	t := s.t
 	t.Helper()
 	for _, n := range s.nodes {
-		select {
-		case <-n.exited:
-		case <-time.After(2 * wait):
-			n.cmd.Process.Kill()
-			<-n.exited
+		if !n.exitWithin(2 * wait) {
 			t.Fatalf("the server%s did not exit within %v of SIGTERM", n.label(), 2*wait)
 		}
 		require.NoError(t, n.waitErr, "the server%s must exit 0 on SIGTERM", n.label())
 		log := n.log.String()
 		require.NotContains(t, log, "DATA RACE")
 		require.NotContains(t, log, "panic:")
+	}
+}
+
+// exitWithin waits up to d for n to exit and kills it after that; it
+// reports whether n exited by itself.
+func (n *node) exitWithin(d time.Duration) bool {
+	select {
+	case <-n.exited:
+		return true
+	case <-time.After(d):
+		n.cmd.Process.Kill()
+		<-n.exited
+		return false
 	}
 }
 
@@ -361,12 +336,7 @@ func (s *server) cleanup() {
 			}
 		}
 		for _, n := range s.nodes {
-			select {
-			case <-n.exited:
-			case <-time.After(2 * wait):
-				n.cmd.Process.Kill()
-				<-n.exited
-			}
+			n.exitWithin(2 * wait)
 			s.t.Logf("server%s log:\n%s", n.label(), tail(n.log.String(), 8000))
 		}
 		return

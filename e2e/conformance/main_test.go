@@ -1,19 +1,19 @@
 // Package conformance_test is a black-box conformance suite for the pcx
 // server: it builds ./cmd/server, runs it as a process on loopback and
-// speaks PROTOCOL.md to it with hand-written bytes. It imports nothing of
-// pcx on purpose, so that the framing and the dict format are checked by a
+// speaks PROTOCOL.md to it with hand-written bytes. Of pcx it imports
+// only the test helpers that build the binary and start nats-servers
+// (internal/testbin, internal/natstest): nothing of the protocol, on
+// purpose, so that the framing and the dict format are checked by a
 // second, independent reading of the contract.
 package conformance_test
 
 import (
 	"flag"
-	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 
-	"go.uber.org/goleak"
+	"pcx/internal/testbin"
 )
 
 // parallel is how many tests run at once unless -test.parallel says: each
@@ -30,18 +30,5 @@ func TestMain(m *testing.M) {
 			panic(err)
 		}
 	}
-	// Built before any test's clock starts; a failed build is reported by
-	// the first test that needs the binary.
-	_, _ = buildServer()
-	code := m.Run()
-	if bin, err := buildServer(); err == nil && os.Getenv(serverEnv) == "" {
-		os.RemoveAll(filepath.Dir(bin))
-	}
-	if code == 0 {
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintln(os.Stderr, "goleak:", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
+	os.Exit(testbin.Main(m, serverBin))
 }

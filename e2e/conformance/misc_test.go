@@ -138,7 +138,7 @@ func TestReceiverStalledInALargeFileIsCutOff(t *testing.T) {
 func TestPortInUseExitsOne(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)
-	bin, err := buildServer()
+	bin, err := serverBin.Path()
 	require.NoError(t, err)
 	cmd := exec.Command(bin, "--listen", s.addr, "--tls-listen", "", "--spool-dir", t.TempDir())
 	var out bytes.Buffer

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/stretchr/testify/require"
 )
 
@@ -49,27 +48,6 @@ func singleNode(t *testing.T, reason string) {
 	}
 }
 
-// startNATS runs a nats-server in this process for the test, JetStream on,
-// its store in the test's directory, on a free loopback port (routes and
-// all: with DontListen it would not listen at all), and returns its URL.
-// It is shut down after the test's servers (cleanups run last first).
-func startNATS(t *testing.T) string {
-	t.Helper()
-	ns, err := natsserver.NewServer(&natsserver.Options{
-		Host: "127.0.0.1", Port: -1,
-		JetStream: true, StoreDir: t.TempDir(),
-		NoLog: true, NoSigs: true,
-	})
-	require.NoError(t, err)
-	ns.Start()
-	t.Cleanup(func() {
-		ns.Shutdown()
-		ns.WaitForShutdown()
-	})
-	require.True(t, ns.ReadyForConnections(wait), "the embedded nats-server did not start")
-	return ns.ClientURL()
-}
-
 // roomName is a room name made of the test's name: letters, digits, '_'.
 func roomName(t *testing.T) string {
 	name := regexp.MustCompile(`[^A-Za-z0-9]+`).ReplaceAllString(t.Name(), "_")
@@ -85,7 +63,7 @@ func TestConformanceOverTwoNodes(t *testing.T) {
 		t.Skip("this is the two-node run")
 	}
 	t.Parallel()
-	bin, err := buildServer()
+	bin, err := serverBin.Path()
 	require.NoError(t, err)
 	exe, err := os.Executable()
 	require.NoError(t, err)

@@ -66,18 +66,19 @@ func TestFanoutCleanRunIsValid(t *testing.T) {
 	}
 }
 
-// The relay's deliver hook breaks the stream to receiver 3 in one way each;
-// the run must see exactly that fault and be declared invalid.
-func TestFanoutDetectsFaults(t *testing.T) {
-	// The receiver hurt (client 3 of the run; client 0 is the sender) and
-	// the message hurt.
-	const target = 50
-	isVictim := func(nick string) bool { return strings.HasSuffix(nick, "-3") }
-	tests := []struct {
-		name    string
-		deliver func() func(to string, n int, body []byte) [][]byte
-		key     string
-	}{
+// fault is one way the test relay breaks a stream: deliver makes the
+// relay's deliver hook, and key names the summary's count of it.
+type fault struct {
+	name    string
+	deliver func() func(to string, n int, body []byte) [][]byte
+	key     string
+}
+
+// faults are the ways of breaking the stream to the receivers isVictim
+// picks, at message target: dropped, sent twice, swapped with the next,
+// garbled.
+func faults(isVictim func(nick string) bool, target int) []fault {
+	return []fault{
 		{name: "a message dropped is lost", key: "lost", deliver: func() func(string, int, []byte) [][]byte {
 			return func(to string, n int, body []byte) [][]byte {
 				if isVictim(to) && n == target {
@@ -122,7 +123,30 @@ func TestFanoutDetectsFaults(t *testing.T) {
 			}
 		}},
 	}
-	for _, tt := range tests {
+}
+
+// expectFault requires a run declared invalid that counted one fault of
+// kind key and none of the others.
+func expectFault(t *testing.T, sum loadgen.Summary, key string) {
+	t.Helper()
+	assert.Equal(t, false, get(t, sum, "valid"), sum.String())
+	for _, k := range []string{"lost", "dup", "reorder", "garbled"} {
+		want := uint64(0)
+		if k == key || (key == "garbled" && k == "lost") {
+			want = 1 // a garbled message also never arrives whole
+		}
+		assert.Equal(t, want, get(t, sum, k), "%s in %s", k, sum)
+	}
+}
+
+// The relay's deliver hook breaks the stream to receiver 3 in one way each;
+// the run must see exactly that fault and be declared invalid.
+func TestFanoutDetectsFaults(t *testing.T) {
+	// The receiver hurt (client 3 of the run; client 0 is the sender) and
+	// the message hurt.
+	const target = 50
+	isVictim := func(nick string) bool { return strings.HasSuffix(nick, "-3") }
+	for _, tt := range faults(isVictim, target) {
 		t.Run(tt.name, func(t *testing.T) {
 			relay := startRelay(t)
 			relay.breakWith(tt.deliver(), nil)
@@ -130,14 +154,7 @@ func TestFanoutDetectsFaults(t *testing.T) {
 				Server: relay.addr(), Scenario: loadgen.ScenarioFanout,
 				Clients: 5, Senders: 1, Messages: 100, Size: 64, Drain: 300 * time.Millisecond,
 			})
-			assert.Equal(t, false, get(t, sum, "valid"), sum.String())
-			for _, k := range []string{"lost", "dup", "reorder", "garbled"} {
-				want := uint64(0)
-				if k == tt.key || (tt.key == "garbled" && k == "lost") {
-					want = 1 // a garbled message also never arrives whole
-				}
-				assert.Equal(t, want, get(t, sum, k), "%s in %s", k, sum)
-			}
+			expectFault(t, sum, tt.key)
 		})
 	}
 }
