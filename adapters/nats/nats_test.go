@@ -75,8 +75,12 @@ func TestNamesContractOnCluster(t *testing.T) {
 	namestest.RunNames(t, func(t *testing.T, nodes ...string) []ports.Names {
 		cluster := natstest.StartCluster(t, 3)
 		out := make([]ports.Names, len(nodes))
+		// Placing a bucket on three replicas of a cluster just formed can
+		// take longer than JetStream's default 5 s on a loaded machine.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
 		for i, n := range nodes {
-			r, err := pcxnats.NewNames(context.Background(), dial(t, n, cluster[i%len(cluster)].URL()), room,
+			r, err := pcxnats.NewNames(ctx, dial(t, n, cluster[i%len(cluster)].URL()), room,
 				pcxnats.StoreOptions{Replicas: 3})
 			require.NoError(t, err)
 			out[i] = r
