@@ -3,6 +3,8 @@ package ports
 import (
 	"context"
 	"errors"
+	"fmt"
+	"time"
 
 	"pcx/domain"
 )
@@ -12,6 +14,18 @@ import (
 // ErrNamesDown is returned (wrapped) by Names and Nodes calls that could
 // not reach the shared store (the bus is lost); nothing was changed.
 var ErrNamesDown = errors.New("names: store unreachable")
+
+// NodeAliveError is what Nodes.Watch returns when a node of its name is
+// alive already: two live nodes of one name would free each other's
+// nicknames as an earlier run's, and their users' events would mix.
+type NodeAliveError struct {
+	Node string        // the name in use
+	Age  time.Duration // how old its latest announcement is (0 if unknown)
+}
+
+func (e *NodeAliveError) Error() string {
+	return fmt.Sprintf("node %q is alive already (its heartbeat is %v old)", e.Node, e.Age)
+}
 
 // NameHolder is one claimed nickname and the node that holds it.
 type NameHolder struct {
@@ -60,12 +74,21 @@ type Nodes interface {
 	// goroutine, once for each other node that was alive since Watch and
 	// no longer is. A node seen gone that comes back is alive again and
 	// may be reported gone again later. A slow gone delays the next
-	// reports, never this node's own announcement. It is called once.
+	// reports, never this node's own announcement. It is called once,
+	// or again after it failed.
+	//
+	// Announcing is also a check: while a node of this name is alive
+	// (its announcement is neither removed nor expired), Watch fails with
+	// a *NodeAliveError and announces nothing. Of several Watch calls of
+	// one name at once, on any nodes, exactly one succeeds and the others
+	// get a *NodeAliveError.
 	Watch(gone func(node string)) error
 	// Alive returns the names of the nodes alive now, this one included.
 	Alive(ctx context.Context) ([]string, error)
 	// Close stops announcing this node and removes its announcement, so
-	// the others see it gone at once; gone is not called after it returns
-	// (so gone must not call it).
+	// the others see it gone at once (and a node of its name may start at
+	// once); gone is not called after it returns (so gone must not call
+	// it). A node whose Watch failed removes nothing: the announcement is
+	// another's.
 	Close() error
 }

@@ -278,7 +278,8 @@ func (n *Nodes) Watch(gone func(node string)) error {
 		return fmt.Errorf("localroom: node %q: watch called twice or after close", n.node)
 	}
 	if n.room.watchers[n.node] != nil {
-		return fmt.Errorf("localroom: node %q is alive already", n.node)
+		// It never stops announcing without closing: its age is unknown.
+		return &ports.NodeAliveError{Node: n.node}
 	}
 	n.watched = true
 	n.gone = newMailbox(gone)

@@ -169,6 +169,40 @@ func TestNodeHeartbeatExpires(t *testing.T) {
 	namestest.WaitAlive(t, a, "a")
 }
 
+// A node killed (its key left to expire) is restarted with its name: it is
+// refused while the old heartbeat lives, told how old it is, and starts
+// once it expired, within the TTL plus the server's expiry timer.
+func TestNodeNameFreedByExpiry(t *testing.T) {
+	const ttl = time.Second
+	s := natstest.Start(t)
+	oldConn := dial(t, "a", s.URL())
+	old, err := pcxnats.NewNodes(context.Background(), oldConn, room, ttl, pcxnats.StoreOptions{})
+	require.NoError(t, err)
+	require.NoError(t, old.Watch(func(string) {}))
+	t.Cleanup(func() { _ = old.Close() })
+	oldConn.Close() // killed: no more heartbeats, its key stays
+	killed := time.Now()
+
+	again, err := pcxnats.NewNodes(context.Background(), dial(t, "a", s.URL()), room, ttl, pcxnats.StoreOptions{})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = again.Close() })
+	err = again.Watch(func(string) {})
+	var alive *ports.NodeAliveError
+	require.ErrorAs(t, err, &alive)
+	assert.Equal(t, "a", alive.Node)
+	assert.Less(t, alive.Age, ttl)
+	for deadline := time.Now().Add(3 * ttl); ; time.Sleep(50 * time.Millisecond) {
+		err = again.Watch(func(string) {})
+		if err == nil {
+			break
+		}
+		require.ErrorAs(t, err, &alive)
+		require.True(t, time.Now().Before(deadline), "still refused %v after the kill", time.Since(killed))
+	}
+	t.Logf("the name was free %v after the kill (ttl %v)", time.Since(killed), ttl)
+	namestest.WaitAlive(t, again, "a")
+}
+
 // NATS restarted on the same port and store: the bus reports the link lost
 // and back, publishing fails meanwhile (nothing is held to be sent late),
 // the nicknames survive, and the numbers go on without a hole.

@@ -85,7 +85,7 @@ func (n *Nodes) Watch(gone func(node string)) error {
 	if n.watched || n.closed {
 		return errors.New("nats: watch called twice or after close")
 	}
-	if err := n.beat(); err != nil {
+	if err := n.announce(); err != nil {
 		return err
 	}
 	// The watcher gives the keys there now, then every put and delete:
@@ -189,6 +189,29 @@ func (n *Nodes) run(gone func(string), w jetstream.KeyWatcher) {
 			}
 		}
 	}
+}
+
+// announce puts the first heartbeat only if no node of this name is alive:
+// Create fails on a key that is there (alive: an expired key is gone, its
+// marker left by the server or by a clean Close does not count), and of
+// several at once exactly one wins, as the store compares revisions.
+func (n *Nodes) announce() error {
+	ctx, cancel := context.WithTimeout(context.Background(), n.timeout)
+	defer cancel()
+	_, err := n.kv.Create(ctx, n.key, []byte(n.node))
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, jetstream.ErrKeyExists) {
+		return storeErr("heartbeat", err)
+	}
+	alive := &ports.NodeAliveError{Node: n.node}
+	// The age is for the operator (how long until it expires); a failed
+	// read, or the key gone meanwhile, leaves it unknown: a retry decides.
+	if e, err := n.kv.Get(ctx, n.key); err == nil {
+		alive.Age = max(time.Since(e.Created()), 0).Round(100 * time.Millisecond)
+	}
+	return alive
 }
 
 func (n *Nodes) beat() error {

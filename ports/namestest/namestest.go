@@ -45,6 +45,8 @@ func RunNames(t *testing.T, f NamesFactory, races int) {
 // RunNodes runs the liveness contract suite against f's.
 func RunNodes(t *testing.T, f NodesFactory) {
 	t.Run("a closed node is seen gone once", func(t *testing.T) { testNodeClosed(t, f) })
+	t.Run("a live node's name is refused", func(t *testing.T) { testNameAlive(t, f) })
+	t.Run("one winner of a race for a name", func(t *testing.T) { testNameRace(t, f) })
 }
 
 // Nick parses s.
@@ -350,6 +352,64 @@ func testNodeClosed(t *testing.T, f NodesFactory) {
 	assert.Equal(t, []string{"c", "b"}, recs[0].Gone())
 	assert.Equal(t, []string{"c"}, recs[1].Gone())
 	assert.Empty(t, recs[2].Gone())
+}
+
+// A second node of a live node's name is refused and announces nothing:
+// the first stays alive for the others, even once the second closes; a
+// clean close of the first frees the name at once.
+func testNameAlive(t *testing.T, f NodesFactory) {
+	nodes := f(t, "a", "b", "a", "a")
+	recs := watchNodes(t, nodes[:2])
+	WaitAlive(t, nodes[1], "a", "b")
+
+	err := nodes[2].Watch(func(string) {})
+	var alive *ports.NodeAliveError
+	require.ErrorAs(t, err, &alive)
+	assert.Equal(t, "a", alive.Node)
+	assert.GreaterOrEqual(t, alive.Age, time.Duration(0))
+	require.NoError(t, nodes[2].Close())
+	time.Sleep(100 * time.Millisecond) // a wrongly removed announcement would be seen by now
+	WaitAlive(t, nodes[1], "a", "b")
+	assert.Empty(t, recs[1].Gone())
+
+	require.NoError(t, nodes[0].Close())
+	recs[1].waitGone(t, "a", patience)
+	require.NoError(t, nodes[3].Watch(func(string) {}), "the name of a node that closed")
+	t.Cleanup(func() { _ = nodes[3].Close() })
+	WaitAlive(t, nodes[1], "a", "b")
+}
+
+// Of several nodes of one name starting at once, exactly one is alive.
+func testNameRace(t *testing.T, f NodesFactory) {
+	const racers = 5
+	names := make([]string, racers)
+	for i := range names {
+		names[i] = "same"
+	}
+	nodes := f(t, names...)
+	errs := make([]error, racers)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i, n := range nodes {
+		wg.Go(func() {
+			<-start
+			errs[i] = n.Watch(func(string) {})
+		})
+	}
+	close(start)
+	wg.Wait()
+	var won int
+	for i, err := range errs {
+		t.Cleanup(func() { _ = nodes[i].Close() })
+		if err == nil {
+			won++
+			continue
+		}
+		var alive *ports.NodeAliveError
+		assert.ErrorAs(t, err, &alive, "racer %d", i)
+	}
+	assert.Equal(t, 1, won, "watches that succeeded")
+	WaitAlive(t, nodes[0], "same")
 }
 
 // WatchNodes starts every liveness and returns a function that waits until
