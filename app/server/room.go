@@ -88,6 +88,11 @@ type roomState struct {
 	down    bool   // the link is lost, or back but not yet recovered
 	gen     uint64 // counts the link's losses; a recovery of an older one gives up
 
+	// announced is set by start once this node is alive in the room, and
+	// read by close, both on Serve's goroutine: a node refused because
+	// another of its name is alive frees nothing of that other's.
+	announced bool
+
 	// stop ends the recovery and reconciliation goroutines (shutdown).
 	stop    context.Context
 	cancel  context.CancelFunc
@@ -121,11 +126,20 @@ func newRoomState(srv *Server, r *Room) *roomState {
 	return rs
 }
 
-// start joins the room: a name this node held in an earlier run that did
-// not stop cleanly is freed (and the others told that its users left), the
-// bus and the liveness watch start, and the users the room has now are
+// start joins the room: this node announces itself, which fails while a
+// node of its name is alive (two live nodes of one name would free each
+// other's nicknames and mix their users' events); then a name this node
+// held in an earlier run that did not stop cleanly is freed (and the
+// others told that its users left), and the users the room has now are
 // learned from the registry, without notices.
 func (r *roomState) start() error {
+	// First, before anything is heard, freed or published: the
+	// announcement is the check, so of two nodes of one name starting at
+	// once only one passes.
+	if err := r.Nodes.Watch(r.gone); err != nil {
+		return fmt.Errorf("server: watch the room's nodes: %w", err)
+	}
+	r.announced = true
 	if err := r.Bus.Listen(receiver{r}); err != nil {
 		return fmt.Errorf("server: listen to the room: %w", err)
 	}
@@ -150,9 +164,6 @@ func (r *roomState) start() error {
 		if err := r.publish(ports.BusEvent{Kind: ports.BusShutdown}); err != nil {
 			r.log.Warn("the others were not told that the earlier run's users left", "err", err)
 		}
-	}
-	if err := r.Nodes.Watch(r.gone); err != nil {
-		return fmt.Errorf("server: watch the room's nodes: %w", err)
 	}
 	srv := r.srv
 	srv.mu.Lock()
@@ -190,8 +201,13 @@ func (r *roomState) close() {
 	r.running.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), r.Timeout)
 	defer cancel()
-	if err := r.Names.ReleaseNode(ctx, r.Node); err != nil {
-		r.log.Warn("freeing this node's nicknames", "err", err)
+	// A node refused at start frees nothing: the names held under its
+	// name are another live node's (or an earlier run's, for the next
+	// start to free).
+	if r.announced {
+		if err := r.Names.ReleaseNode(ctx, r.Node); err != nil {
+			r.log.Warn("freeing this node's nicknames", "err", err)
+		}
 	}
 	if err := r.Nodes.Close(); err != nil {
 		r.log.Warn("leaving the room's nodes", "err", err)

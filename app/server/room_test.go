@@ -129,6 +129,42 @@ func TestRoomJoinMessageWhoAndLeaveAcrossServers(t *testing.T) {
 	maria.Expect("SERVER", domain.JoinText("ivan"))
 }
 
+// A second server given a live node's name does not start, and leaves the
+// room as it was: the first's users stay, on every node, and chat on; no
+// leave is told. Once the first stops, the name starts at once.
+func TestRoomNodeOfALiveNodesNameIsRefused(t *testing.T) {
+	room := localroom.NewRoom()
+	a := startNode(t, room, "a", nil)
+	b := startNode(t, room, "b", nil)
+	ivan := a.login("Ivan")
+	maria := b.login("Maria")
+	ivan.Expect("SERVER", domain.JoinText("Maria"))
+
+	twin := startNode(t, room, "a", nil)
+	select {
+	case err := <-twin.done:
+		twin.done <- nil // for the cleanup
+		var alive *ports.NodeAliveError
+		require.ErrorAs(t, err, &alive)
+		require.Equal(t, "a", alive.Node)
+	case <-time.After(testpeer.Timeout):
+		t.Fatal("a server given a live node's name started")
+	}
+	maria.ExpectSilence(300 * time.Millisecond)
+	require.Equal(t, []string{"Ivan", "Maria"}, who(t, maria))
+	ivan.SendRecord("text", "still here")
+	maria.Expect("Ivan", "still here")
+	olga := b.dial()
+	olga.SendRecord("nickname", "ivan")
+	olga.ExpectStatus("error: this nickname is already taken")
+
+	stopNode(t, a)
+	maria.Expect("SERVER", domain.LeaveText("Ivan"))
+	again := startNode(t, room, "a", nil)
+	again.login("Ivan")
+	maria.Expect("SERVER", domain.JoinText("Ivan"))
+}
+
 // A server that stops: its users get the shutdown notice; the others see
 // each of them leave, once (the shutdown event and the node's end both
 // say it).
