@@ -69,7 +69,7 @@ func serve(ctx context.Context, s settings, stderr io.Writer) int {
 	}
 	go trimMemory(ctx, 10*time.Second, 4<<20, 64<<20, log)
 	if err := srv.Serve(ctx); err != nil {
-		fmt.Fprintln(stderr, "pcx-server:", err)
+		fmt.Fprintln(stderr, "pcx-server:", explainStart(err, s))
 		return 1
 	}
 	return 0

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	pcxnats "pcx/adapters/nats"
 	"pcx/app/server"
+	"pcx/ports"
 )
 
 // joinRoom connects to NATS with --nats and returns the room's ports, or
@@ -67,4 +69,17 @@ func openRoom(ctx context.Context, c *pcxnats.Conn, s settings) (*server.Room, e
 		return nil, err
 	}
 	return &server.Room{Node: s.NodeName, Bus: bus, Names: names, Nodes: nodes}, nil
+}
+
+// explainStart turns a start refused because a server of this node's name
+// is alive in the room into what the operator can do about it; any other
+// error is returned as it is.
+func explainStart(err error, s settings) error {
+	var alive *ports.NodeAliveError
+	if !errors.As(err, &alive) {
+		return err
+	}
+	return fmt.Errorf("joining the room over NATS: another server is running as node %q (its heartbeat is %v old); "+
+		"give this one another --node-name, or wait --node-ttl (%v) if it was this server that stopped without cleaning up",
+		alive.Node, alive.Age, s.NodeTTL)
 }

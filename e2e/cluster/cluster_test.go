@@ -139,6 +139,66 @@ func TestKilledNodeUsersLeaveWithinTTL(t *testing.T) {
 	nodes[0].login("doomed1")
 }
 
+// Two live servers of one node name would free each other's nicknames and
+// mix their users' events: the second exits 1 with a line saying so, and
+// the room is untouched. The name of a node killed -9 is refused until its
+// heartbeat expires (node TTL 2 s here), then starts, within 5 s more;
+// after a clean stop it starts at once.
+func TestNodeNameOfALiveNodeIsRefused(t *testing.T) {
+	t.Parallel()
+	const ttl = "2s"
+	ns, nodes := startRoom(t, 3, "--node-ttl", ttl)
+	peers := loginEach(t, nodes)
+	refusal := `pcx-server: joining the room over NATS: another server is running as node "n0" (its heartbeat is `
+	advice := `old); give this one another --node-name, or wait --node-ttl (2s) if it was this server that stopped without cleaning up`
+
+	twin, listening := tryNode(t, ns.URL(), "n0", "--node-ttl", ttl)
+	require.False(t, listening, "a second server as node n0 started:\n%s", twin.log)
+	require.Equal(t, 1, twin.cmd.ProcessState.ExitCode())
+	require.Contains(t, twin.log.String(), refusal)
+	require.Contains(t, twin.log.String(), advice)
+	require.Equal(t, 1, strings.Count(twin.log.String(), "pcx-server:"), "one line:\n%s", twin.log)
+	t.Logf("the twin said: %s", twin.log.String()[strings.Index(twin.log.String(), "pcx-server:"):])
+
+	// n0's users are still there for the other nodes, and chat on.
+	peers[2].ExpectSilence(500 * time.Millisecond)
+	whoEventually(t, peers[2], "user0", "user1", "user2")
+	peers[0].SendRecord("text", "still here")
+	until(t, peers[1], "user0", "still here")
+	until(t, peers[2], "user0", "still here")
+	olga := nodes[2].dial()
+	olga.SendRecord("nickname", "user0")
+	olga.ExpectStatus("error: this nickname is already taken")
+
+	killed := time.Now()
+	nodes[0].kill()
+	var again *node
+	var refused int
+	for again == nil {
+		n, listening := tryNode(t, ns.URL(), "n0", "--node-ttl", ttl)
+		if listening {
+			again = n
+			break
+		}
+		refused++
+		time.Sleep(100 * time.Millisecond)
+		require.Contains(t, n.log.String(), refusal, "a refusal for another reason")
+		require.Less(t, time.Since(killed), 7*time.Second, "still refused: node TTL 2 s + 5 s")
+	}
+	took := time.Since(killed)
+	t.Logf("node n0 started again %v after the kill (node TTL %s), refused %d times before", took, ttl, refused)
+	// Its earlier run's user left, and the nickname is free.
+	whoEventually(t, peers[2], "user1", "user2")
+	again.login("user0")
+	whoEventually(t, peers[1], "user0", "user1", "user2")
+
+	// A clean stop deletes the heartbeat: the name is free at once.
+	again.stop()
+	whoEventually(t, peers[1], "user1", "user2")
+	_, listening = tryNode(t, ns.URL(), "n0", "--node-ttl", ttl)
+	require.True(t, listening, "node n0 refused right after a clean stop")
+}
+
 // NATS killed and restarted: every node's users are told, logins and
 // messages are refused with a clear reason, and once NATS is back the room
 // works again with the same users.

@@ -44,25 +44,9 @@ type node struct {
 // startNode runs pcx-server as node name of the room on NATS at url.
 func startNode(t *testing.T, url, name string, flags ...string) *node {
 	t.Helper()
-	bin, err := server.Path()
-	require.NoError(t, err)
 	for range 5 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		addr := l.Addr().String()
-		require.NoError(t, l.Close())
-		args := append([]string{"--listen", addr, "--tls-listen", "", "--web-listen", "", "--spool-dir", t.TempDir(),
-			"--nats", url, "--node-name", name, "--node-ttl", "5s", "--rate-limit", "0"}, flags...)
-		n := &node{t: t, name: name, addr: addr, cmd: exec.Command(bin, args...), log: procout.New(), exited: make(chan struct{})}
-		n.cmd.Stdout, n.cmd.Stderr = n.log, n.log
-		n.cmd.Env = append(hermeticEnv(), "GORACE=atexit_sleep_ms=50 halt_on_error=1")
-		require.NoError(t, n.cmd.Start())
-		go func() {
-			_ = n.cmd.Wait()
-			close(n.exited)
-		}()
-		t.Cleanup(n.stop)
-		if n.waitListening() {
+		n, listening := tryNode(t, url, name, flags...)
+		if listening {
 			return n
 		}
 		if !strings.Contains(n.log.String(), "in use") {
@@ -71,6 +55,30 @@ func startNode(t *testing.T, url, name string, flags ...string) *node {
 	}
 	t.Fatal("no free port for a node")
 	return nil
+}
+
+// tryNode runs pcx-server once as startNode does, and waits until it
+// listens (true) or exits (false).
+func tryNode(t *testing.T, url, name string, flags ...string) (*node, bool) {
+	t.Helper()
+	bin, err := server.Path()
+	require.NoError(t, err)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	args := append([]string{"--listen", addr, "--tls-listen", "", "--web-listen", "", "--spool-dir", t.TempDir(),
+		"--nats", url, "--node-name", name, "--node-ttl", "5s", "--rate-limit", "0"}, flags...)
+	n := &node{t: t, name: name, addr: addr, cmd: exec.Command(bin, args...), log: procout.New(), exited: make(chan struct{})}
+	n.cmd.Stdout, n.cmd.Stderr = n.log, n.log
+	n.cmd.Env = append(hermeticEnv(), "GORACE=atexit_sleep_ms=50 halt_on_error=1")
+	require.NoError(t, n.cmd.Start())
+	go func() {
+		_ = n.cmd.Wait()
+		close(n.exited)
+	}()
+	t.Cleanup(n.stop)
+	return n, n.waitListening()
 }
 
 // waitListening waits until the node has joined the room and listens.
