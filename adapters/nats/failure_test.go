@@ -170,14 +170,16 @@ func TestNodeHeartbeatExpires(t *testing.T) {
 }
 
 // A node killed (its key left to expire) is restarted with its name: it is
-// refused while the old heartbeat lives, told how old it is, and starts
-// once it expired, within the TTL plus the server's expiry timer.
+// refused while the old heartbeat lives (by Check, the first look, and by
+// Watch), told how old it is, and starts once it expired, within the TTL
+// plus the server's expiry timer.
 func TestNodeNameFreedByExpiry(t *testing.T) {
 	const ttl = time.Second
 	s := natstest.Start(t)
 	oldConn := dial(t, "a", s.URL())
 	old, err := pcxnats.NewNodes(context.Background(), oldConn, room, ttl, pcxnats.StoreOptions{})
 	require.NoError(t, err)
+	require.NoError(t, old.Check(context.Background()), "a name never used")
 	require.NoError(t, old.Watch(func(string) {}))
 	t.Cleanup(func() { _ = old.Close() })
 	oldConn.Close() // killed: no more heartbeats, its key stays
@@ -186,8 +188,9 @@ func TestNodeNameFreedByExpiry(t *testing.T) {
 	again, err := pcxnats.NewNodes(context.Background(), dial(t, "a", s.URL()), room, ttl, pcxnats.StoreOptions{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = again.Close() })
-	err = again.Watch(func(string) {})
 	var alive *ports.NodeAliveError
+	require.ErrorAs(t, again.Check(context.Background()), &alive, "the first look")
+	err = again.Watch(func(string) {})
 	require.ErrorAs(t, err, &alive)
 	assert.Equal(t, "a", alive.Node)
 	assert.Less(t, alive.Age, ttl)

@@ -209,9 +209,32 @@ func (n *Nodes) announce() error {
 	// The age is for the operator (how long until it expires); a failed
 	// read, or the key gone meanwhile, leaves it unknown: a retry decides.
 	if e, err := n.kv.Get(ctx, n.key); err == nil {
-		alive.Age = max(time.Since(e.Created()), 0).Round(100 * time.Millisecond)
+		alive.Age = age(e)
 	}
 	return alive
+}
+
+// Check returns a *ports.NodeAliveError if a node of this name is alive
+// now. It is only a first look: two nodes starting at once may both pass
+// it, and Watch decides. It lets a server refuse before it subscribes
+// anything under its name (cmd/server: its file share, which would answer
+// the live node's fetches meanwhile).
+func (n *Nodes) Check(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, n.timeout)
+	defer cancel()
+	e, err := n.kv.Get(ctx, n.key)
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound): // never there, expired or deleted
+		return nil
+	case err != nil:
+		return storeErr("read heartbeat", err)
+	}
+	return &ports.NodeAliveError{Node: n.node, Age: age(e)}
+}
+
+// age is how long ago e was put, by the NATS server's clock.
+func age(e jetstream.KeyValueEntry) time.Duration {
+	return max(time.Since(e.Created()), 0).Round(100 * time.Millisecond)
 }
 
 func (n *Nodes) beat() error {

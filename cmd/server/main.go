@@ -56,7 +56,7 @@ func serve(ctx context.Context, s settings, stderr io.Writer) int {
 	}
 	srv, cleanup, err := initServer(s, certs, metrics, log)
 	if err != nil {
-		fmt.Fprintln(stderr, "pcx-server:", err)
+		fmt.Fprintln(stderr, "pcx-server:", explainStart(err, s))
 		return 1
 	}
 	defer cleanup()

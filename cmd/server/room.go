@@ -68,6 +68,11 @@ func openRoom(ctx context.Context, c *pcxnats.Conn, s settings) (*server.Room, e
 	if err != nil {
 		return nil, err
 	}
+	// Before the file share subscribes under this node's name; the start
+	// checks again, for real (Nodes.Watch).
+	if err := nodes.Check(ctx); err != nil {
+		return nil, err
+	}
 	return &server.Room{Node: s.NodeName, Bus: bus, Names: names, Nodes: nodes}, nil
 }
 
