@@ -219,14 +219,17 @@ func TestStopInTheMiddleOfAFrameIsCutOffButIdleIsNot(t *testing.T) {
 			staller := s.join("Stall")
 			ivan.expectNotice(`User "Stall" connected`)
 			olga.expectNotice(`User "Stall" connected`)
-			staller.write(tc.sent)
+			// Taken before the write: the cut comes a read timeout after
+			// the bytes arrive, which is after this, however late the
+			// write runs on a loaded machine.
 			stalledAt := time.Now()
+			staller.write(tc.sent)
 			if tc.name == "between a record and its payload" {
 				// Not in a frame: waiting for the payload's header is
 				// waiting for the next frame, which is never bounded.
 				time.Sleep(2 * time.Second)
-				staller.write(header(1))
 				stalledAt = time.Now()
+				staller.write(header(1))
 			}
 			// Timed on the staller's own connection: in the two-node
 			// run the others hear of it over the bus, a moment later.
