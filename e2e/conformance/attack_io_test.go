@@ -186,7 +186,7 @@ func TestStalledUploadHoldsNoSpoolAndIsCutOff(t *testing.T) {
 	olga.expectNotice(`User "Stall" disconnected`)
 	t.Logf("the staller was cut off %v after it stopped sending", cutAfter.Round(time.Millisecond))
 	assert.Greater(t, cutAfter, time.Second, "not before --read-timeout")
-	assert.Less(t, cutAfter, 3*time.Second, "about --read-timeout")
+	assert.Less(t, cutAfter, 4*time.Second, "about --read-timeout (in the two-node run heard over the bus)")
 	barrier(petr, olga, "nothing of the stalled upload")
 	barrier(olga, petr, "nor here")
 	staller.close()
