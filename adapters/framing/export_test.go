@@ -25,3 +25,7 @@ func WriterScratch(w *Writer) int {
 	}
 	return n
 }
+
+// SkipFrame discards what is left of r's current frame, as its next read
+// does first.
+func (r *Reader) SkipFrame() error { return r.skipFrame() }

@@ -89,9 +89,9 @@ func NewReader(r io.Reader) *Reader {
 // ReadRecord reads the next frame whole and returns its body, stored in buf
 // (grown to the frame's length if its capacity is smaller). A frame longer
 // than max is not read and buf is not grown: the error is a
-// *ports.FrameTooLargeError, and the body is skipped by SkipFrame or by the
-// next read. At a clean end of stream, exactly between frames, the error is
-// io.EOF; a stream that ends inside a frame gives an error wrapping
+// *ports.FrameTooLargeError, and the body is skipped by the next read. At a
+// clean end of stream, exactly between frames, the error is io.EOF; a
+// stream that ends inside a frame gives an error wrapping
 // io.ErrUnexpectedEOF.
 func (r *Reader) ReadRecord(buf []byte, max int) ([]byte, error) {
 	n, err := r.next()
@@ -129,10 +129,10 @@ func (r *Reader) ReadPayload() (int64, io.Reader, error) {
 	return int64(n), &payloadReader{r: r, frame: r.frame}, nil
 }
 
-// SkipFrame discards what is left of the current frame's body, streaming
+// skipFrame discards what is left of the current frame's body, streaming
 // it through the buffer: a frame of any length costs no memory. Between
 // frames it does nothing.
-func (r *Reader) SkipFrame() error {
+func (r *Reader) skipFrame() error {
 	if r.broken != nil {
 		return r.broken
 	}
@@ -150,7 +150,7 @@ func (r *Reader) SkipFrame() error {
 // next finishes the current frame, then reads the following header and
 // makes its body current.
 func (r *Reader) next() (uint32, error) {
-	if err := r.SkipFrame(); err != nil {
+	if err := r.skipFrame(); err != nil {
 		return 0, err
 	}
 	n, err := r.readHeader()
